@@ -1,0 +1,10 @@
+//! Indexes of the per-CPU counter array (`COUNTERS`) the probes increment.
+
+/// Events dropped because the ring buffer was full. Any non-zero value makes a trace incomplete.
+pub const LOST_RINGBUF: u32 = 0;
+/// Syscalls whose entry could not be remembered for the exit side (in-flight map full).
+pub const LOST_INFLIGHT: u32 = 1;
+/// Processes that could not be added to the traced set (map full): their events are missing.
+pub const LOST_TRACKING: u32 = 2;
+/// Number of counters.
+pub const COUNT: u32 = 3;

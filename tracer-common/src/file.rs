@@ -1,0 +1,69 @@
+//! File records: open/openat/openat2/creat, unlink/unlinkat/rmdir, rename/renameat/renameat2.
+
+use crate::{
+    event::{EventHeader, InodeRef},
+    limits::PATH_LEN,
+};
+
+/// `dirfd` value meaning "relative to the cwd" (`AT_FDCWD`).
+pub const AT_FDCWD: i32 = -100;
+/// `unlinkat` flag: remove a directory.
+pub const AT_REMOVEDIR: u32 = 0x200;
+
+/// An open (kind `Open`) or a removal (kind `Unlink`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct FileEvent {
+    pub header: EventHeader,
+    /// Directory fd the path is relative to, or [`AT_FDCWD`].
+    pub dirfd: i32,
+    /// Open: the `O_*` flags (creat is reported as `O_CREAT|O_WRONLY|O_TRUNC`).
+    /// Unlink: the `AT_*` flags (`rmdir` is reported as [`AT_REMOVEDIR`]).
+    pub flags: u32,
+    /// Open: the mode for a created file.
+    pub mode: u32,
+    /// Bytes of `path` used including NUL; <= 0 if it could not be read.
+    pub path_len: i32,
+    /// Identity of the cwd, captured only for a relative path with `AT_FDCWD`.
+    pub cwd: InodeRef,
+    /// Identity of `dirfd`'s directory, captured only for a relative path with a real dirfd.
+    pub dir: InodeRef,
+    pub path: [u8; PATH_LEN],
+}
+
+/// A rename: both paths, each with its own base directory.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct RenameEvent {
+    pub header: EventHeader,
+    pub old_dirfd: i32,
+    pub new_dirfd: i32,
+    /// `RENAME_*` flags of renameat2.
+    pub flags: u32,
+    pub old_len: i32,
+    pub new_len: i32,
+    pub _pad: u32,
+    pub cwd: InodeRef,
+    pub old_dir: InodeRef,
+    pub new_dir: InodeRef,
+    pub old_path: [u8; PATH_LEN],
+    pub new_path: [u8; PATH_LEN],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{offset_of, size_of};
+
+    #[test]
+    fn layouts_are_pinned() {
+        assert_eq!(offset_of!(FileEvent, dirfd), 56);
+        assert_eq!(offset_of!(FileEvent, cwd), 72);
+        assert_eq!(offset_of!(FileEvent, dir), 88);
+        assert_eq!(offset_of!(FileEvent, path), 104);
+        assert_eq!(size_of::<FileEvent>(), 104 + PATH_LEN);
+        assert_eq!(offset_of!(RenameEvent, cwd), 80);
+        assert_eq!(offset_of!(RenameEvent, old_path), 128);
+        assert_eq!(size_of::<RenameEvent>(), 128 + 2 * PATH_LEN);
+    }
+}

@@ -1,0 +1,61 @@
+//! The syscalls the probes attach to: tracepoint names and x86-64 numbers.
+//!
+//! The entry probe remembers the arguments by thread; the exit probe of each family reads them
+//! back with the result and emits one event. Numbers are x86-64 (the only supported arch).
+
+pub const OPEN: u32 = 2;
+pub const CREAT: u32 = 85;
+pub const OPENAT: u32 = 257;
+pub const OPENAT2: u32 = 437;
+pub const UNLINK: u32 = 87;
+pub const RMDIR: u32 = 84;
+pub const UNLINKAT: u32 = 263;
+pub const RENAME: u32 = 82;
+pub const RENAMEAT: u32 = 264;
+pub const RENAMEAT2: u32 = 316;
+pub const CONNECT: u32 = 42;
+pub const BIND: u32 = 49;
+pub const LISTEN: u32 = 50;
+pub const SENDTO: u32 = 44;
+pub const SENDMSG: u32 = 46;
+pub const SENDMMSG: u32 = 307;
+pub const EXECVE: u32 = 59;
+pub const EXECVEAT: u32 = 322;
+
+/// A family of syscalls handled by one exit probe (`sys_exit_<family>` in the object).
+#[derive(Clone, Copy, Debug)]
+pub struct Family {
+    /// Name of the exit program in the eBPF object.
+    pub exit_program: &'static str,
+    /// `syscalls:sys_enter_<name>` / `sys_exit_<name>` tracepoints it covers.
+    pub syscalls: &'static [&'static str],
+}
+
+/// Every family, in attach order. The loader attaches the shared entry probe to each
+/// `sys_enter_*` and the family's exit probe to each `sys_exit_*`.
+pub const FAMILIES: &[Family] = &[
+    Family {
+        exit_program: "sys_exit_open",
+        syscalls: &["open", "creat", "openat", "openat2"],
+    },
+    Family {
+        exit_program: "sys_exit_unlink",
+        syscalls: &["unlink", "rmdir", "unlinkat"],
+    },
+    Family {
+        exit_program: "sys_exit_rename",
+        syscalls: &["rename", "renameat", "renameat2"],
+    },
+    Family {
+        exit_program: "sys_exit_sock",
+        syscalls: &["connect", "bind", "listen"],
+    },
+    Family {
+        exit_program: "sys_exit_send",
+        syscalls: &["sendto", "sendmsg", "sendmmsg"],
+    },
+    Family {
+        exit_program: "sys_exit_exec",
+        syscalls: &["execve", "execveat"],
+    },
+];

@@ -1,0 +1,93 @@
+//! Maps shared by the probes, and the configuration global the loader writes.
+
+use aya_ebpf::{
+    macros::map,
+    maps::{HashMap, LruHashMap, PerCpuArray, RingBuf},
+};
+use tracer_common::{
+    config::{Config, KernelOffsets},
+    counters,
+};
+
+/// Written by the loader before load (`EbpfLoader::set_global`); all zero means "not configured".
+#[unsafe(no_mangle)]
+pub static CONFIG: Config = Config {
+    abi_version: 0,
+    system_wide: 0,
+    tracer_pid: 0,
+    _pad: 0,
+    offsets: KernelOffsets {
+        task_pid: 0,
+        task_tgid: 0,
+        task_fs: 0,
+        task_files: 0,
+        task_mm: 0,
+        task_exit_code: 0,
+        task_signal: 0,
+        signal_live: 0,
+        fs_pwd_dentry: 0,
+        dentry_inode: 0,
+        inode_ino: 0,
+        inode_sb: 0,
+        sb_dev: 0,
+        files_fdt: 0,
+        fdt_max_fds: 0,
+        fdt_fd: 0,
+        file_inode: 0,
+        file_private_data: 0,
+        socket_sk: 0,
+        sk_family: 0,
+        sk_num: 0,
+        sk_dport: 0,
+        sk_daddr: 0,
+        sk_rcv_saddr: 0,
+        sk_v6_daddr: 0,
+        sk_v6_rcv_saddr: 0,
+        sk_type: 0,
+        mm_arg_start: 0,
+        mm_arg_end: 0,
+        bprm_filename: 0,
+    },
+};
+
+/// Reads one field of [`CONFIG`]. Volatile so the compiler cannot fold the all-zero initial
+/// value into the code: the loader patches the data section after compilation.
+macro_rules! conf {
+    ($($field:ident).+) => {
+        unsafe { core::ptr::read_volatile(&$crate::maps::CONFIG.$($field).+) }
+    };
+}
+pub(crate) use conf;
+
+/// All events, to userspace. Size is set by the loader (`set_max_entries`).
+#[map]
+pub static EVENTS: RingBuf = RingBuf::with_byte_size(16 * 1024 * 1024, 0);
+
+/// The traced processes (tgid -> 1). The loader inserts the root; fork inserts children.
+#[map]
+pub static TRACED: HashMap<u32, u32> = HashMap::with_max_entries(65_536, 0);
+
+/// Arguments of a syscall between its entry and its exit, by pid_tgid.
+#[map]
+pub static INFLIGHT: LruHashMap<u64, Inflight> = LruHashMap::with_max_entries(16_384, 0);
+
+/// Loss counters (`tracer_common::counters`), per CPU.
+#[map]
+pub static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(counters::COUNT, 0);
+
+/// What the entry probe remembers for the exit probe.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Inflight {
+    pub nr: u64,
+    pub args: [u64; 6],
+}
+
+/// Adds one to a loss counter.
+#[inline(always)]
+pub fn count(index: u32) {
+    if let Some(p) = COUNTERS.get_ptr_mut(index) {
+        // SAFETY: per-CPU slot, only this CPU writes it while this program runs.
+        unsafe { *p += 1 };
+    }
+}

@@ -1,0 +1,155 @@
+//! File probes: open family, unlink family, rename family.
+
+use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
+use tracer_common::{
+    event::{
+        EventKind, FLAG_DIR_UNKNOWN, FLAG_PATH_TRUNCATED, FLAG_PATH2_TRUNCATED, FLAG_USER_FAULT,
+        InodeRef,
+    },
+    file::{AT_FDCWD, AT_REMOVEDIR, FileEvent, RenameEvent},
+    syscalls as nr,
+};
+
+use crate::{emit, kernel, probes::syscall::take, user};
+
+/// `O_CREAT | O_WRONLY | O_TRUNC`: what `creat(2)` means.
+const CREAT_FLAGS: u32 = 0o100 | 0o1 | 0o1000;
+
+/// The base directory of a path: nothing for an absolute path, the cwd for `AT_FDCWD`, the
+/// directory open as `dirfd` otherwise.
+#[inline(always)]
+fn base_of(path0: u8, dirfd: i32, flags: &mut u32) -> (InodeRef, InodeRef) {
+    let none = InodeRef::default();
+    if path0 == b'/' {
+        return (none, none);
+    }
+    let found = if dirfd == AT_FDCWD {
+        kernel::cwd_ref()
+    } else {
+        kernel::fd_ref(dirfd)
+    };
+    match found {
+        Some(r) if dirfd == AT_FDCWD => (r, none),
+        Some(r) => (none, r),
+        None => {
+            *flags |= FLAG_DIR_UNKNOWN;
+            (none, none)
+        }
+    }
+}
+
+#[tracepoint]
+pub fn sys_exit_open(ctx: TracePointContext) -> u32 {
+    let Some((a, ret)) = take(&ctx) else { return 0 };
+    let n = a.nr as u32;
+    let (dirfd, path, flags, mode) = match n {
+        nr::OPEN => (AT_FDCWD, a.args[0], a.args[1] as u32, a.args[2] as u32),
+        nr::CREAT => (AT_FDCWD, a.args[0], CREAT_FLAGS, a.args[1] as u32),
+        nr::OPENAT => (
+            a.args[0] as i32,
+            a.args[1],
+            a.args[2] as u32,
+            a.args[3] as u32,
+        ),
+        nr::OPENAT2 => {
+            // struct open_how { u64 flags; u64 mode; u64 resolve; }
+            let f: u64 = user::read(a.args[2]).unwrap_or(0);
+            let m: u64 = user::read(a.args[2] + 8).unwrap_or(0);
+            (a.args[0] as i32, a.args[1], f as u32, m as u32)
+        }
+        _ => return 0,
+    };
+    emit_file(EventKind::Open, n, ret, dirfd, path, flags, mode);
+    0
+}
+
+#[tracepoint]
+pub fn sys_exit_unlink(ctx: TracePointContext) -> u32 {
+    let Some((a, ret)) = take(&ctx) else { return 0 };
+    let n = a.nr as u32;
+    let (dirfd, path, flags) = match n {
+        nr::UNLINK => (AT_FDCWD, a.args[0], 0),
+        nr::RMDIR => (AT_FDCWD, a.args[0], AT_REMOVEDIR),
+        nr::UNLINKAT => (a.args[0] as i32, a.args[1], a.args[2] as u32),
+        _ => return 0,
+    };
+    emit_file(EventKind::Unlink, n, ret, dirfd, path, flags, 0);
+    0
+}
+
+#[inline(always)]
+fn emit_file(kind: EventKind, n: u32, ret: i64, dirfd: i32, path: u64, flags: u32, mode: u32) {
+    let Some(mut entry) = emit::reserve::<FileEvent>() else {
+        return;
+    };
+    // SAFETY: every field is written below before submit.
+    let e = unsafe { &mut *entry.as_mut_ptr() };
+    emit::header(&mut e.header, kind, n, ret);
+    e.dirfd = dirfd;
+    e.flags = flags;
+    e.mode = mode;
+    let (len, cut) = user::read_path(path, &mut e.path);
+    e.path_len = len;
+    let mut f = 0;
+    if cut {
+        f |= FLAG_PATH_TRUNCATED;
+    }
+    if len <= 0 {
+        f |= FLAG_USER_FAULT;
+    }
+    let (cwd, dir) = base_of(e.path[0], dirfd, &mut f);
+    e.cwd = cwd;
+    e.dir = dir;
+    e.header.flags = f;
+    entry.submit(0);
+}
+
+#[tracepoint]
+pub fn sys_exit_rename(ctx: TracePointContext) -> u32 {
+    let Some((a, ret)) = take(&ctx) else { return 0 };
+    let n = a.nr as u32;
+    let (od, op, nd, np, flags) = match n {
+        nr::RENAME => (AT_FDCWD, a.args[0], AT_FDCWD, a.args[1], 0),
+        nr::RENAMEAT => (a.args[0] as i32, a.args[1], a.args[2] as i32, a.args[3], 0),
+        nr::RENAMEAT2 => (
+            a.args[0] as i32,
+            a.args[1],
+            a.args[2] as i32,
+            a.args[3],
+            a.args[4] as u32,
+        ),
+        _ => return 0,
+    };
+    let Some(mut entry) = emit::reserve::<RenameEvent>() else {
+        return 0;
+    };
+    // SAFETY: every field is written below before submit.
+    let e = unsafe { &mut *entry.as_mut_ptr() };
+    emit::header(&mut e.header, EventKind::Rename, n, ret);
+    e.old_dirfd = od;
+    e.new_dirfd = nd;
+    e.flags = flags;
+    e._pad = 0;
+    let mut f = 0;
+    let (ol, ocut) = user::read_path(op, &mut e.old_path);
+    let (nl, ncut) = user::read_path(np, &mut e.new_path);
+    e.old_len = ol;
+    e.new_len = nl;
+    if ocut {
+        f |= FLAG_PATH_TRUNCATED;
+    }
+    if ncut {
+        f |= FLAG_PATH2_TRUNCATED;
+    }
+    if ol <= 0 || nl <= 0 {
+        f |= FLAG_USER_FAULT;
+    }
+    let (c1, d1) = base_of(e.old_path[0], od, &mut f);
+    let (c2, d2) = base_of(e.new_path[0], nd, &mut f);
+    e.cwd = if c1.ino != 0 { c1 } else { c2 };
+    e.old_dir = d1;
+    e.new_dir = d2;
+    e.header.flags = f;
+    entry.submit(0);
+    0
+}

@@ -1,0 +1,50 @@
+//! The shared syscall-entry probe: remembers the arguments for the family's exit probe.
+
+use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
+use tracer_common::counters;
+
+use crate::{
+    maps::{INFLIGHT, Inflight, count},
+    scope,
+};
+
+/// Offset of `__syscall_nr` in every `syscalls:sys_enter_*`/`sys_exit_*` record.
+const NR_OFFSET: usize = 8;
+/// Offset of the first argument (`sys_enter_*`) or of `ret` (`sys_exit_*`).
+pub const ARGS_OFFSET: usize = 16;
+
+/// Attached to the `sys_enter_*` tracepoint of every traced syscall.
+#[tracepoint]
+pub fn sys_enter(ctx: TracePointContext) -> u32 {
+    let (tgid, _) = scope::current_ids();
+    if !scope::is_traced(tgid) {
+        return 0;
+    }
+    // SAFETY: fixed layout of syscall tracepoints (see tracer_common::syscalls).
+    let nr: i32 = unsafe { ctx.read_at(NR_OFFSET) }.unwrap_or(-1);
+    let mut args = [0u64; 6];
+    for (i, a) in args.iter_mut().enumerate() {
+        *a = unsafe { ctx.read_at(ARGS_OFFSET + i * 8) }.unwrap_or(0);
+    }
+    let id = aya_ebpf::helpers::bpf_get_current_pid_tgid();
+    let v = Inflight {
+        nr: nr as u64,
+        args,
+    };
+    if INFLIGHT.insert(&id, &v, 0).is_err() {
+        count(counters::LOST_INFLIGHT);
+    }
+    0
+}
+
+/// Takes back what `sys_enter` remembered for this thread, with the syscall's result.
+#[inline(always)]
+pub fn take(ctx: &TracePointContext) -> Option<(Inflight, i64)> {
+    let id = aya_ebpf::helpers::bpf_get_current_pid_tgid();
+    let p = INFLIGHT.get_ptr(&id)?;
+    // SAFETY: value pointer from a successful lookup; copied before the delete.
+    let v = unsafe { *p };
+    let _ = INFLIGHT.remove(&id);
+    let ret: i64 = unsafe { ctx.read_at(ARGS_OFFSET) }.unwrap_or(0);
+    Some((v, ret))
+}

@@ -1,0 +1,102 @@
+//! Who the traced command runs as. Started through `sudo`, the tracer itself stays root (it
+//! needs the probes) but the command runs as the invoking user, with their groups and `HOME`:
+//! a build must not change owner or behaviour because it was traced.
+
+use std::ffi::{CStr, CString};
+
+/// A user to switch to before exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<libc::gid_t>,
+    pub name: String,
+    pub home: String,
+}
+
+/// Why the invoking user could not be determined.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("SUDO_UID/SUDO_GID are set but not numbers ({0})")]
+    BadSudoVars(String),
+    #[error("no passwd entry for uid {0}")]
+    NoUser(u32),
+}
+
+/// The identity to run the command as: the sudo caller, unless `as_root` or not under sudo.
+pub fn for_command(as_root: bool) -> Result<Option<Identity>, IdentityError> {
+    // SAFETY: geteuid has no preconditions.
+    if as_root || unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let (Ok(uid), Ok(gid)) = (std::env::var("SUDO_UID"), std::env::var("SUDO_GID")) else {
+        return Ok(None);
+    };
+    let bad = || IdentityError::BadSudoVars(format!("SUDO_UID={uid} SUDO_GID={gid}"));
+    let uid: u32 = uid.parse().map_err(|_| bad())?;
+    let gid: u32 = gid.parse().map_err(|_| bad())?;
+    if uid == 0 {
+        return Ok(None);
+    }
+    lookup(uid, gid).map(Some)
+}
+
+fn lookup(uid: u32, gid: u32) -> Result<Identity, IdentityError> {
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut out: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: buffers are valid for the given sizes; `out` is set only on success.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut out) };
+    if rc != 0 || out.is_null() {
+        return Err(IdentityError::NoUser(uid));
+    }
+    // SAFETY: getpwuid_r succeeded, so these point to NUL-terminated strings in `buf`.
+    let name = unsafe { CStr::from_ptr(pw.pw_name) }
+        .to_string_lossy()
+        .into_owned();
+    let home = unsafe { CStr::from_ptr(pw.pw_dir) }
+        .to_string_lossy()
+        .into_owned();
+    let cname = CString::new(name.clone()).map_err(|_| IdentityError::NoUser(uid))?;
+    let mut groups = vec![0 as libc::gid_t; 256];
+    let mut n = groups.len() as libc::c_int;
+    // SAFETY: `groups` holds `n` entries; on overflow n reports the size needed.
+    if unsafe { libc::getgrouplist(cname.as_ptr(), gid, groups.as_mut_ptr(), &mut n) } < 0 {
+        groups.resize(n.max(0) as usize, 0);
+        unsafe { libc::getgrouplist(cname.as_ptr(), gid, groups.as_mut_ptr(), &mut n) };
+    }
+    groups.truncate(n.max(0) as usize);
+    Ok(Identity {
+        uid,
+        gid,
+        groups,
+        name,
+        home,
+    })
+}
+
+/// Switches the calling (just forked) process to `id`. Async-signal-safe: no allocation.
+pub fn switch_to(id: &Identity) -> std::io::Result<()> {
+    // SAFETY: plain syscalls on values prepared before fork.
+    unsafe {
+        if libc::setgroups(id.groups.len(), id.groups.as_ptr()) != 0
+            || libc::setgid(id.gid) != 0
+            || libc::setuid(id.uid) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_user_resolves() {
+        let id = lookup(0, 0).unwrap();
+        assert_eq!(id.name, "root");
+        assert!(id.groups.contains(&0));
+    }
+}

@@ -1,0 +1,308 @@
+//! Loads the probes into the kernel, configures them, attaches every program, and gives the rest
+//! of the daemon the three things it needs: the event ring buffer, the traced-set map, and the
+//! loss counters. Nothing is attached partially: any failure names the probe and stops.
+
+pub mod btf;
+pub mod offsets;
+pub mod preflight;
+
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+
+use aya::{
+    Ebpf, EbpfLoader,
+    maps::{HashMap, MapData, PerCpuArray, RingBuf},
+    programs::{RawTracePoint, TracePoint},
+};
+use tracer_common::{ABI_VERSION, config::Config, counters, syscalls::FAMILIES};
+
+/// The probe object, built for `bpfel-unknown-none` by build.rs.
+static PROBES: &[u8] = aya::include_bytes_aligned!(env!("TRACER_PROBES_OBJ"));
+
+/// Default ring-buffer size: holds about 20,000 file events, several seconds of a build's worst
+/// burst even if the reader stalls.
+pub const DEFAULT_RING_BYTES: u32 = 16 * 1024 * 1024;
+
+/// Why the probes could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Preflight(#[from] preflight::PreflightError),
+    #[error("reading kernel BTF: {0}")]
+    Btf(#[from] btf::BtfError),
+    #[error("loading the eBPF object: {0}")]
+    Object(#[source] Box<aya::EbpfError>),
+    #[error("the eBPF object has no program `{0}` (stale build?)")]
+    MissingProgram(String),
+    #[error("the eBPF object has no map `{0}` (stale build?)")]
+    MissingMap(&'static str),
+    #[error("loading probe `{program}` into the kernel (verifier or permissions): {source}")]
+    Load {
+        program: String,
+        source: Box<aya::programs::ProgramError>,
+    },
+    #[error("attaching probe `{program}` to {target}: {source}")]
+    Attach {
+        program: String,
+        target: String,
+        source: Box<aya::programs::ProgramError>,
+    },
+    #[error("map `{map}`: {source}")]
+    Map {
+        map: &'static str,
+        source: Box<aya::maps::MapError>,
+    },
+    #[error("ring buffer size {0} is not a power of two multiple of the page size")]
+    RingSize(u32),
+}
+
+/// How to load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Record every process, not only the traced tree.
+    pub system_wide: bool,
+    /// Ring buffer size in bytes (power of two, multiple of the page size).
+    pub ring_bytes: u32,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            system_wide: false,
+            ring_bytes: DEFAULT_RING_BYTES,
+        }
+    }
+}
+
+/// Loaded and attached probes. Dropping this detaches everything.
+pub struct Probes {
+    // Keeps programs and links alive.
+    _ebpf: Ebpf,
+    ring: RingBuf<MapData>,
+    traced: HashMap<MapData, u32, u32>,
+    traced_fd: RawFd,
+    counters: PerCpuArray<MapData, u64>,
+    /// Number of (program, tracepoint) attachments made.
+    pub attached: usize,
+}
+
+/// Loss counters summed over CPUs, plus the per-CPU split of ring-buffer losses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LossCounters {
+    pub ringbuf: u64,
+    pub ringbuf_per_cpu: Vec<u64>,
+    pub inflight: u64,
+    pub tracking: u64,
+}
+
+impl LossCounters {
+    pub fn total(&self) -> u64 {
+        self.ringbuf + self.inflight + self.tracking
+    }
+}
+
+impl Probes {
+    /// Checks privileges and kernel features, loads, configures and attaches every probe.
+    pub fn load(opts: &LoadOptions) -> Result<Self, LoadError> {
+        preflight::check()?;
+        let page = 4096;
+        if !opts.ring_bytes.is_power_of_two() || opts.ring_bytes < page {
+            return Err(LoadError::RingSize(opts.ring_bytes));
+        }
+        let kbtf = btf::Btf::from_sys_fs()?;
+        let config = Config {
+            abi_version: ABI_VERSION,
+            system_wide: u32::from(opts.system_wide),
+            tracer_pid: std::process::id(),
+            _pad: 0,
+            offsets: offsets::kernel_offsets(&kbtf)?,
+        };
+        let mut ebpf = EbpfLoader::new()
+            .override_global("CONFIG", &config, true)
+            .map_max_entries("EVENTS", opts.ring_bytes)
+            .load(PROBES)
+            .map_err(|e| LoadError::Object(Box::new(e)))?;
+        let attached = attach_all(&mut ebpf)?;
+        let ring = RingBuf::try_from(
+            ebpf.take_map("EVENTS")
+                .ok_or(LoadError::MissingMap("EVENTS"))?,
+        )
+        .map_err(|source| LoadError::Map {
+            map: "EVENTS",
+            source: Box::new(source),
+        })?;
+        let traced_fd = match ebpf.map("TRACED") {
+            Some(aya::maps::Map::HashMap(m)) => m.fd().as_fd().as_raw_fd(),
+            _ => return Err(LoadError::MissingMap("TRACED")),
+        };
+        let traced = HashMap::try_from(
+            ebpf.take_map("TRACED")
+                .ok_or(LoadError::MissingMap("TRACED"))?,
+        )
+        .map_err(|source| LoadError::Map {
+            map: "TRACED",
+            source: Box::new(source),
+        })?;
+        let counters = PerCpuArray::try_from(
+            ebpf.take_map("COUNTERS")
+                .ok_or(LoadError::MissingMap("COUNTERS"))?,
+        )
+        .map_err(|source| LoadError::Map {
+            map: "COUNTERS",
+            source: Box::new(source),
+        })?;
+        Ok(Self {
+            _ebpf: ebpf,
+            ring,
+            traced,
+            traced_fd,
+            counters,
+            attached,
+        })
+    }
+
+    /// Adds a process (and, through fork, all its future descendants) to the traced set.
+    pub fn trace_pid(&mut self, pid: u32) -> Result<(), LoadError> {
+        self.traced
+            .insert(&pid, &1, 0)
+            .map_err(|source| LoadError::Map {
+                map: "TRACED",
+                source: Box::new(source),
+            })
+    }
+
+    /// The traced-set map's descriptor, for [`trace_self`] in a child about to exec. Valid as
+    /// long as `self` lives.
+    pub fn traced_map_fd(&self) -> RawFd {
+        self.traced_fd
+    }
+
+    /// The event ring buffer.
+    pub fn ring(&mut self) -> &mut RingBuf<MapData> {
+        &mut self.ring
+    }
+
+    /// Current loss counters.
+    pub fn losses(&self) -> Result<LossCounters, LoadError> {
+        let get = |i: u32| -> Result<Vec<u64>, LoadError> {
+            let v = self.counters.get(&i, 0).map_err(|source| LoadError::Map {
+                map: "COUNTERS",
+                source: Box::new(source),
+            })?;
+            Ok(v.iter().copied().collect())
+        };
+        let ring = get(counters::LOST_RINGBUF)?;
+        Ok(LossCounters {
+            ringbuf: ring.iter().sum(),
+            ringbuf_per_cpu: ring,
+            inflight: get(counters::LOST_INFLIGHT)?.iter().sum(),
+            tracking: get(counters::LOST_TRACKING)?.iter().sum(),
+        })
+    }
+}
+
+/// Adds the calling process to the traced set through the map descriptor `fd`.
+///
+/// Meant for a freshly forked child, before it execs the traced command: the command then
+/// cannot do anything before it is traced. Async-signal-safe (one `bpf(2)` call, no allocation).
+pub fn trace_self(fd: RawFd) -> std::io::Result<()> {
+    /// `union bpf_attr` as used by BPF_MAP_UPDATE_ELEM.
+    #[repr(C)]
+    struct MapElemAttr {
+        map_fd: u32,
+        _pad: u32,
+        key: u64,
+        value: u64,
+        flags: u64,
+    }
+    const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() } as u32;
+    let one = 1u32;
+    let attr = MapElemAttr {
+        map_fd: fd as u32,
+        _pad: 0,
+        key: &pid as *const u32 as u64,
+        value: &one as *const u32 as u64,
+        flags: 0,
+    };
+    // SAFETY: attr points to valid key/value for the call's duration.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_MAP_UPDATE_ELEM,
+            &attr as *const MapElemAttr,
+            size_of::<MapElemAttr>() as u32,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
+    let mut attached = 0;
+    for tp in [
+        "sched_process_fork",
+        "sched_process_exec",
+        "sched_process_exit",
+    ] {
+        let prog: &mut RawTracePoint = program(ebpf, tp)?;
+        prog.load().map_err(|source| LoadError::Load {
+            program: tp.into(),
+            source: Box::new(source),
+        })?;
+        prog.attach(tp).map_err(|source| LoadError::Attach {
+            program: tp.into(),
+            target: format!("raw tracepoint {tp}"),
+            source: Box::new(source),
+        })?;
+        attached += 1;
+    }
+    let enter: &mut TracePoint = program(ebpf, "sys_enter")?;
+    enter.load().map_err(|source| LoadError::Load {
+        program: "sys_enter".into(),
+        source: Box::new(source),
+    })?;
+    for fam in FAMILIES {
+        for sc in fam.syscalls {
+            let enter: &mut TracePoint = program(ebpf, "sys_enter")?;
+            let tp = format!("sys_enter_{sc}");
+            enter
+                .attach("syscalls", &tp)
+                .map_err(|source| LoadError::Attach {
+                    program: "sys_enter".into(),
+                    target: format!("tracepoint syscalls:{tp}"),
+                    source: Box::new(source),
+                })?;
+            attached += 1;
+        }
+        let exit: &mut TracePoint = program(ebpf, fam.exit_program)?;
+        exit.load().map_err(|source| LoadError::Load {
+            program: fam.exit_program.into(),
+            source: Box::new(source),
+        })?;
+        for sc in fam.syscalls {
+            let tp = format!("sys_exit_{sc}");
+            exit.attach("syscalls", &tp)
+                .map_err(|source| LoadError::Attach {
+                    program: fam.exit_program.into(),
+                    target: format!("tracepoint syscalls:{tp}"),
+                    source: Box::new(source),
+                })?;
+            attached += 1;
+        }
+    }
+    Ok(attached)
+}
+
+fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, LoadError>
+where
+    &'a mut T: TryFrom<&'a mut aya::programs::Program>,
+{
+    let p = ebpf
+        .program_mut(name)
+        .ok_or_else(|| LoadError::MissingProgram(name.into()))?;
+    p.try_into()
+        .map_err(|_| LoadError::MissingProgram(format!("{name} (wrong program type)")))
+}

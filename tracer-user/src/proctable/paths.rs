@@ -1,0 +1,224 @@
+//! Turns relative and dirfd-relative paths into absolute ones, without guessing.
+//!
+//! The kernel records the identity (device, inode) of the base directory at the moment of the
+//! syscall. Here we find a path for that directory — from a cache of directories already
+//! identified, or from `/proc/<pid>/cwd` / `/proc/<pid>/fd/<n>` while the process lives — and
+//! accept it only if `stat` shows the same identity. Anything else is reported unresolved.
+
+use std::{collections::HashMap, os::unix::fs::MetadataExt};
+
+use serde::Serialize;
+use tracer_common::event::InodeRef;
+
+use crate::events::{Base, PathArg};
+
+/// A path argument as reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedPath {
+    /// As the process passed it.
+    pub raw: String,
+    /// Absolute path, when known for certain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abs: Option<String>,
+    /// `absolute`, `cwd`, `dirfd` or `unresolved`.
+    pub base: &'static str,
+    /// The raw path was cut at the capture limit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// Why `abs` is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<&'static str>,
+}
+
+/// Kernel `dev_t` encoding (major << 20 | minor) of a userspace `st_dev`.
+fn kernel_dev(st_dev: u64) -> u32 {
+    let major = libc::major(st_dev);
+    let minor = libc::minor(st_dev);
+    (major << 20) | minor
+}
+
+/// Identity of a directory path as `stat` sees it.
+fn identity(path: &str) -> Option<InodeRef> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(InodeRef {
+        ino: m.ino(),
+        dev: kernel_dev(m.dev()),
+        _pad: 0,
+    })
+}
+
+/// Joins a directory and a relative path, dropping `.` components (never `..`: with symlinks,
+/// removing it lexically could name another file).
+pub fn join(dir: &str, rel: &str) -> String {
+    let mut out = dir.trim_end_matches('/').to_string();
+    for part in rel.split('/') {
+        if part.is_empty() || part == "." {
+            continue;
+        }
+        out.push('/');
+        out.push_str(part);
+    }
+    if out.is_empty() { "/".into() } else { out }
+}
+
+/// Resolves base directories, remembering every directory identity it has verified.
+#[derive(Debug, Default)]
+pub struct PathResolver {
+    dirs: HashMap<(u32, u64), String>,
+    /// Paths resolved through the cache or /proc, and paths left unresolved (for the summary).
+    pub resolved: u64,
+    pub unresolved: u64,
+}
+
+impl PathResolver {
+    /// Records that `path` is the directory with identity `id` (e.g. the root's cwd at start).
+    pub fn learn(&mut self, path: &str) {
+        if let Some(id) = identity(path) {
+            self.dirs.insert((id.dev, id.ino), path.to_string());
+        }
+    }
+
+    fn dir_for(&mut self, id: InodeRef, candidates: &[String]) -> Option<String> {
+        if id.ino == 0 {
+            return None;
+        }
+        if let Some(p) = self.dirs.get(&(id.dev, id.ino)) {
+            return Some(p.clone());
+        }
+        for link in candidates {
+            let Ok(target) = std::fs::read_link(link) else {
+                continue;
+            };
+            let Some(target) = target.to_str().map(str::to_string) else {
+                continue;
+            };
+            if identity(&target) == Some(id) {
+                self.dirs.insert((id.dev, id.ino), target.clone());
+                return Some(target);
+            }
+        }
+        None
+    }
+
+    /// Resolves one path argument of thread `tid` of process `pid`.
+    pub fn resolve(&mut self, pid: u32, tid: u32, arg: &PathArg) -> ResolvedPath {
+        let raw = arg.raw.text.clone();
+        let mut out = ResolvedPath {
+            raw,
+            abs: None,
+            base: "unresolved",
+            truncated: arg.raw.truncated,
+            unresolved: None,
+        };
+        if arg.raw.fault {
+            out.unresolved = Some("the path argument could not be read from the process");
+            self.unresolved += 1;
+            return out;
+        }
+        let (base, dir) = match arg.base {
+            Base::None => {
+                out.base = "absolute";
+                out.abs = Some(out.raw.clone());
+                return out;
+            }
+            Base::Unknown => {
+                out.unresolved = Some("the kernel could not identify the base directory");
+                self.unresolved += 1;
+                return out;
+            }
+            Base::Cwd(id) => (
+                "cwd",
+                self.dir_for(
+                    id,
+                    &[format!("/proc/{tid}/cwd"), format!("/proc/{pid}/cwd")],
+                ),
+            ),
+            Base::Dirfd(fd, id) => ("dirfd", self.dir_for(id, &[format!("/proc/{pid}/fd/{fd}")])),
+        };
+        match dir {
+            Some(d) => {
+                out.base = base;
+                out.abs = Some(join(&d, &out.raw));
+                self.resolved += 1;
+            }
+            None => {
+                out.unresolved = Some(if base == "cwd" {
+                    "the process's cwd was gone or had changed before it could be verified"
+                } else {
+                    "the directory fd was closed or reused before it could be verified"
+                });
+                self.unresolved += 1;
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::RawPath;
+
+    fn arg(text: &str, base: Base) -> PathArg {
+        PathArg {
+            raw: RawPath {
+                text: text.into(),
+                truncated: false,
+                fault: false,
+            },
+            base,
+        }
+    }
+
+    #[test]
+    fn joins_without_guessing_dotdot() {
+        assert_eq!(join("/a/b", "c"), "/a/b/c");
+        assert_eq!(join("/a/b/", "./c//d"), "/a/b/c/d");
+        assert_eq!(join("/", "x"), "/x");
+        assert_eq!(join("/a", "../x"), "/a/../x");
+        assert_eq!(join("/", ""), "/");
+    }
+
+    #[test]
+    fn resolves_dirfd_relative_only_when_the_inode_matches() {
+        use std::os::fd::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_string();
+        let handle = std::fs::File::open(&d).unwrap();
+        let fd = handle.as_raw_fd();
+        let id = identity(&d).unwrap();
+        let me = std::process::id();
+        // A different identity must not be resolved to whatever the fd names now.
+        let other = InodeRef {
+            ino: id.ino + 1,
+            ..id
+        };
+        let got = PathResolver::default().resolve(me, me, &arg("f.txt", Base::Dirfd(fd, other)));
+        assert_eq!(got.abs, None);
+        assert!(got.unresolved.is_some());
+        let mut r = PathResolver::default();
+        let got = r.resolve(me, me, &arg("f.txt", Base::Dirfd(fd, id)));
+        assert_eq!(got.abs.as_deref(), Some(format!("{d}/f.txt").as_str()));
+        assert_eq!(got.base, "dirfd");
+        // Once learned, the identity resolves a cwd-relative path of a process that is gone.
+        drop(handle);
+        let got = r.resolve(u32::MAX - 1, u32::MAX - 1, &arg("g", Base::Cwd(id)));
+        assert_eq!(got.abs.as_deref(), Some(format!("{d}/g").as_str()));
+    }
+
+    #[test]
+    fn absolute_unknown_and_faulted_paths() {
+        let mut r = PathResolver::default();
+        assert_eq!(
+            r.resolve(1, 1, &arg("/etc/hosts", Base::None))
+                .abs
+                .as_deref(),
+            Some("/etc/hosts")
+        );
+        assert_eq!(r.resolve(1, 1, &arg("x", Base::Unknown)).abs, None);
+        let mut a = arg("", Base::None);
+        a.raw.fault = true;
+        assert!(r.resolve(1, 1, &a).unresolved.is_some());
+        assert_eq!(r.unresolved, 2);
+    }
+}

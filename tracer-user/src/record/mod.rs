@@ -1,0 +1,332 @@
+//! The public event schema: one JSON object per line (JSON Lines), documented in
+//! `docs/EVENTS.md`. A trace file is a `start` line, `event` lines in ring-buffer order, and an
+//! `end` line with the loss counters and the `complete` verdict.
+
+pub mod access;
+
+use serde::Serialize;
+use tracer_common::syscalls as nr;
+
+use crate::{
+    events::{self, Detail, Event, SockAddr, dns, errno},
+    loader::LossCounters,
+    proctable::paths::ResolvedPath,
+};
+
+/// Version of the JSON Lines schema. Bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// First line of a trace file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Start {
+    pub schema_version: u32,
+    pub tracer_version: &'static str,
+    pub command: Vec<String>,
+    pub cwd: String,
+    pub system_wide: bool,
+    pub root_pid: u32,
+    pub kernel: String,
+    pub probes_attached: usize,
+}
+
+/// Last line of a trace file.
+#[derive(Debug, Clone, Serialize)]
+pub struct End {
+    pub schema_version: u32,
+    /// `wait(2)` status of the traced command, decoded.
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub events: u64,
+    pub lost: LossCounters,
+    pub decode_errors: u64,
+    /// False when anything was lost: the trace may miss behaviour.
+    pub complete: bool,
+}
+
+/// One event line.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub schema_version: u32,
+    pub seq: u64,
+    /// Nanoseconds since boot.
+    pub ts_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    /// The process that created `pid` (kept across reparenting), if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<u32>,
+    pub uid: u32,
+    pub comm: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syscall: Option<&'static str>,
+    /// The syscall succeeded.
+    pub ok: bool,
+    /// Raw return value (>= 0 result, < 0 negated errno).
+    pub ret: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errno: Option<String>,
+    #[serde(flatten)]
+    pub detail: RecordDetail,
+}
+
+/// Kind-specific fields; `kind` names the variant.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordDetail {
+    Fork {
+        child_pid: u32,
+        child_tid: u32,
+        thread: bool,
+    },
+    Exec {
+        path: ResolvedPath,
+        argv: Vec<String>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        argv_truncated: bool,
+    },
+    ExecFailed {
+        path: ResolvedPath,
+    },
+    Exit {
+        /// Exit status (0–255) when the process exited normally.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        /// The terminating signal when it was killed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+        /// Last thread of the process: the process is gone.
+        process_exit: bool,
+    },
+    Open {
+        path: ResolvedPath,
+        access: access::Access,
+        flags: String,
+        mode: String,
+    },
+    Unlink {
+        path: ResolvedPath,
+        rmdir: bool,
+    },
+    Rename {
+        from: ResolvedPath,
+        to: ResolvedPath,
+        flags: u32,
+    },
+    Connect {
+        fd: i32,
+        addr: SockAddr,
+        socket: SocketMeta,
+    },
+    Bind {
+        fd: i32,
+        addr: SockAddr,
+        socket: SocketMeta,
+    },
+    Listen {
+        fd: i32,
+        backlog: i32,
+        /// The address the socket listens on, as the kernel's socket says.
+        local: SockAddr,
+        socket: SocketMeta,
+    },
+    Dns {
+        fd: i32,
+        server: SockAddr,
+        msg_index: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        query: Option<dns::Query>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        decode_error: Option<String>,
+        payload_bytes: u32,
+    },
+}
+
+/// What the socket itself reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct SocketMeta {
+    #[serde(rename = "type")]
+    pub sock_type: &'static str,
+}
+
+fn sock_type(t: u16) -> &'static str {
+    match t {
+        1 => "stream",
+        2 => "dgram",
+        3 => "raw",
+        5 => "seqpacket",
+        _ => "unknown",
+    }
+}
+
+/// Name of a traced syscall number.
+pub fn syscall_name(n: u32) -> &'static str {
+    match n {
+        nr::OPEN => "open",
+        nr::CREAT => "creat",
+        nr::OPENAT => "openat",
+        nr::OPENAT2 => "openat2",
+        nr::UNLINK => "unlink",
+        nr::RMDIR => "rmdir",
+        nr::UNLINKAT => "unlinkat",
+        nr::RENAME => "rename",
+        nr::RENAMEAT => "renameat",
+        nr::RENAMEAT2 => "renameat2",
+        nr::CONNECT => "connect",
+        nr::BIND => "bind",
+        nr::LISTEN => "listen",
+        nr::SENDTO => "sendto",
+        nr::SENDMSG => "sendmsg",
+        nr::SENDMMSG => "sendmmsg",
+        nr::EXECVE => "execve",
+        nr::EXECVEAT => "execveat",
+        _ => "unknown",
+    }
+}
+
+/// Builds the record of one event. `paths` are the event's path arguments, resolved, in order.
+pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath>) -> EventRecord {
+    let ok = events::succeeded(e);
+    let mut next_path = || {
+        if paths.is_empty() {
+            ResolvedPath {
+                raw: String::new(),
+                abs: None,
+                base: "unresolved",
+                truncated: false,
+                unresolved: Some("missing"),
+            }
+        } else {
+            paths.remove(0)
+        }
+    };
+    let detail = match &e.detail {
+        Detail::Fork {
+            child_pid,
+            child_tid,
+            thread,
+        } => RecordDetail::Fork {
+            child_pid: *child_pid,
+            child_tid: *child_tid,
+            thread: *thread,
+        },
+        Detail::Exec {
+            argv,
+            argv_truncated,
+            ..
+        } => RecordDetail::Exec {
+            path: next_path(),
+            argv: argv.clone(),
+            argv_truncated: *argv_truncated,
+        },
+        Detail::ExecFailed { .. } => RecordDetail::ExecFailed { path: next_path() },
+        Detail::Exit {
+            exit_code,
+            group_dead,
+        } => {
+            let sig = exit_code & 0x7f;
+            RecordDetail::Exit {
+                exit_code: (sig == 0).then_some((exit_code >> 8) & 0xff),
+                signal: (sig != 0).then_some(sig),
+                process_exit: *group_dead,
+            }
+        }
+        Detail::Open { flags, mode, .. } => RecordDetail::Open {
+            path: next_path(),
+            access: access::Access::from_open_flags(*flags),
+            flags: format!("{flags:#o}"),
+            mode: format!("{mode:#o}"),
+        },
+        Detail::Unlink { rmdir, .. } => RecordDetail::Unlink {
+            path: next_path(),
+            rmdir: *rmdir,
+        },
+        Detail::Rename { flags, .. } => RecordDetail::Rename {
+            from: next_path(),
+            to: next_path(),
+            flags: *flags,
+        },
+        Detail::Connect { fd, addr, sock } => RecordDetail::Connect {
+            fd: *fd,
+            addr: addr.clone(),
+            socket: SocketMeta {
+                sock_type: sock_type(sock.sock_type),
+            },
+        },
+        Detail::Bind { fd, addr, sock } => RecordDetail::Bind {
+            fd: *fd,
+            addr: addr.clone(),
+            socket: SocketMeta {
+                sock_type: sock_type(sock.sock_type),
+            },
+        },
+        Detail::Listen { fd, backlog, sock } => RecordDetail::Listen {
+            fd: *fd,
+            backlog: *backlog,
+            local: SockAddr::from_sock(
+                sock.family,
+                sock.local_addr4,
+                sock.local_addr6,
+                sock.local_port,
+            ),
+            socket: SocketMeta {
+                sock_type: sock_type(sock.sock_type),
+            },
+        },
+        Detail::DnsSend {
+            fd,
+            msg_index,
+            server,
+            payload,
+            payload_total,
+            ..
+        } => {
+            let (query, decode_error) = match dns::decode_any(payload) {
+                Ok(q) => (Some(q), None),
+                Err(err) => (None, Some(err.to_string())),
+            };
+            RecordDetail::Dns {
+                fd: *fd,
+                server: server.clone(),
+                msg_index: *msg_index,
+                query,
+                decode_error,
+                payload_bytes: *payload_total,
+            }
+        }
+    };
+    EventRecord {
+        schema_version: SCHEMA_VERSION,
+        seq,
+        ts_ns: e.ktime_ns,
+        pid: e.pid,
+        tid: e.tid,
+        ppid,
+        uid: e.uid,
+        comm: e.comm.clone(),
+        syscall: e.syscall_nr.map(syscall_name),
+        ok,
+        ret: e.ret,
+        errno: (e.ret < 0).then(|| errno::name(-e.ret)),
+        detail,
+    }
+}
+
+impl RecordDetail {
+    /// The `kind` string of this record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Fork { thread: true, .. } => "thread",
+            Self::Fork { .. } => "fork",
+            Self::Exec { .. } => "exec",
+            Self::ExecFailed { .. } => "exec_failed",
+            Self::Exit { .. } => "exit",
+            Self::Open { .. } => "open",
+            Self::Unlink { .. } => "unlink",
+            Self::Rename { .. } => "rename",
+            Self::Connect { .. } => "connect",
+            Self::Bind { .. } => "bind",
+            Self::Listen { .. } => "listen",
+            Self::Dns { .. } => "dns",
+        }
+    }
+}

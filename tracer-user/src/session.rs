@@ -1,0 +1,291 @@
+//! One traced run: load and attach the probes, start the command only once they are attached,
+//! stream its events through the pipeline until it (and, for a grace period, its descendants)
+//! has exited, then report losses. Used by `cargo tracer run` and by the tests.
+
+use std::{
+    io::Write,
+    os::{fd::AsRawFd, unix::process::CommandExt},
+    process::{Command, ExitStatus},
+    time::{Duration, Instant},
+};
+
+use crate::{
+    identity,
+    loader::{LoadError, LoadOptions, Probes},
+    pipeline::Pipeline,
+    record::{self, EventRecord},
+    summary::Summary,
+};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub command: Vec<String>,
+    pub load: LoadOptions,
+    /// Keep the command as root even when started through sudo.
+    pub as_root: bool,
+    /// How long to keep tracing descendants still running after the command exited.
+    pub linger: Duration,
+    /// Working directory of the command (default: ours).
+    pub cwd: Option<std::path::PathBuf>,
+}
+
+/// What can go wrong around the command (its own failure is just an exit code).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("no command given")]
+    NoCommand,
+    #[error("starting `{command}`: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("waiting for the traced command: {0}")]
+    Wait(std::io::Error),
+    #[error("polling the event ring buffer: {0}")]
+    Poll(std::io::Error),
+    #[error("determining the user to run the command as: {0}")]
+    Identity(#[from] identity::IdentityError),
+    #[error("writing the event stream: {0}")]
+    Sink(std::io::Error),
+}
+
+/// Receives the trace as it happens.
+pub trait Sink {
+    fn start(&mut self, start: &record::Start) -> std::io::Result<()>;
+    fn event(&mut self, rec: &EventRecord) -> std::io::Result<()>;
+    fn end(&mut self, end: &record::End) -> std::io::Result<()>;
+}
+
+/// Writes JSON Lines.
+pub struct JsonLines<W: Write>(pub W);
+
+impl<W: Write> JsonLines<W> {
+    fn line<T: serde::Serialize>(&mut self, kind: &str, v: &T) -> std::io::Result<()> {
+        let mut obj = serde_json::to_value(v).map_err(std::io::Error::other)?;
+        if let Some(map) = obj.as_object_mut() {
+            map.insert("type".into(), kind.into());
+        }
+        serde_json::to_writer(&mut self.0, &obj).map_err(std::io::Error::other)?;
+        self.0.write_all(b"\n")
+    }
+}
+
+impl<W: Write> Sink for JsonLines<W> {
+    fn start(&mut self, s: &record::Start) -> std::io::Result<()> {
+        self.line("start", s)
+    }
+    fn event(&mut self, r: &EventRecord) -> std::io::Result<()> {
+        self.line("event", r)
+    }
+    fn end(&mut self, e: &record::End) -> std::io::Result<()> {
+        self.line("end", e)?;
+        self.0.flush()
+    }
+}
+
+/// Keeps everything in memory (tests, and later the per-crate report).
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub start: Option<record::Start>,
+    pub events: Vec<EventRecord>,
+    pub end: Option<record::End>,
+}
+
+impl Sink for Collect {
+    fn start(&mut self, s: &record::Start) -> std::io::Result<()> {
+        self.start = Some(s.clone());
+        Ok(())
+    }
+    fn event(&mut self, r: &EventRecord) -> std::io::Result<()> {
+        self.events.push(r.clone());
+        Ok(())
+    }
+    fn end(&mut self, e: &record::End) -> std::io::Result<()> {
+        self.end = Some(e.clone());
+        Ok(())
+    }
+}
+
+/// Drains every record available in the ring buffer into the pipeline and the sink.
+fn drain(
+    probes: &mut Probes,
+    pipe: &mut Pipeline,
+    sink: &mut dyn Sink,
+) -> Result<(), SessionError> {
+    while let Some(item) = probes.ring().next() {
+        if let Some(rec) = pipe.handle(&item) {
+            sink.event(&rec).map_err(SessionError::Sink)?;
+        }
+    }
+    Ok(())
+}
+
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Restores a signal disposition when dropped.
+struct IgnoreSignal(libc::c_int, libc::sighandler_t);
+
+impl IgnoreSignal {
+    fn new(sig: libc::c_int) -> Self {
+        // SAFETY: setting a disposition to SIG_IGN is always valid.
+        Self(sig, unsafe { libc::signal(sig, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreSignal {
+    fn drop(&mut self) {
+        // SAFETY: restores the disposition we replaced.
+        unsafe { libc::signal(self.0, self.1) };
+    }
+}
+
+/// Runs `opts.command` under the probes. Returns the summary; the command's own exit status is
+/// in it.
+pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionError> {
+    let argv = &opts.command;
+    let program = argv.first().ok_or(SessionError::NoCommand)?;
+    let t0 = Instant::now();
+    let mut probes = Probes::load(&opts.load)?;
+    let attach_ms = t0.elapsed().as_millis() as u64;
+    let who = identity::for_command(opts.as_root)?;
+
+    let mut cmd = Command::new(program);
+    cmd.args(&argv[1..]);
+    if let Some(dir) = &opts.cwd {
+        cmd.current_dir(dir);
+    }
+    if let Some(id) = &who {
+        cmd.env("HOME", &id.home)
+            .env("USER", &id.name)
+            .env("LOGNAME", &id.name);
+    }
+    let child_id = who.clone();
+    let traced_fd = probes.traced_map_fd();
+    // SAFETY: the closure only makes async-signal-safe calls (getpid, bpf, signal, set*id).
+    unsafe {
+        cmd.pre_exec(move || {
+            // The child puts itself in the traced set before exec: nothing the command does
+            // happens before every probe is attached and watching it.
+            crate::loader::trace_self(traced_fd)?;
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            if let Some(id) = &child_id {
+                identity::switch_to(id)?;
+            }
+            Ok(())
+        });
+    }
+    // Ctrl-C reaches the whole foreground group: let the command decide, keep tracing it.
+    let _sigint = IgnoreSignal::new(libc::SIGINT);
+    let _sigquit = IgnoreSignal::new(libc::SIGQUIT);
+    let cwd = opts
+        .cwd
+        .clone()
+        .or_else(|| std::env::current_dir().ok())
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut pipe = Pipeline::default();
+    pipe.resolver.learn(&cwd);
+    let started = Instant::now();
+    let mut child = cmd.spawn().map_err(|source| SessionError::Spawn {
+        command: program.clone(),
+        source,
+    })?;
+    let root = child.id();
+    pipe.table.add_root(root, argv);
+    sink.start(&record::Start {
+        schema_version: record::SCHEMA_VERSION,
+        tracer_version: env!("CARGO_PKG_VERSION"),
+        command: argv.clone(),
+        cwd,
+        system_wide: opts.load.system_wide,
+        root_pid: root,
+        kernel: kernel_release(),
+        probes_attached: probes.attached,
+    })
+    .map_err(SessionError::Sink)?;
+
+    let ring_fd = probes.ring().as_raw_fd();
+    let mut status: Option<ExitStatus> = None;
+    let mut exited_at: Option<Instant> = None;
+    loop {
+        let mut pfd = libc::pollfd {
+            fd: ring_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, 50) };
+        if rc < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(SessionError::Poll(err));
+            }
+        }
+        drain(&mut probes, &mut pipe, sink)?;
+        if status.is_none()
+            && let Some(s) = child.try_wait().map_err(SessionError::Wait)?
+        {
+            status = Some(s);
+            exited_at = Some(Instant::now());
+        }
+        if let Some(t) = exited_at
+            && (pipe.table.running().next().is_none() || t.elapsed() >= opts.linger)
+        {
+            break;
+        }
+    }
+    drain(&mut probes, &mut pipe, sink)?;
+    let lost = probes.losses()?;
+    let status = status.expect("loop exits only after the command exited");
+    let (exit_code, signal) = {
+        use std::os::unix::process::ExitStatusExt;
+        (status.code(), status.signal())
+    };
+    let complete = lost.total() == 0 && pipe.decode_errors == 0;
+    sink.end(&record::End {
+        schema_version: record::SCHEMA_VERSION,
+        exit_code,
+        signal,
+        events: pipe.events,
+        lost: lost.clone(),
+        decode_errors: pipe.decode_errors,
+        complete,
+    })
+    .map_err(SessionError::Sink)?;
+    let mut still_running: Vec<u32> = pipe.table.running().map(|p| p.pid).collect();
+    still_running.sort_unstable();
+    Ok(Summary {
+        schema_version: record::SCHEMA_VERSION,
+        command: argv.clone(),
+        exit_code,
+        signal,
+        processes: pipe.table.len(),
+        threads: pipe.threads,
+        events: pipe.events,
+        events_by_kind: pipe.by_kind,
+        failed_syscalls: pipe.failed_syscalls,
+        paths_resolved: pipe.resolver.resolved,
+        paths_unresolved: pipe.resolver.unresolved,
+        still_running,
+        lost,
+        decode_errors: pipe.decode_errors,
+        complete,
+        attach_ms,
+        duration_ms: exited_at
+            .map(|t| t.duration_since(started))
+            .unwrap_or_default()
+            .as_millis() as u64,
+        report_ms: exited_at
+            .map(|t| t.elapsed().as_millis() as u64)
+            .unwrap_or(0),
+        events_file: None,
+    })
+}
