@@ -315,7 +315,6 @@ impl RecordDetail {
     /// The `kind` string of this record.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Fork { thread: true, .. } => "thread",
             Self::Fork { .. } => "fork",
             Self::Exec { .. } => "exec",
             Self::ExecFailed { .. } => "exec_failed",

@@ -1,0 +1,328 @@
+//! The program the real-probe tests trace. Each sub-command performs one behaviour with the
+//! exact syscalls named, so a test can assert every event it must produce.
+//!
+//! Usage: tracer-testbin <scenario> [args…]
+
+use std::{
+    ffi::CString,
+    net::{TcpListener, TcpStream, ToSocketAddrs},
+    os::unix::net::UnixStream,
+    path::Path,
+    time::{Duration, Instant},
+};
+
+fn c(s: &str) -> CString {
+    CString::new(s).expect("no NUL in test paths")
+}
+
+fn check(what: &str, rc: i64) -> i64 {
+    if rc < 0 {
+        eprintln!("testbin: {what}: {}", std::io::Error::last_os_error());
+    }
+    rc
+}
+
+const AT_FDCWD: i32 = libc::AT_FDCWD;
+
+fn open(path: &str, flags: i32) -> i32 {
+    // SAFETY: valid C string; mode used only with O_CREAT.
+    check(
+        &format!("open {path}"),
+        unsafe { libc::open(c(path).as_ptr(), flags, 0o644) } as i64,
+    ) as i32
+}
+
+fn close(fd: i32) {
+    if fd >= 0 {
+        // SAFETY: closing a descriptor we opened.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// open/openat/openat2/creat with every base, unlink/unlinkat/rmdir, rename/renameat/renameat2.
+fn files(dir: &str) {
+    let w = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+    close(open(&format!("{dir}/read.txt"), libc::O_RDONLY));
+    close(open(&format!("{dir}/new.txt"), w));
+    // SAFETY (all blocks below): valid C strings and descriptors we own.
+    close(check(
+        "creat",
+        unsafe { libc::creat(c(&format!("{dir}/creat.txt")).as_ptr(), 0o600) } as i64,
+    ) as i32);
+    close(open(&format!("{dir}/missing/nope.txt"), libc::O_RDONLY));
+    check("chdir", unsafe { libc::chdir(c(dir).as_ptr()) } as i64);
+    close(open("rel.txt", w));
+    /// `struct open_how` of openat2(2).
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    }
+    let how = OpenHow {
+        flags: (libc::O_RDWR | libc::O_CREAT) as u64,
+        mode: 0o640,
+        resolve: 0,
+    };
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            AT_FDCWD,
+            c("o2.txt").as_ptr(),
+            &how as *const OpenHow,
+            size_of::<OpenHow>(),
+        )
+    };
+    close(check("openat2", fd) as i32);
+    let dfd = open(&format!("{dir}/sub"), libc::O_RDONLY | libc::O_DIRECTORY);
+    close(check(
+        "openat",
+        unsafe { libc::openat(dfd, c("at.txt").as_ptr(), w, 0o644) } as i64,
+    ) as i32);
+    check("renameat", unsafe {
+        libc::renameat(dfd, c("at.txt").as_ptr(), AT_FDCWD, c("moved.txt").as_ptr())
+    } as i64);
+    close(check(
+        "openat",
+        unsafe { libc::openat(dfd, c("gone.txt").as_ptr(), w, 0o644) } as i64,
+    ) as i32);
+    check(
+        "unlinkat",
+        unsafe { libc::unlinkat(dfd, c("gone.txt").as_ptr(), 0) } as i64,
+    );
+    close(dfd);
+    check(
+        "unlink",
+        unsafe { libc::unlink(c(&format!("{dir}/new.txt")).as_ptr()) } as i64,
+    );
+    check("rename", unsafe {
+        libc::rename(
+            c(&format!("{dir}/creat.txt")).as_ptr(),
+            c("renamed.txt").as_ptr(),
+        )
+    } as i64);
+    check("renameat2", unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            AT_FDCWD,
+            c("rel.txt").as_ptr(),
+            AT_FDCWD,
+            c("rel2.txt").as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    });
+    check("mkdir", unsafe { libc::mkdir(c("tmpdir").as_ptr(), 0o755) }
+        as i64);
+    check("rmdir", unsafe { libc::rmdir(c("tmpdir").as_ptr()) } as i64);
+}
+
+/// A PATH search: two misses, then `true` from /usr/bin (or /bin).
+fn exec_search(dir: &str) -> ! {
+    let path = format!("{dir}/missing-a:{dir}/missing-b:/usr/bin:/bin");
+    let prog = c("true");
+    let argv = [
+        prog.as_ptr(),
+        c("--from-testbin").into_raw(),
+        std::ptr::null(),
+    ];
+    // execvp searches the caller's own PATH. SAFETY: single-threaded here; NUL-terminated argv;
+    // execvp only returns on failure.
+    unsafe {
+        std::env::set_var("PATH", &path);
+        libc::execvp(prog.as_ptr(), argv.as_ptr());
+    }
+    eprintln!("testbin: execvp: {}", std::io::Error::last_os_error());
+    std::process::exit(1)
+}
+
+fn connect(host: &str, port: u16) {
+    // A blocking connect: its result is the syscall's (a non-blocking one says EINPROGRESS).
+    match TcpStream::connect((host, port)) {
+        Ok(_) => println!("connected"),
+        Err(e) => println!("connect failed: {e}"),
+    }
+}
+
+/// Resolves `name` through the libc resolver, with `resolv_conf` bind-mounted over
+/// /etc/resolv.conf in a private mount namespace (the machine's resolver is never asked).
+fn dns(name: &str, resolv_conf: &str) {
+    // SAFETY: namespace and mount syscalls with valid C strings; this process only.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            panic!("unshare(CLONE_NEWNS): {}", std::io::Error::last_os_error());
+        }
+        if libc::mount(
+            std::ptr::null(),
+            c("/").as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            panic!("making mounts private: {}", std::io::Error::last_os_error());
+        }
+        if libc::mount(
+            c(resolv_conf).as_ptr(),
+            c("/etc/resolv.conf").as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND,
+            std::ptr::null(),
+        ) != 0
+        {
+            panic!(
+                "bind-mounting {resolv_conf}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+    match (name, 80).to_socket_addrs() {
+        Ok(a) => println!("resolved: {:?}", a.collect::<Vec<_>>()),
+        Err(e) => println!("resolve failed: {e}"),
+    }
+}
+
+/// A DNS query for `name` in wire format.
+fn dns_query(name: &str) -> Vec<u8> {
+    let mut p = vec![0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.split('.') {
+        p.push(label.len() as u8);
+        p.extend_from_slice(label.as_bytes());
+    }
+    p.extend_from_slice(&[0, 0, 16, 0, 1]); // TXT, IN
+    p
+}
+
+/// Sends a DNS query for `name` to ip:port with sendto, then with sendmsg, on an unconnected
+/// UDP socket (the explicit-address paths; glibc's connected sendmmsg is the `dns` scenario).
+fn udp_send(ip: &str, port: u16, name: &str) {
+    let q = dns_query(name);
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+    let dst: std::net::SocketAddrV4 = format!("{ip}:{port}").parse().unwrap();
+    let sa = libc::sockaddr_in {
+        sin_family: libc::AF_INET as u16,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*dst.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let sa_ptr = &sa as *const libc::sockaddr_in as *const libc::sockaddr;
+    let len = size_of::<libc::sockaddr_in>() as u32;
+    // SAFETY: valid buffer, address and lengths for the calls' duration.
+    unsafe {
+        check(
+            "sendto",
+            libc::sendto(fd, q.as_ptr().cast(), q.len(), 0, sa_ptr, len) as i64,
+        );
+        let mut iov = libc::iovec {
+            iov_base: q.as_ptr() as *mut _,
+            iov_len: q.len(),
+        };
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_name = sa_ptr as *mut _;
+        msg.msg_namelen = len;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        check("sendmsg", libc::sendmsg(fd, &msg, 0) as i64);
+    }
+}
+
+fn fork() -> i32 {
+    // SAFETY: this helper is single-threaded when it forks.
+    unsafe { libc::fork() }
+}
+
+fn wait_for(cond: impl Fn() -> bool, limit: Duration) -> bool {
+    let t = Instant::now();
+    while !cond() {
+        if t.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+/// child: setsid + fork + exit; grandchild: waits until reparented, then creates `marker`.
+/// `root_waits`: the root process waits for the marker; otherwise it exits at once.
+fn double_fork(marker: &str, delay_ms: u64, root_waits: bool) {
+    let child = fork();
+    if child == 0 {
+        // SAFETY: plain syscalls in the forked child.
+        unsafe { libc::setsid() };
+        let me = std::process::id() as i32;
+        if fork() == 0 {
+            // SAFETY: getppid has no preconditions.
+            wait_for(|| unsafe { libc::getppid() } != me, Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            close(open(marker, libc::O_WRONLY | libc::O_CREAT));
+            unsafe { libc::_exit(0) };
+        }
+        unsafe { libc::_exit(0) };
+    }
+    // SAFETY: reaping our own child.
+    unsafe { libc::waitpid(child, std::ptr::null_mut(), 0) };
+    if root_waits && !wait_for(|| Path::new(marker).exists(), Duration::from_secs(10)) {
+        eprintln!("testbin: grandchild never created {marker}");
+        std::process::exit(1);
+    }
+}
+
+fn threads(dir: &str, n: usize) {
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let p = format!("{dir}/thread-{i}");
+            std::thread::spawn(move || close(open(&p, libc::O_WRONLY | libc::O_CREAT)))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let a = |i: usize| {
+        args.get(i)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("missing argument {i}"))
+    };
+    match a(0) {
+        "files" => files(a(1)),
+        "exec-search" => exec_search(a(1)),
+        "connect" => connect(a(1), a(2).parse().unwrap()),
+        "connect-unix" => match UnixStream::connect(a(1)) {
+            Ok(_) => println!("connected"),
+            Err(e) => println!("connect failed: {e}"),
+        },
+        "listen" => {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            println!("listening on {}", l.local_addr().unwrap());
+        }
+        "dns" => dns(a(1), a(2)),
+        "udp-send" => udp_send(a(1), a(2).parse().unwrap(), a(3)),
+        "double-fork" => double_fork(a(1), 50, true),
+        "daemon" => double_fork(a(1), a(2).parse().unwrap(), false),
+        "threads" => threads(a(1), a(2).parse().unwrap()),
+        "spam" => {
+            let n: usize = a(2).parse().unwrap();
+            for i in 0..n {
+                // SAFETY: valid C string; the file does not exist, so nothing is opened.
+                unsafe { libc::open(c(&format!("{}/spam-{i}", a(1))).as_ptr(), libc::O_RDONLY) };
+            }
+        }
+        "whoami" => {
+            // SAFETY: plain getters.
+            let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+            println!(
+                "uid={uid} gid={gid} home={}",
+                std::env::var("HOME").unwrap_or_default()
+            );
+        }
+        other => {
+            eprintln!("testbin: unknown scenario {other}");
+            std::process::exit(2);
+        }
+    }
+}

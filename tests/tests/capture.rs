@@ -1,0 +1,487 @@
+//! The real probes, in the kernel, on a helper that performs each behaviour once. Needs root.
+
+use std::{
+    net::{TcpListener, UdpSocket},
+    os::unix::net::UnixListener,
+    time::Duration,
+};
+
+use serde_json::Value;
+use tracer_tests::{DnsStub, Trace, TraceOpts, require_root, trace, trace_with};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tracer-testbin");
+
+fn tmp() -> (tempfile::TempDir, String) {
+    let d = tempfile::tempdir().unwrap();
+    let s = d.path().to_str().unwrap().to_string();
+    (d, s)
+}
+
+fn access(e: &Value) -> (bool, bool, bool, bool) {
+    let a = &e["access"];
+    (
+        a["read"] == true,
+        a["write"] == true,
+        a["create"] == true,
+        a["truncate"] == true,
+    )
+}
+
+#[test]
+fn file_operations_are_recorded_with_absolute_paths_modes_and_results() {
+    if !require_root() {
+        return;
+    }
+    let (_d, dir) = tmp();
+    std::fs::write(format!("{dir}/read.txt"), "x").unwrap();
+    std::fs::create_dir(format!("{dir}/sub")).unwrap();
+    let t = trace(&[BIN, "files", &dir]);
+    assert!(t.summary.complete, "{}", t.summary.human());
+
+    let read = t.with_path("open", &format!("{dir}/read.txt"));
+    assert_eq!(access(read), (true, false, false, false));
+    assert_eq!(read["syscall"], "openat");
+    assert_eq!(read["ok"], true);
+    assert_eq!(read["pid"], t.root_pid);
+
+    let new = t.with_path("open", &format!("{dir}/new.txt"));
+    assert_eq!(access(new), (false, true, true, true));
+
+    let creat = t.with_path("open", &format!("{dir}/creat.txt"));
+    assert_eq!(creat["syscall"], "creat");
+    assert_eq!(access(creat), (false, true, true, true));
+
+    let missing = t.with_path("open", &format!("{dir}/missing/nope.txt"));
+    assert_eq!(missing["ok"], false);
+    assert_eq!(missing["errno"], "ENOENT");
+
+    // Relative to the cwd (after chdir), through openat2, and relative to a directory fd.
+    let rel = t.with_path("open", &format!("{dir}/rel.txt"));
+    assert_eq!(rel["path"]["raw"], "rel.txt");
+    assert_eq!(rel["path"]["base"], "cwd");
+    let o2 = t.with_path("open", &format!("{dir}/o2.txt"));
+    assert_eq!(o2["syscall"], "openat2");
+    assert_eq!(access(o2), (true, true, true, false));
+    let at = t.with_path("open", &format!("{dir}/sub/at.txt"));
+    assert_eq!(at["path"]["base"], "dirfd");
+    assert_eq!(at["path"]["raw"], "at.txt");
+
+    let gone = t.with_path("unlink", &format!("{dir}/sub/gone.txt"));
+    assert_eq!(gone["syscall"], "unlinkat");
+    assert_eq!(gone["rmdir"], false);
+    assert_eq!(
+        t.with_path("unlink", &format!("{dir}/new.txt"))["syscall"],
+        "unlink"
+    );
+    let rmdir = t.with_path("unlink", &format!("{dir}/tmpdir"));
+    assert_eq!(
+        (rmdir["syscall"].as_str(), rmdir["rmdir"].as_bool()),
+        (Some("rmdir"), Some(true))
+    );
+
+    let renames = t.kind("rename");
+    let find = |from: &str, to: &str| {
+        renames
+            .iter()
+            .find(|e| e["from"]["abs"] == from && e["to"]["abs"] == to)
+            .unwrap_or_else(|| panic!("no rename {from} -> {to} in {renames:#?}"))
+    };
+    assert_eq!(
+        find(&format!("{dir}/creat.txt"), &format!("{dir}/renamed.txt"))["syscall"],
+        "rename"
+    );
+    let at2 = find(&format!("{dir}/sub/at.txt"), &format!("{dir}/moved.txt"));
+    assert_eq!(at2["syscall"], "renameat");
+    assert_eq!(
+        (at2["from"]["base"].as_str(), at2["to"]["base"].as_str()),
+        (Some("dirfd"), Some("cwd"))
+    );
+    let r2 = find(&format!("{dir}/rel.txt"), &format!("{dir}/rel2.txt"));
+    assert_eq!(
+        (r2["syscall"].as_str(), r2["flags"].as_u64()),
+        (Some("renameat2"), Some(1))
+    );
+    assert_eq!(t.summary.paths_unresolved, 0);
+}
+
+#[test]
+fn exec_successes_and_failed_path_search_attempts_are_told_apart() {
+    if !require_root() {
+        return;
+    }
+    let (_d, dir) = tmp();
+    let t = trace(&[BIN, "exec-search", &dir]);
+    let failed: Vec<_> = t
+        .kind("exec_failed")
+        .iter()
+        .map(|e| e["path"]["abs"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        failed.contains(&format!("{dir}/missing-a/true")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.contains(&format!("{dir}/missing-b/true")),
+        "{failed:?}"
+    );
+    assert!(
+        t.kind("exec_failed")
+            .iter()
+            .all(|e| e["errno"] == "ENOENT" && e["ok"] == false)
+    );
+    let ran: Vec<_> = t
+        .kind("exec")
+        .into_iter()
+        .filter(|e| e["argv"][0] == "true")
+        .collect();
+    assert_eq!(ran.len(), 1, "{ran:#?}");
+    let exe = ran[0]["path"]["abs"].as_str().unwrap();
+    assert!(exe == "/usr/bin/true" || exe == "/bin/true", "{exe}");
+    assert_eq!(
+        ran[0]["argv"],
+        serde_json::json!(["true", "--from-testbin"])
+    );
+    // The helper itself was exec'd first, with its full argv.
+    let first = t.kind("exec")[0];
+    assert_eq!(first["argv"], serde_json::json!([BIN, "exec-search", dir]));
+    let exit = t
+        .kind("exit")
+        .into_iter()
+        .find(|e| e["process_exit"] == true)
+        .unwrap();
+    assert_eq!(exit["exit_code"], 0);
+}
+
+#[test]
+fn connects_binds_and_listens_are_recorded_with_addresses_and_results() {
+    if !require_root() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open_port = listener.local_addr().unwrap().port();
+    // A port that was free a moment ago: connecting to it is refused.
+    let closed_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (_d, dir) = tmp();
+    let sock = format!("{dir}/s.sock");
+    let _unix = UnixListener::bind(&sock).unwrap();
+
+    let t = trace(&[BIN, "connect", "127.0.0.1", &open_port.to_string()]);
+    let c = t.kind("connect");
+    assert_eq!(c.len(), 1, "{c:#?}");
+    assert_eq!(
+        c[0]["addr"],
+        serde_json::json!({"family": "inet", "ip": "127.0.0.1", "port": open_port})
+    );
+    assert_eq!(
+        (c[0]["ok"].as_bool(), c[0]["socket"]["type"].as_str()),
+        (Some(true), Some("stream"))
+    );
+
+    let t = trace(&[BIN, "connect", "127.0.0.1", &closed_port.to_string()]);
+    let c = t.kind("connect");
+    assert_eq!(c[0]["errno"], "ECONNREFUSED");
+    assert_eq!(c[0]["addr"]["port"], closed_port);
+
+    let t = trace(&[BIN, "connect", "::1", &closed_port.to_string()]);
+    let c = t.kind("connect");
+    assert_eq!(
+        c[0]["addr"],
+        serde_json::json!({"family": "inet", "ip": "::1", "port": closed_port})
+    );
+    assert_eq!(c[0]["ok"], false);
+
+    let t = trace(&[BIN, "connect-unix", &sock]);
+    let c = t.kind("connect");
+    assert_eq!(
+        c[0]["addr"],
+        serde_json::json!({"family": "unix", "path": sock})
+    );
+    assert_eq!(c[0]["ok"], true);
+
+    let t = trace(&[BIN, "listen"]);
+    let b = t.kind("bind");
+    assert_eq!(
+        b[0]["addr"],
+        serde_json::json!({"family": "inet", "ip": "127.0.0.1", "port": 0})
+    );
+    let l = t.kind("listen");
+    assert_eq!(l.len(), 1);
+    assert_eq!(l[0]["local"]["ip"], "127.0.0.1");
+    assert_ne!(
+        l[0]["local"]["port"], 0,
+        "listen reports the port the kernel chose"
+    );
+    drop(listener);
+}
+
+#[test]
+fn dns_queries_through_the_libc_resolver_are_decoded() {
+    if !require_root() {
+        return;
+    }
+    let stub = DnsStub::start();
+    let (d, _) = tmp();
+    let conf = stub.resolv_conf(d.path());
+    let t = trace(&[
+        BIN,
+        "dns",
+        "exfil-check.tracer-test.invalid",
+        conf.to_str().unwrap(),
+    ]);
+    let names: Vec<_> = t
+        .kind("dns")
+        .iter()
+        .flat_map(|e| {
+            e["query"]["questions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|q| {
+            (
+                q["name"].as_str().unwrap().to_string(),
+                q["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        names.contains(&("exfil-check.tracer-test.invalid".into(), "A".into())),
+        "{names:?} {:#?}",
+        t.kind("dns")
+    );
+    let dns = t.kind("dns");
+    assert!(
+        dns.iter()
+            .all(|e| e["server"]["ip"] == stub.addr.to_string() && e["server"]["port"] == 53)
+    );
+    // glibc connects its UDP socket to the server first, then sends without an address.
+    let udp_connect = t
+        .kind("connect")
+        .into_iter()
+        .find(|e| e["addr"]["port"] == 53)
+        .expect("resolver connect");
+    assert_eq!(udp_connect["socket"]["type"], "dgram");
+    assert!(
+        !stub.queries.lock().unwrap().is_empty(),
+        "the stub saw the query"
+    );
+}
+
+#[test]
+fn a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits() {
+    if !require_root() {
+        return;
+    }
+    let (_d, dir) = tmp();
+    let marker = format!("{dir}/grandchild-was-here");
+    let t = trace(&[BIN, "double-fork", &marker]);
+    let ev = t.with_path("open", &marker);
+    let gc = ev["pid"].as_u64().unwrap() as u32;
+    let child = ev["ppid"].as_u64().unwrap() as u32;
+    assert_ne!(gc, t.root_pid);
+    let forks = t.kind("fork");
+    assert!(
+        forks
+            .iter()
+            .any(|f| f["pid"] == t.root_pid && f["child_pid"] == child),
+        "root forked the child"
+    );
+    assert!(
+        forks
+            .iter()
+            .any(|f| f["pid"] == child && f["child_pid"] == gc),
+        "child forked the grandchild"
+    );
+    // The intermediate child exited before the grandchild acted.
+    let child_exit = t
+        .kind("exit")
+        .into_iter()
+        .find(|e| e["pid"] == child && e["process_exit"] == true)
+        .unwrap();
+    assert!(child_exit["seq"].as_u64() < ev["seq"].as_u64());
+}
+
+#[test]
+fn a_daemon_acting_after_the_command_exited_is_still_traced() {
+    if !require_root() {
+        return;
+    }
+    let (_d, dir) = tmp();
+    let marker = format!("{dir}/daemon-was-here");
+    let t = trace_with(
+        &[BIN, "daemon", &marker, "300"],
+        TraceOpts {
+            linger: Duration::from_secs(5),
+            ..Default::default()
+        },
+    );
+    let ev = t.with_path("open", &marker);
+    let root_exit = t
+        .kind("exit")
+        .into_iter()
+        .find(|e| e["pid"] == t.root_pid && e["process_exit"] == true)
+        .unwrap();
+    assert!(
+        root_exit["seq"].as_u64() < ev["seq"].as_u64(),
+        "the write happened after the command exited"
+    );
+    assert!(
+        t.summary.still_running.is_empty(),
+        "{:?}",
+        t.summary.still_running
+    );
+}
+
+#[test]
+fn threads_are_told_from_processes_and_their_syscalls_recorded() {
+    if !require_root() {
+        return;
+    }
+    let (_d, dir) = tmp();
+    let t = trace(&[BIN, "threads", &dir, "4"]);
+    let (threads, procs): (Vec<&Value>, Vec<&Value>) = t
+        .kind("fork")
+        .into_iter()
+        .partition(|f| f["thread"] == true);
+    assert_eq!(threads.len(), 4, "{threads:#?}");
+    assert!(procs.is_empty(), "no new processes: {procs:#?}");
+    assert!(
+        threads
+            .iter()
+            .all(|f| f["child_pid"] == t.root_pid && f["child_tid"] != t.root_pid)
+    );
+    for i in 0..4 {
+        let e = t.with_path("open", &format!("{dir}/thread-{i}"));
+        assert_eq!(e["pid"], t.root_pid);
+        assert_ne!(e["tid"], t.root_pid);
+    }
+}
+
+/// Runs `cat` on a marker file from this (untraced) test process while `t` runs.
+fn with_unrelated_activity(marker: &str, f: impl FnOnce() -> Trace) -> Trace {
+    std::fs::write(marker, "x").unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (m, s) = (marker.to_string(), stop.clone());
+    let bg = std::thread::spawn(move || {
+        while !s.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = std::process::Command::new("cat").arg(&m).output();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    let t = f();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    bg.join().unwrap();
+    t
+}
+
+#[test]
+fn unrelated_processes_are_not_recorded_unless_system_wide() {
+    if !require_root() {
+        return;
+    }
+    let (_d, dir) = tmp();
+    let marker = format!("{dir}/unrelated");
+    let t = with_unrelated_activity(&marker, || trace(&[BIN, "threads", &dir, "2"]));
+    assert!(
+        !t.all_paths().contains(&marker),
+        "an unrelated process leaked into the trace"
+    );
+    let me = std::process::id();
+    assert!(
+        t.events.iter().all(|e| e["pid"] != me),
+        "the tracer's own process was recorded"
+    );
+
+    let t = with_unrelated_activity(&marker, || {
+        trace_with(
+            &["sleep", "0.3"],
+            TraceOpts {
+                system_wide: true,
+                linger: Duration::ZERO,
+                ..Default::default()
+            },
+        )
+    });
+    assert!(
+        t.all_paths().contains(&marker),
+        "system-wide mode records unrelated processes"
+    );
+    assert!(
+        t.events.iter().all(|e| e["pid"] != me),
+        "the tracer never records itself"
+    );
+}
+
+#[test]
+fn a_full_ring_buffer_loses_events_and_counts_exactly_how_many() {
+    if !require_root() {
+        return;
+    }
+    let (_d, dir) = tmp();
+    let n = "20000";
+    let full = trace(&[BIN, "spam", &dir, n]);
+    assert!(
+        full.summary.complete,
+        "the default buffer holds this burst: {}",
+        full.summary.human()
+    );
+    let small = trace_with(
+        &[BIN, "spam", &dir, n],
+        TraceOpts {
+            ring_bytes: 4096,
+            ..Default::default()
+        },
+    );
+    assert!(
+        small.summary.lost.ringbuf > 0,
+        "a 4 KiB buffer must overflow"
+    );
+    assert!(!small.summary.complete);
+    assert_eq!(
+        small.summary.events + small.summary.lost.ringbuf,
+        full.summary.events,
+        "received + lost must equal what a lossless run of the same program records"
+    );
+    assert_eq!(
+        small.summary.lost.ringbuf,
+        small.summary.lost.ringbuf_per_cpu.iter().sum::<u64>()
+    );
+}
+
+#[test]
+fn explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored() {
+    if !require_root() {
+        return;
+    }
+    let stub = DnsStub::start();
+    let ip = stub.addr.to_string();
+    let t = trace(&[BIN, "udp-send", &ip, "53", "direct.tracer-test.invalid"]);
+    let dns = t.kind("dns");
+    let calls: Vec<_> = dns.iter().map(|e| e["syscall"].as_str().unwrap()).collect();
+    assert_eq!(calls, vec!["sendto", "sendmsg"], "{dns:#?}");
+    for e in &dns {
+        assert_eq!(
+            e["query"]["questions"][0],
+            serde_json::json!({"name": "direct.tracer-test.invalid", "type": "TXT"})
+        );
+        assert_eq!(
+            e["server"],
+            serde_json::json!({"family": "inet", "ip": ip, "port": 53})
+        );
+        assert_eq!(e["ok"], true);
+    }
+    let other = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = other.local_addr().unwrap().port().to_string();
+    let t = trace(&[
+        BIN,
+        "udp-send",
+        "127.0.0.1",
+        &port,
+        "direct.tracer-test.invalid",
+    ]);
+    assert!(t.kind("dns").is_empty(), "{:#?}", t.kind("dns"));
+}
