@@ -21,6 +21,7 @@ pub struct KernelOffsets {
     pub dentry_inode: u32,
     pub inode_ino: u32,
     pub inode_sb: u32,
+    pub inode_mode: u32,
     pub sb_dev: u32,
     pub files_fdt: u32,
     pub fdt_max_fds: u32,
@@ -39,6 +40,7 @@ pub struct KernelOffsets {
     pub mm_arg_start: u32,
     pub mm_arg_end: u32,
     pub bprm_filename: u32,
+    pub _pad: u32,
 }
 
 /// Everything the probes are told by the loader.
@@ -61,7 +63,7 @@ mod tests {
 
     #[test]
     fn layout_is_pinned() {
-        assert_eq!(core::mem::size_of::<KernelOffsets>(), 30 * 4);
-        assert_eq!(core::mem::size_of::<Config>(), 16 + 30 * 4);
+        assert_eq!(core::mem::size_of::<KernelOffsets>(), 32 * 4);
+        assert_eq!(core::mem::size_of::<Config>(), 16 + 32 * 4);
     }
 }

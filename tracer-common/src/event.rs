@@ -111,9 +111,9 @@ pub struct EventHeader {
     pub comm: [u8; COMM_LEN],
 }
 
-/// A directory's identity as the kernel saw it when the syscall ran: used to verify that the
-/// path userspace resolves for a relative path's base is the same directory. `ino == 0` means
-/// "not captured" (the path was absolute, or the read failed and FLAG_DIR_UNKNOWN is set).
+/// A file's identity as the kernel saw it when the syscall ran: used to verify that the path
+/// userspace finds for a relative path's base directory is that directory, and to learn the
+/// identity of directories the traced processes open. `ino == 0` means "not captured".
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InodeRef {
@@ -121,7 +121,19 @@ pub struct InodeRef {
     pub ino: u64,
     /// Kernel `dev_t` of the filesystem (MAJOR << 20 | MINOR).
     pub dev: u32,
-    pub _pad: u32,
+    /// `i_mode` (file type and permission bits).
+    pub mode: u32,
+}
+
+impl InodeRef {
+    /// Same file (device and inode); the mode is not part of the identity.
+    pub fn same_file(&self, other: &Self) -> bool {
+        self.ino == other.ino && self.dev == other.dev
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.mode & 0o170000 == 0o040000
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ pub struct FileEvent {
     pub cwd: InodeRef,
     /// Identity of `dirfd`'s directory, captured only for a relative path with a real dirfd.
     pub dir: InodeRef,
+    /// Open that succeeded: identity of the file it opened (lets userspace learn directories).
+    pub opened: InodeRef,
     pub path: [u8; PATH_LEN],
 }
 
@@ -60,8 +62,9 @@ mod tests {
         assert_eq!(offset_of!(FileEvent, dirfd), 56);
         assert_eq!(offset_of!(FileEvent, cwd), 72);
         assert_eq!(offset_of!(FileEvent, dir), 88);
-        assert_eq!(offset_of!(FileEvent, path), 104);
-        assert_eq!(size_of::<FileEvent>(), 104 + PATH_LEN);
+        assert_eq!(offset_of!(FileEvent, opened), 104);
+        assert_eq!(offset_of!(FileEvent, path), 120);
+        assert_eq!(size_of::<FileEvent>(), 120 + PATH_LEN);
         assert_eq!(offset_of!(RenameEvent, cwd), 80);
         assert_eq!(offset_of!(RenameEvent, old_path), 128);
         assert_eq!(size_of::<RenameEvent>(), 128 + 2 * PATH_LEN);

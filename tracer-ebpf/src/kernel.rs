@@ -39,7 +39,12 @@ fn inode_ref(inode: u64) -> Option<InodeRef> {
     let ino: u64 = read(inode, conf!(offsets.inode_ino))?;
     let sb: u64 = read(inode, conf!(offsets.inode_sb))?;
     let dev: u32 = read(sb, conf!(offsets.sb_dev))?;
-    Some(InodeRef { ino, dev, _pad: 0 })
+    let mode: u16 = read(inode, conf!(offsets.inode_mode)).unwrap_or(0);
+    Some(InodeRef {
+        ino,
+        dev,
+        mode: mode as u32,
+    })
 }
 
 /// Identity of the current task's working directory.

@@ -29,6 +29,7 @@ pub static CONFIG: Config = Config {
         dentry_inode: 0,
         inode_ino: 0,
         inode_sb: 0,
+        inode_mode: 0,
         sb_dev: 0,
         files_fdt: 0,
         fdt_max_fds: 0,
@@ -47,6 +48,7 @@ pub static CONFIG: Config = Config {
         mm_arg_start: 0,
         mm_arg_end: 0,
         bprm_filename: 0,
+        _pad: 0,
     },
 };
 

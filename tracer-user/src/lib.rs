@@ -4,6 +4,7 @@
 //! owned events) → [`proctable`] (process tree, path resolution) → [`record`] (JSON Lines) and
 //! [`summary`]. [`session`] wires them together for `cargo tracer run`.
 
+pub mod digest;
 pub mod events;
 pub mod identity;
 pub mod loader;

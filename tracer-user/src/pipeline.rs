@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::{
+    digest::Digest,
     events::{self, Detail},
     proctable::{ProcTable, paths::PathResolver},
     record::{self, EventRecord},
@@ -20,6 +21,7 @@ pub struct Pipeline {
     pub by_kind: BTreeMap<String, u64>,
     pub decode_errors: u64,
     pub last_decode_error: Option<String>,
+    pub digest: Digest,
 }
 
 impl Pipeline {
@@ -48,6 +50,15 @@ impl Pipeline {
             }
             _ => Vec::new(),
         };
+        match &e.detail {
+            Detail::Open { opened, .. } if e.ret >= 0 => {
+                if let Some(abs) = paths.first().and_then(|p| p.abs.as_deref()) {
+                    self.resolver.remember(*opened, abs);
+                }
+            }
+            Detail::Exec { cwd, .. } => self.resolver.warm_cwd(e.pid, *cwd),
+            _ => {}
+        }
         let exe = match &e.detail {
             Detail::Exec { .. } => paths.first().and_then(|p| p.abs.clone()),
             _ => None,
@@ -66,6 +77,7 @@ impl Pipeline {
             .by_kind
             .entry(rec.detail.kind().to_string())
             .or_default() += 1;
+        self.digest.observe(&rec, &self.table);
         Some(rec)
     }
 }

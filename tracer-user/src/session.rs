@@ -287,5 +287,6 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
             .map(|t| t.elapsed().as_millis() as u64)
             .unwrap_or(0),
         events_file: None,
+        activity: pipe.digest.groups(),
     })
 }

@@ -31,6 +31,8 @@ pub struct Summary {
     pub report_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events_file: Option<String>,
+    /// Notable activity by program.
+    pub activity: Vec<crate::digest::Group>,
 }
 
 impl Summary {
@@ -103,6 +105,10 @@ impl Summary {
                 self.lost.tracking,
                 self.decode_errors
             );
+        }
+        if !self.activity.is_empty() {
+            let _ = writeln!(s, "notable activity (reads counted, not listed):");
+            s.push_str(&crate::digest::render(&self.activity));
         }
         if let Some(f) = &self.events_file {
             let _ = writeln!(s, "  events written to {f}");

@@ -100,6 +100,11 @@ fn emit_file(kind: EventKind, n: u32, ret: i64, dirfd: i32, path: u64, flags: u3
     let (cwd, dir) = base_of(e.path[0], dirfd, &mut f);
     e.cwd = cwd;
     e.dir = dir;
+    e.opened = if kind == EventKind::Open && ret >= 0 {
+        kernel::fd_ref(ret as i32).unwrap_or_default()
+    } else {
+        InodeRef::default()
+    };
     e.header.flags = f;
     entry.submit(0);
 }

@@ -108,6 +108,8 @@ pub enum Detail {
         filename: PathArg,
         argv: Vec<String>,
         argv_truncated: bool,
+        /// The new program's working directory.
+        cwd: InodeRef,
     },
     ExecFailed {
         filename: PathArg,
@@ -120,6 +122,8 @@ pub enum Detail {
         path: PathArg,
         flags: u32,
         mode: u32,
+        /// On success, the identity of the file opened.
+        opened: InodeRef,
     },
     Unlink {
         path: PathArg,
@@ -242,6 +246,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                     filename,
                     argv: split_argv(&e.argv[..n]),
                     argv_truncated: f & ev::FLAG_ARGV_TRUNCATED != 0,
+                    cwd: e.cwd,
                 }
             } else {
                 Detail::ExecFailed { filename }
@@ -264,6 +269,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                     path,
                     flags: e.flags,
                     mode: e.mode,
+                    opened: e.opened,
                 }
             } else {
                 Detail::Unlink {
@@ -397,12 +403,17 @@ mod tests {
             cwd: InodeRef {
                 ino: 5,
                 dev: 1,
-                _pad: 0,
+                mode: 0,
             },
             dir: InodeRef {
                 ino: 9,
                 dev: 1,
-                _pad: 0,
+                mode: 0,
+            },
+            opened: InodeRef {
+                ino: 77,
+                dev: 1,
+                mode: 0o040755,
             },
             path: buf,
         }
@@ -413,17 +424,24 @@ mod tests {
         let e = decode(&bytes(&file_event(b"rel/x", -100, 0))).unwrap();
         assert_eq!(e.comm, "cat");
         assert_eq!(e.syscall_nr, Some(257));
-        let Detail::Open { path, flags, mode } = e.detail else {
+        let Detail::Open {
+            path,
+            flags,
+            mode,
+            opened,
+        } = e.detail
+        else {
             panic!("{e:?}")
         };
         assert_eq!((flags, mode), (0o1101, 0o644));
+        assert!(opened.is_dir() && opened.ino == 77);
         assert_eq!(path.raw.text, "rel/x");
         assert_eq!(
             path.base,
             Base::Cwd(InodeRef {
                 ino: 5,
                 dev: 1,
-                _pad: 0
+                mode: 0
             })
         );
 
@@ -438,7 +456,7 @@ mod tests {
                 InodeRef {
                     ino: 9,
                     dev: 1,
-                    _pad: 0
+                    mode: 0
                 }
             )
         );

@@ -20,6 +20,7 @@ pub fn kernel_offsets(btf: &Btf) -> Result<KernelOffsets, BtfError> {
         dentry_inode: o("dentry", "d_inode")?,
         inode_ino: o("inode", "i_ino")?,
         inode_sb: o("inode", "i_sb")?,
+        inode_mode: o("inode", "i_mode")?,
         sb_dev: o("super_block", "s_dev")?,
         files_fdt: o("files_struct", "fdt")?,
         fdt_max_fds: o("fdtable", "max_fds")?,
@@ -38,6 +39,7 @@ pub fn kernel_offsets(btf: &Btf) -> Result<KernelOffsets, BtfError> {
         mm_arg_start: o("mm_struct", "arg_start")?,
         mm_arg_end: o("mm_struct", "arg_end")?,
         bprm_filename: o("linux_binprm", "filename")?,
+        _pad: 0,
     })
 }
 

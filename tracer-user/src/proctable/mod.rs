@@ -247,6 +247,7 @@ mod tests {
                     filename,
                     argv: vec!["rustc".into(), "-vV".into()],
                     argv_truncated: false,
+                    cwd: Default::default(),
                 },
             ),
             Some("/usr/bin/rustc"),

@@ -43,7 +43,7 @@ fn identity(path: &str) -> Option<InodeRef> {
     Some(InodeRef {
         ino: m.ino(),
         dev: kernel_dev(m.dev()),
-        _pad: 0,
+        mode: m.mode(),
     })
 }
 
@@ -71,11 +71,25 @@ pub struct PathResolver {
 }
 
 impl PathResolver {
-    /// Records that `path` is the directory with identity `id` (e.g. the root's cwd at start).
+    /// Records the identity of directory `path` as `stat` sees it now (the root's cwd at start).
     pub fn learn(&mut self, path: &str) {
         if let Some(id) = identity(path) {
             self.dirs.insert((id.dev, id.ino), path.to_string());
         }
+    }
+
+    /// Records that the kernel saw directory `id` opened as `path`: later paths relative to a
+    /// descriptor of it resolve without racing the process to /proc.
+    pub fn remember(&mut self, id: InodeRef, path: &str) {
+        if id.ino != 0 && id.is_dir() {
+            self.dirs.insert((id.dev, id.ino), path.to_string());
+        }
+    }
+
+    /// Verifies and caches process `pid`'s cwd while the process is alive (called at exec, so
+    /// its relative paths resolve even once it is gone).
+    pub fn warm_cwd(&mut self, pid: u32, cwd: InodeRef) {
+        let _ = self.dir_for(cwd, &[format!("/proc/{pid}/cwd")]);
     }
 
     fn dir_for(&mut self, id: InodeRef, candidates: &[String]) -> Option<String> {
@@ -92,7 +106,7 @@ impl PathResolver {
             let Some(target) = target.to_str().map(str::to_string) else {
                 continue;
             };
-            if identity(&target) == Some(id) {
+            if identity(&target).is_some_and(|t| t.same_file(&id)) {
                 self.dirs.insert((id.dev, id.ino), target.clone());
                 return Some(target);
             }

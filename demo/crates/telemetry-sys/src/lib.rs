@@ -1,0 +1,3 @@
+pub fn version() -> &'static str {
+    "telemetry 0.3.1"
+}

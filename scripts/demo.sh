@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job: trace a build of the bundled demo workspace (demo/) and print what each program
+# of the build did. Installs missing prerequisites first (scripts/setup.sh). Needs root.
+# The build runs offline with a private CARGO_HOME and a fake $HOME in a temp dir; its network
+# activity goes to loopback addresses only.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/scripts/setup.sh"
+export PATH="$HOME/.cargo/bin:$PATH"
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+echo "demo: building cargo-tracer" >&2
+cargo build --quiet --release --locked -p cargo-tracer --manifest-path "$root/Cargo.toml"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cargo-tracer-demo.XXXXXX")
+# The demo build must not see the real home or cargo cache.
+export HOME="$work/home" CARGO_HOME="$work/cargo-home"
+mkdir -p "$HOME/.config" "$CARGO_HOME"
+echo "demo-secret-token" > "$HOME/.config/demo-token"
+
+echo "demo: tracing \`cargo build\` of demo/ (events: $work/events.jsonl)" >&2
+"$root/target/release/cargo-tracer" run --events "$work/events.jsonl" -- \
+    cargo build --offline --locked --manifest-path "$root/demo/Cargo.toml" --target-dir "$work/target"
