@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit tests, and the tests with the real eBPF probes (which
+# need root: CI runs as root; elsewhere they skip with a printed reason). Installs missing
+# prerequisites first (scripts/setup.sh).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+"$root/scripts/setup.sh"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "test: cargo fmt --check" >&2
+cargo fmt --all --check
+echo "test: cargo clippy -D warnings (host crates; the probes build only for BPF)" >&2
+cargo clippy --locked --all-targets -- -D warnings
+echo "test: cargo test" >&2
+cargo test --locked --no-fail-fast

@@ -1,0 +1,171 @@
+//! `cargo tracer run` end to end: exit codes, the event file, the JSON summary, privilege errors
+//! and running the command as the sudo caller. Tests that load probes need root.
+
+use std::{os::unix::process::CommandExt, process::Command};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run these tests as root"
+        );
+        eprintln!("skipped: needs root to load the probes");
+    }
+    root
+}
+
+fn tracer(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    // Invoked the way cargo invokes a subcommand.
+    c.arg("tracer")
+        .args(args)
+        .env_remove("SUDO_UID")
+        .env_remove("SUDO_GID");
+    c
+}
+
+#[test]
+fn exits_with_the_commands_code_or_128_plus_its_signal() {
+    if !is_root() {
+        return;
+    }
+    let st = tracer(&["run", "--", "sh", "-c", "exit 7"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        st.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let st = tracer(&["run", "--", "sh", "-c", "kill -TERM $$"])
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(128 + 15));
+    assert!(String::from_utf8_lossy(&st.stderr).contains("killed by signal 15"));
+}
+
+#[test]
+fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
+    if !is_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("ev.jsonl");
+    let out = tracer(&[
+        "run",
+        "--format",
+        "json",
+        "--events",
+        events.to_str().unwrap(),
+        "--",
+        "cat",
+        "/etc/hostname",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The command's own output comes first, then the summary object.
+    let summary_at = stdout.find("{\n").expect("a JSON summary on stdout");
+    let summary: Value = serde_json::from_str(&stdout[summary_at..]).unwrap();
+    assert_eq!(summary["complete"], true);
+    assert_eq!(summary["exit_code"], 0);
+    assert!(summary["events"].as_u64().unwrap() > 0);
+
+    let text = std::fs::read_to_string(&events).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.first().unwrap()["type"], "start");
+    assert_eq!(
+        lines.first().unwrap()["command"],
+        serde_json::json!(["cat", "/etc/hostname"])
+    );
+    assert_eq!(lines.last().unwrap()["type"], "end");
+    assert_eq!(lines.last().unwrap()["complete"], true);
+    assert!(lines.iter().all(|l| l["schema_version"] == 1));
+    let events: Vec<&Value> = lines.iter().filter(|l| l["type"] == "event").collect();
+    assert_eq!(events.len() as u64, summary["events"].as_u64().unwrap());
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "open" && e["path"]["abs"] == "/etc/hostname" && e["ok"] == true),
+        "the command's own read is in the file"
+    );
+    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "sequence numbers are dense"
+    );
+}
+
+#[test]
+fn under_sudo_the_command_runs_as_the_invoking_user() {
+    if !is_root() {
+        return;
+    }
+    let script = "echo \"$(id -u) $(id -g) $HOME\"";
+    let out = tracer(&["run", "--", "sh", "-c", script])
+        .env("SUDO_UID", "65534")
+        .env("SUDO_GID", "65534")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let nobody_home = String::from_utf8_lossy(
+        &Command::new("sh")
+            .args(["-c", "getent passwd 65534 | cut -d: -f6"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .trim()
+    .to_string();
+    assert_eq!(
+        stdout.trim(),
+        format!("65534 65534 {nobody_home}"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = tracer(&["run", "--as-root", "--", "sh", "-c", "id -u"])
+        .env("SUDO_UID", "65534")
+        .env("SUDO_GID", "65534")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+}
+
+#[test]
+fn without_privileges_it_says_what_to_do_and_exits_2() {
+    let mut c = tracer(&["run", "--", "true"]);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // std drops supplementary groups when a root parent sets the uid.
+        c.uid(65534).gid(65534);
+    }
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("run as root") && err.contains("CAP_BPF+CAP_PERFMON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_command_is_a_usage_error() {
+    let out = tracer(&["run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("COMMAND"));
+}
