@@ -1,1 +1,30 @@
-fn main() {}
+//! Developer tasks: `cargo xtask <task>`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "cargo-tracer developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Print the kernel struct offsets the probes will use on this kernel (read from its BTF).
+    ///
+    /// The first thing to look at when the probes misbehave on a new kernel.
+    Offsets,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().task {
+        Task::Offsets => {
+            let btf = tracer::loader::btf::Btf::from_sys_fs().context("reading kernel BTF")?;
+            let off = tracer::loader::offsets::kernel_offsets(&btf).context("finding offsets")?;
+            println!("{off:#?}");
+        }
+    }
+    Ok(())
+}
