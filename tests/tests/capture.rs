@@ -101,7 +101,20 @@ fn file_operations_are_recorded_with_absolute_paths_modes_and_results() {
         (r2["syscall"].as_str(), r2["flags"].as_u64()),
         (Some("renameat2"), Some(1))
     );
-    assert_eq!(t.summary.paths_unresolved, 0);
+    // A path over the capture limit is marked cut and never given an absolute form.
+    let long = t
+        .kind("open")
+        .into_iter()
+        .find(|e| e["path"]["truncated"] == true)
+        .expect("the over-long path is recorded");
+    let raw = long["path"]["raw"].as_str().unwrap();
+    assert!(raw.starts_with(&format!("{dir}/long-component/")));
+    assert_eq!(raw.len(), 511, "the capture limit minus the NUL");
+    assert!(long["path"]["abs"].is_null());
+    assert_eq!(
+        t.summary.paths_unresolved, 1,
+        "only the cut path is unresolved"
+    );
 }
 
 #[test]
@@ -150,6 +163,14 @@ fn exec_successes_and_failed_path_search_attempts_are_told_apart() {
         .find(|e| e["process_exit"] == true)
         .unwrap();
     assert_eq!(exit["exit_code"], 0);
+
+    // An argv block over the capture limit is marked, not silently cut.
+    let long_arg = "a".repeat(2000);
+    let t = trace(&["/bin/true", &long_arg]);
+    let e = t.kind("exec")[0];
+    assert_eq!(e["argv_truncated"], true);
+    assert_eq!(e["argv"][0], "/bin/true");
+    assert!(e["argv"][1].as_str().unwrap().len() < 1024);
 }
 
 #[test]
@@ -185,6 +206,22 @@ fn connects_binds_and_listens_are_recorded_with_addresses_and_results() {
     let c = t.kind("connect");
     assert_eq!(c[0]["errno"], "ECONNREFUSED");
     assert_eq!(c[0]["addr"]["port"], closed_port);
+
+    match TcpListener::bind("[::1]:0") {
+        Ok(v6) => {
+            let port = v6.local_addr().unwrap().port();
+            let t = trace(&[BIN, "connect", "::1", &port.to_string()]);
+            let c = t.kind("connect");
+            assert_eq!(
+                c[0]["addr"],
+                serde_json::json!({"family": "inet", "ip": "::1", "port": port})
+            );
+            assert_eq!(c[0]["ok"], true);
+        }
+        Err(e) => {
+            eprintln!("note: no IPv6 on loopback ({e}); only the refused ::1 connect is checked")
+        }
+    }
 
     let t = trace(&[BIN, "connect", "::1", &closed_port.to_string()]);
     let c = t.kind("connect");

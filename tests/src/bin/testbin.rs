@@ -111,6 +111,9 @@ fn files(dir: &str) {
             libc::RENAME_NOREPLACE,
         )
     });
+    // Longer than the 512-byte capture limit (ENOENT: the directories do not exist).
+    let long = format!("{dir}/{}end.txt", "long-component/".repeat(40));
+    close(open(&long, libc::O_RDONLY));
     check("mkdir", unsafe { libc::mkdir(c("tmpdir").as_ptr(), 0o755) }
         as i64);
     check("rmdir", unsafe { libc::rmdir(c("tmpdir").as_ptr()) } as i64);

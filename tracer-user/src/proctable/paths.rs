@@ -129,6 +129,17 @@ impl PathResolver {
             self.unresolved += 1;
             return out;
         }
+        if arg.raw.truncated {
+            // A cut path names no particular file: report the prefix, never a guess.
+            out.base = if arg.base == Base::None {
+                "absolute"
+            } else {
+                "unresolved"
+            };
+            out.unresolved = Some("the path is longer than the capture limit and was cut");
+            self.unresolved += 1;
+            return out;
+        }
         let (base, dir) = match arg.base {
             Base::None => {
                 out.base = "absolute";
@@ -218,6 +229,16 @@ mod tests {
         drop(handle);
         let got = r.resolve(u32::MAX - 1, u32::MAX - 1, &arg("g", Base::Cwd(id)));
         assert_eq!(got.abs.as_deref(), Some(format!("{d}/g").as_str()));
+    }
+
+    #[test]
+    fn truncated_paths_are_never_given_an_absolute_form() {
+        let mut a = arg("/very/long/prefix", Base::None);
+        a.raw.truncated = true;
+        let got = PathResolver::default().resolve(1, 1, &a);
+        assert_eq!(got.abs, None);
+        assert!(got.truncated);
+        assert!(got.unresolved.is_some());
     }
 
     #[test]
