@@ -202,7 +202,7 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
     pipe.table.add_root(root, argv);
     sink.start(&record::Start {
         schema_version: record::SCHEMA_VERSION,
-        tracer_version: env!("CARGO_PKG_VERSION"),
+        tracer_version: env!("CARGO_PKG_VERSION").into(),
         command: argv.clone(),
         cwd,
         system_wide: opts.load.system_wide,

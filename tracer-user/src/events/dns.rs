@@ -1,10 +1,10 @@
 //! DNS wire-format decoding of query packets (RFC 1035 §4), as captured from sends to port 53.
 //! Tolerates nothing silently: a malformed packet is an error saying where it broke.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One question of a query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
     /// Dotted name without the trailing dot (`example.com`); the root is `.`.
     pub name: String,
@@ -14,7 +14,7 @@ pub struct Question {
 }
 
 /// A decoded DNS message header and its questions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Query {
     pub id: u16,
     /// True for a response (QR bit), false for a query.

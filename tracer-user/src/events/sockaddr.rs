@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const AF_UNSPEC: u16 = 0;
 const AF_UNIX: u16 = 1;
@@ -10,7 +10,7 @@ const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
 /// A socket address as the traced process passed it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "family", rename_all = "snake_case")]
 pub enum SockAddr {
     /// IPv4 or IPv6.

@@ -86,7 +86,7 @@ pub struct Probes {
 }
 
 /// Loss counters summed over CPUs, plus the per-CPU split of ring-buffer losses.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LossCounters {
     pub ringbuf: u64,
     pub ringbuf_per_cpu: Vec<u64>,

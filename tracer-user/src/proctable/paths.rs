@@ -7,13 +7,13 @@
 
 use std::{collections::HashMap, os::unix::fs::MetadataExt};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracer_common::event::InodeRef;
 
 use crate::events::{Base, PathArg};
 
 /// A path argument as reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolvedPath {
     /// As the process passed it.
     pub raw: String,
@@ -21,13 +21,13 @@ pub struct ResolvedPath {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abs: Option<String>,
     /// `absolute`, `cwd`, `dirfd` or `unresolved`.
-    pub base: &'static str,
+    pub base: String,
     /// The raw path was cut at the capture limit.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
     /// Why `abs` is missing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unresolved: Option<&'static str>,
+    pub unresolved: Option<String>,
 }
 
 /// Kernel `dev_t` encoding (major << 20 | minor) of a userspace `st_dev`.
@@ -120,34 +120,34 @@ impl PathResolver {
         let mut out = ResolvedPath {
             raw,
             abs: None,
-            base: "unresolved",
+            base: "unresolved".into(),
             truncated: arg.raw.truncated,
             unresolved: None,
         };
         if arg.raw.fault {
-            out.unresolved = Some("the path argument could not be read from the process");
+            out.unresolved = Some("the path argument could not be read from the process".into());
             self.unresolved += 1;
             return out;
         }
         if arg.raw.truncated {
             // A cut path names no particular file: report the prefix, never a guess.
             out.base = if arg.base == Base::None {
-                "absolute"
+                "absolute".into()
             } else {
-                "unresolved"
+                "unresolved".into()
             };
-            out.unresolved = Some("the path is longer than the capture limit and was cut");
+            out.unresolved = Some("the path is longer than the capture limit and was cut".into());
             self.unresolved += 1;
             return out;
         }
         let (base, dir) = match arg.base {
             Base::None => {
-                out.base = "absolute";
+                out.base = "absolute".into();
                 out.abs = Some(out.raw.clone());
                 return out;
             }
             Base::Unknown => {
-                out.unresolved = Some("the kernel could not identify the base directory");
+                out.unresolved = Some("the kernel could not identify the base directory".into());
                 self.unresolved += 1;
                 return out;
             }
@@ -162,15 +162,15 @@ impl PathResolver {
         };
         match dir {
             Some(d) => {
-                out.base = base;
+                out.base = base.into();
                 out.abs = Some(join(&d, &out.raw));
                 self.resolved += 1;
             }
             None => {
                 out.unresolved = Some(if base == "cwd" {
-                    "the process's cwd was gone or had changed before it could be verified"
+                    "the process's cwd was gone or had changed before it could be verified".into()
                 } else {
-                    "the directory fd was closed or reused before it could be verified"
+                    "the directory fd was closed or reused before it could be verified".into()
                 });
                 self.unresolved += 1;
             }

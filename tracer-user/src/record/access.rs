@@ -1,6 +1,6 @@
 //! What an `open(2)` flag word means for the file, in the terms a policy uses.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const O_ACCMODE: u32 = 0o3;
 const O_WRONLY: u32 = 0o1;
@@ -13,18 +13,18 @@ const O_PATH: u32 = 0o10000000;
 const O_TMPFILE_BIT: u32 = 0o20000000;
 
 /// Access requested by an open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Access {
     pub read: bool,
     pub write: bool,
     pub create: bool,
     pub truncate: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub append: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub directory: bool,
     /// O_PATH: a handle only, no data access.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub path_only: bool,
 }
 

@@ -4,7 +4,7 @@
 
 pub mod access;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracer_common::syscalls as nr;
 
 use crate::{
@@ -17,10 +17,10 @@ use crate::{
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// First line of a trace file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Start {
     pub schema_version: u32,
-    pub tracer_version: &'static str,
+    pub tracer_version: String,
     pub command: Vec<String>,
     pub cwd: String,
     pub system_wide: bool,
@@ -30,7 +30,7 @@ pub struct Start {
 }
 
 /// Last line of a trace file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct End {
     pub schema_version: u32,
     /// `wait(2)` status of the traced command, decoded.
@@ -44,7 +44,7 @@ pub struct End {
 }
 
 /// One event line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventRecord {
     pub schema_version: u32,
     pub seq: u64,
@@ -58,7 +58,7 @@ pub struct EventRecord {
     pub uid: u32,
     pub comm: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub syscall: Option<&'static str>,
+    pub syscall: Option<String>,
     /// The syscall succeeded.
     pub ok: bool,
     /// Raw return value (>= 0 result, < 0 negated errno).
@@ -70,7 +70,7 @@ pub struct EventRecord {
 }
 
 /// Kind-specific fields; `kind` names the variant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RecordDetail {
     Fork {
@@ -81,7 +81,7 @@ pub enum RecordDetail {
     Exec {
         path: ResolvedPath,
         argv: Vec<String>,
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         argv_truncated: bool,
     },
     ExecFailed {
@@ -142,10 +142,10 @@ pub enum RecordDetail {
 }
 
 /// What the socket itself reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SocketMeta {
     #[serde(rename = "type")]
-    pub sock_type: &'static str,
+    pub sock_type: String,
 }
 
 fn sock_type(t: u16) -> &'static str {
@@ -191,9 +191,9 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             ResolvedPath {
                 raw: String::new(),
                 abs: None,
-                base: "unresolved",
+                base: "unresolved".into(),
                 truncated: false,
-                unresolved: Some("missing"),
+                unresolved: Some("missing".into()),
             }
         } else {
             paths.remove(0)
@@ -249,14 +249,14 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             fd: *fd,
             addr: addr.clone(),
             socket: SocketMeta {
-                sock_type: sock_type(sock.sock_type),
+                sock_type: sock_type(sock.sock_type).into(),
             },
         },
         Detail::Bind { fd, addr, sock } => RecordDetail::Bind {
             fd: *fd,
             addr: addr.clone(),
             socket: SocketMeta {
-                sock_type: sock_type(sock.sock_type),
+                sock_type: sock_type(sock.sock_type).into(),
             },
         },
         Detail::Listen { fd, backlog, sock } => RecordDetail::Listen {
@@ -269,7 +269,7 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
                 sock.local_port,
             ),
             socket: SocketMeta {
-                sock_type: sock_type(sock.sock_type),
+                sock_type: sock_type(sock.sock_type).into(),
             },
         },
         Detail::DnsSend {
@@ -303,7 +303,7 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
         ppid,
         uid: e.uid,
         comm: e.comm.clone(),
-        syscall: e.syscall_nr.map(syscall_name),
+        syscall: e.syscall_nr.map(|n| syscall_name(n).to_string()),
         ok,
         ret: e.ret,
         errno: (e.ret < 0).then(|| errno::name(-e.ret)),
