@@ -14,7 +14,8 @@ use std::{
 use serde_json::Value;
 use tracer::{
     loader::LoadOptions,
-    session::{self, Collect, RunOptions},
+    session::{self, RunOptions},
+    sink::Collect,
     summary::Summary,
 };
 
@@ -105,6 +106,8 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Trace {
         as_root: true,
         linger: o.linger,
         cwd: None,
+        cargo_messages: false,
+        preamble: Vec::new(),
     };
     let mut sink = Collect::default();
     let summary =

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Trace what every crate in a Rust build does to the machine — files, network, processes —
 /// with eBPF probes in the kernel.
@@ -24,23 +24,84 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
-    /// Run a command and trace its whole process tree.
+    /// Run `cargo build` under the probes and report what each crate did.
+    ///
+    /// Every event is attributed to a crate@version and a phase: its build script (and all it
+    /// spawned), its proc macro running inside rustc, rustc compiling it, or cargo itself. Cargo
+    /// arguments (-p, --features, --release, --manifest-path, --locked, --offline…) pass through.
+    /// Exits with cargo's exit code, or 2 if tracing failed.
+    #[command(
+        after_help = "Examples:\n  cargo tracer build --offline\n  cargo tracer build --fresh --format json -p my-crate > report.json"
+    )]
+    Build(CargoArgs),
+    /// Run `cargo test` under the probes and report what each crate did (tests included).
+    #[command(after_help = "Arguments after `--` go to the test binaries, as with cargo test.")]
+    Test(CargoArgs),
+    /// Run any command and trace its whole process tree.
     ///
     /// Every probe is attached before the command starts. Prints a summary (processes, events by
-    /// kind, lost events) on stderr and exits with the command's exit code (128+N if it was
-    /// killed by signal N), or 2 if tracing itself failed. A trace that lost events is marked
-    /// INCOMPLETE.
+    /// kind, lost events, notable activity per program) on stderr and exits with the command's
+    /// exit code (128+N if it was killed by signal N), or 2 if tracing itself failed. A trace
+    /// that lost events is marked INCOMPLETE.
     #[command(
-        after_help = "Example:\n  cargo tracer run --events trace.jsonl -- cargo build --offline\n\nThe event schema is documented in docs/EVENTS.md."
+        after_help = "Example:\n  cargo tracer run --events trace.jsonl -- make\n\nThe event schema is documented in docs/EVENTS.md."
     )]
     Run(RunArgs),
+    /// Re-render the per-crate report of a recorded build (`build|test --events FILE`), offline.
+    Report(ReportArgs),
 }
 
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {
+/// Flags of every traced run.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
     /// Write every event as JSON Lines to FILE ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+
+    /// Under sudo, run the command as root instead of the invoking user.
+    #[arg(long)]
+    pub as_root: bool,
+
+    /// Ring buffer size in bytes (a power of two, at least 4096).
+    #[arg(long, value_name = "BYTES", default_value_t = tracer::loader::DEFAULT_RING_BYTES)]
+    pub ring_size: u32,
+
+    /// After the command exits, keep tracing its still-running descendants this long (ms).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub linger_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CargoArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Build in a private, empty target directory so every build script and proc macro runs
+    /// (a cached build would hide their behaviour).
+    #[arg(long)]
+    pub fresh: bool,
+
+    /// List routine behaviour too (own sources, OUT_DIR, toolchain), and full targets.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    /// Arguments for cargo (after cargo-tracer's own flags).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CARGO_ARGS"
+    )]
+    pub cargo_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
 
     /// Summary format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -49,18 +110,6 @@ pub struct RunArgs {
     /// Record every process on the machine, not only the command's tree.
     #[arg(long)]
     pub system_wide: bool,
-
-    /// Under sudo, run the command as root instead of the invoking user.
-    #[arg(long)]
-    pub as_root: bool,
-
-    /// Ring buffer size in bytes (a power of two, at least 4096).
-    #[arg(long, value_name = "BYTES", default_value_t = crate_ring_default())]
-    pub ring_size: u32,
-
-    /// After the command exits, keep tracing its still-running descendants this long (ms).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    pub linger_ms: u64,
 
     /// The command to trace, after `--`.
     #[arg(
@@ -72,8 +121,18 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
-const fn crate_ring_default() -> u32 {
-    tracer::loader::DEFAULT_RING_BYTES
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A trace written by `cargo tracer build|test --events FILE`.
+    #[arg(value_name = "EVENTS.jsonl")]
+    pub events: PathBuf,
+
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// List routine behaviour too, and full targets.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

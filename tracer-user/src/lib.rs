@@ -1,9 +1,14 @@
 //! cargo-tracer: trace what every crate in a Rust build does to the machine.
 //!
 //! Data flows one way: [`loader`] (probes in the kernel) → [`events`] (raw records decoded into
-//! owned events) → [`proctable`] (process tree, path resolution) → [`record`] (JSON Lines) and
-//! [`summary`]. [`session`] wires them together for `cargo tracer run`.
+//! owned events) → [`proctable`] (process tree, path resolution) → [`record`] (JSON Lines) →
+//! [`attribution`] (which crate and phase, from [`cargo`]'s messages) → [`aggregate`]
+//! (per-crate behaviours) → [`report`]. [`session`] runs a traced command; [`summary`] and
+//! [`digest`] describe a plain `run`.
 
+pub mod aggregate;
+pub mod attribution;
+pub mod cargo;
 pub mod digest;
 pub mod events;
 pub mod identity;
@@ -11,5 +16,7 @@ pub mod loader;
 pub mod pipeline;
 pub mod proctable;
 pub mod record;
+pub mod report;
 pub mod session;
+pub mod sink;
 pub mod summary;

@@ -4,16 +4,23 @@ mod cli;
 
 use std::{
     fs::File,
-    io::{BufWriter, Write},
+    io::{BufReader, BufWriter, Write},
+    path::Path,
     process::ExitCode,
     time::Duration,
 };
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::Parser;
 use tracer::{
+    cargo::{
+        invocation::{Invocation, Subcommand},
+        trace::{self, Settings},
+    },
     loader::LoadOptions,
-    session::{self, JsonLines, RunOptions, Sink},
+    report::{self, Report, TraceInfo, load::Trace},
+    session::{self, RunOptions},
+    sink::{Discard, JsonLines, Sink},
 };
 
 /// Exit code for a failure of the tracer itself (not of the traced command).
@@ -38,7 +45,35 @@ fn main() -> ExitCode {
 fn dispatch(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Cmd::Run(a) => run(a),
+        cli::Cmd::Build(a) => cargo(Subcommand::Build, a),
+        cli::Cmd::Test(a) => cargo(Subcommand::Test, a),
+        cli::Cmd::Report(a) => report_file(a),
     }
+}
+
+/// The `--events` destination.
+fn events_sink(path: Option<&Path>) -> anyhow::Result<Option<Box<dyn Sink>>> {
+    Ok(match path {
+        Some(p) if p.as_os_str() == "-" => {
+            Some(Box::new(JsonLines(BufWriter::new(std::io::stdout()))))
+        }
+        Some(p) => {
+            let f = File::create(p)
+                .with_context(|| format!("creating the events file {}", p.display()))?;
+            Some(Box::new(JsonLines(BufWriter::with_capacity(1 << 20, f))))
+        }
+        None => None,
+    })
+}
+
+/// The exit code that passes the traced command's status on.
+fn exit_code(code: Option<i32>, signal: Option<i32>) -> ExitCode {
+    let c = match (code, signal) {
+        (Some(c), _) => c,
+        (_, Some(sig)) => 128 + sig,
+        _ => i32::from(TRACER_FAILURE),
+    };
+    ExitCode::from(c.clamp(0, 255) as u8)
 }
 
 fn run(a: cli::RunArgs) -> anyhow::Result<ExitCode> {
@@ -46,51 +81,117 @@ fn run(a: cli::RunArgs) -> anyhow::Result<ExitCode> {
         command: a.command.clone(),
         load: LoadOptions {
             system_wide: a.system_wide,
-            ring_bytes: a.ring_size,
+            ring_bytes: a.trace.ring_size,
         },
-        as_root: a.as_root,
-        linger: Duration::from_millis(a.linger_ms),
+        as_root: a.trace.as_root,
+        linger: Duration::from_millis(a.trace.linger_ms),
         cwd: None,
+        cargo_messages: false,
+        preamble: Vec::new(),
     };
-    let mut sink: Box<dyn Sink> = match &a.events {
-        Some(p) if p.as_os_str() == "-" => Box::new(JsonLines(BufWriter::new(std::io::stdout()))),
-        Some(p) => {
-            let f = File::create(p)
-                .with_context(|| format!("creating the events file {}", p.display()))?;
-            Box::new(JsonLines(BufWriter::with_capacity(1 << 20, f)))
-        }
-        None => Box::new(Discard),
-    };
+    let mut sink = events_sink(a.trace.events.as_deref())?.unwrap_or_else(|| Box::new(Discard));
     let mut summary = session::run(&opts, sink.as_mut())?;
     drop(sink);
-    summary.events_file = a.events.as_ref().map(|p| p.display().to_string());
+    summary.events_file = a.trace.events.as_ref().map(|p| p.display().to_string());
     match a.format {
         cli::Format::Human => eprint!("{}", summary.human()),
-        cli::Format::Json => {
-            let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &summary)?;
-            writeln!(out)?;
-        }
+        cli::Format::Json => print_json(&summary)?,
     }
-    let code = match (summary.exit_code, summary.signal) {
-        (Some(c), _) => c,
-        (_, Some(sig)) => 128 + sig,
-        _ => i32::from(TRACER_FAILURE),
-    };
-    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+    Ok(exit_code(summary.exit_code, summary.signal))
 }
 
-/// A sink that keeps nothing (no `--events`).
-struct Discard;
+fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
 
-impl Sink for Discard {
-    fn start(&mut self, _: &tracer::record::Start) -> std::io::Result<()> {
-        Ok(())
+fn print_report(r: &Report, format: cli::Format, verbose: bool) -> anyhow::Result<()> {
+    match format {
+        cli::Format::Human => {
+            let mut out = std::io::stdout().lock();
+            write!(out, "{}", report::human::render(r, verbose))?;
+            Ok(())
+        }
+        cli::Format::Json => print_json(r),
     }
-    fn event(&mut self, _: &tracer::record::EventRecord) -> std::io::Result<()> {
-        Ok(())
+}
+
+fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
+    if a.trace
+        .events
+        .as_deref()
+        .is_some_and(|p| p.as_os_str() == "-")
+    {
+        bail!("`--events -` would mix events with cargo's output on stdout; give a file name");
     }
-    fn end(&mut self, _: &tracer::record::End) -> std::io::Result<()> {
-        Ok(())
-    }
+    let inv = Invocation::new(sub, a.cargo_args.clone(), None)?;
+    let settings = Settings {
+        load: LoadOptions {
+            system_wide: false,
+            ring_bytes: a.trace.ring_size,
+        },
+        as_root: a.trace.as_root,
+        linger: Duration::from_millis(a.trace.linger_ms),
+        fresh: a.fresh,
+    };
+    let mut file = events_sink(a.trace.events.as_deref())?;
+    let t = trace::trace(
+        &inv,
+        &settings,
+        file.as_deref_mut().map(|f| f as &mut dyn Sink),
+    )?;
+    drop(file);
+    let s = &t.summary;
+    let info = TraceInfo {
+        command: s.command.clone(),
+        exit_code: s.exit_code,
+        complete: s.complete,
+        lost_events: s.lost.total() + s.decode_errors,
+        proc_macro_probes: false,
+    };
+    let root = t.collect.start.as_ref().map(|st| st.root_pid).unwrap_or(0);
+    let r = report::from_trace(
+        &t.collect.events,
+        &t.messages(),
+        &t.context,
+        root,
+        &info,
+        a.verbose,
+    );
+    print_report(&r, a.format, a.verbose)?;
+    Ok(exit_code(s.exit_code, s.signal))
+}
+
+fn report_file(a: cli::ReportArgs) -> anyhow::Result<ExitCode> {
+    let f = File::open(&a.events).with_context(|| format!("opening {}", a.events.display()))?;
+    let t = Trace::read(BufReader::new(f))
+        .with_context(|| format!("reading {}", a.events.display()))?;
+    let Some(ctx) = &t.context else {
+        bail!(
+            "{} has no build context: it was not written by `cargo tracer build|test --events`",
+            a.events.display()
+        );
+    };
+    let start = t.start.as_ref().context("the trace has no `start` line")?;
+    let end = t.end.as_ref();
+    let info = TraceInfo {
+        command: start.command.clone(),
+        exit_code: end.and_then(|e| e.exit_code),
+        // A trace cut off before its `end` line is incomplete by definition.
+        complete: end.is_some_and(|e| e.complete),
+        lost_events: end.map(|e| e.lost.total() + e.decode_errors).unwrap_or(0),
+        proc_macro_probes: false,
+    };
+    let r = report::from_trace(
+        &t.events,
+        &t.cargo_messages,
+        ctx,
+        start.root_pid,
+        &info,
+        a.verbose,
+    );
+    print_report(&r, a.format, a.verbose)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,6 @@
 //! has exited, then report losses. Used by `cargo tracer run` and by the tests.
 
 use std::{
-    io::Write,
     os::{fd::AsRawFd, unix::process::CommandExt},
     process::{Command, ExitStatus},
     time::{Duration, Instant},
@@ -13,7 +12,8 @@ use crate::{
     identity,
     loader::{LoadError, LoadOptions, Probes},
     pipeline::Pipeline,
-    record::{self, EventRecord},
+    record,
+    sink::Sink,
     summary::Summary,
 };
 
@@ -28,6 +28,11 @@ pub struct RunOptions {
     pub linger: Duration,
     /// Working directory of the command (default: ours).
     pub cwd: Option<std::path::PathBuf>,
+    /// The command is cargo with `--message-format=json…`: read its stdout, keep the JSON
+    /// messages as `cargo_message` lines, and pass every other line through to our stdout.
+    pub cargo_messages: bool,
+    /// Lines written right after the `start` line (e.g. the build context).
+    pub preamble: Vec<(String, serde_json::Value)>,
 }
 
 /// What can go wrong around the command (its own failure is just an exit code).
@@ -50,63 +55,6 @@ pub enum SessionError {
     Identity(#[from] identity::IdentityError),
     #[error("writing the event stream: {0}")]
     Sink(std::io::Error),
-}
-
-/// Receives the trace as it happens.
-pub trait Sink {
-    fn start(&mut self, start: &record::Start) -> std::io::Result<()>;
-    fn event(&mut self, rec: &EventRecord) -> std::io::Result<()>;
-    fn end(&mut self, end: &record::End) -> std::io::Result<()>;
-}
-
-/// Writes JSON Lines.
-pub struct JsonLines<W: Write>(pub W);
-
-impl<W: Write> JsonLines<W> {
-    fn line<T: serde::Serialize>(&mut self, kind: &str, v: &T) -> std::io::Result<()> {
-        let mut obj = serde_json::to_value(v).map_err(std::io::Error::other)?;
-        if let Some(map) = obj.as_object_mut() {
-            map.insert("type".into(), kind.into());
-        }
-        serde_json::to_writer(&mut self.0, &obj).map_err(std::io::Error::other)?;
-        self.0.write_all(b"\n")
-    }
-}
-
-impl<W: Write> Sink for JsonLines<W> {
-    fn start(&mut self, s: &record::Start) -> std::io::Result<()> {
-        self.line("start", s)
-    }
-    fn event(&mut self, r: &EventRecord) -> std::io::Result<()> {
-        self.line("event", r)
-    }
-    fn end(&mut self, e: &record::End) -> std::io::Result<()> {
-        self.line("end", e)?;
-        self.0.flush()
-    }
-}
-
-/// Keeps everything in memory (tests, and later the per-crate report).
-#[derive(Debug, Default)]
-pub struct Collect {
-    pub start: Option<record::Start>,
-    pub events: Vec<EventRecord>,
-    pub end: Option<record::End>,
-}
-
-impl Sink for Collect {
-    fn start(&mut self, s: &record::Start) -> std::io::Result<()> {
-        self.start = Some(s.clone());
-        Ok(())
-    }
-    fn event(&mut self, r: &EventRecord) -> std::io::Result<()> {
-        self.events.push(r.clone());
-        Ok(())
-    }
-    fn end(&mut self, e: &record::End) -> std::io::Result<()> {
-        self.end = Some(e.clone());
-        Ok(())
-    }
 }
 
 /// Drains every record available in the ring buffer into the pipeline and the sink.
@@ -194,6 +142,9 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
     let mut pipe = Pipeline::default();
     pipe.resolver.learn(&cwd);
     let started = Instant::now();
+    if opts.cargo_messages {
+        cmd.stdout(std::process::Stdio::piped());
+    }
     let mut child = cmd.spawn().map_err(|source| SessionError::Spawn {
         command: program.clone(),
         source,
@@ -212,6 +163,11 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
     })
     .map_err(SessionError::Sink)?;
 
+    for (kind, v) in &opts.preamble {
+        sink.extra(kind, v).map_err(SessionError::Sink)?;
+    }
+
+    let messages = child.stdout.take().map(crate::cargo::stdout::spawn_reader);
     let ring_fd = probes.ring().as_raw_fd();
     let mut status: Option<ExitStatus> = None;
     let mut exited_at: Option<Instant> = None;
@@ -230,6 +186,9 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
             }
         }
         drain(&mut probes, &mut pipe, sink)?;
+        if let Some(m) = &messages {
+            crate::cargo::stdout::forward(m, sink, Duration::ZERO)?;
+        }
         if status.is_none()
             && let Some(s) = child.try_wait().map_err(SessionError::Wait)?
         {
@@ -243,6 +202,10 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
         }
     }
     drain(&mut probes, &mut pipe, sink)?;
+    if let Some(m) = &messages {
+        // What cargo printed last (its final messages) may still be in the pipe.
+        crate::cargo::stdout::forward(m, sink, Duration::from_millis(200))?;
+    }
     let lost = probes.losses()?;
     let status = status.expect("loop exits only after the command exited");
     let (exit_code, signal) = {

@@ -65,6 +65,9 @@ pub struct EventRecord {
     pub ret: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errno: Option<String>,
+    /// The proc-macro library whose code was running on this thread (path of the `.so`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proc_macro: Option<String>,
     #[serde(flatten)]
     pub detail: RecordDetail,
 }
@@ -307,6 +310,7 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
         ok,
         ret: e.ret,
         errno: (e.ret < 0).then(|| errno::name(-e.ret)),
+        proc_macro: None,
         detail,
     }
 }

@@ -1,0 +1,308 @@
+//! Attributed events → per-crate behaviours: each event becomes zero or more behaviours (kind and
+//! target), targets are normalised with placeholders, identical behaviours are counted together
+//! with one example process chain, and routine ones are set apart.
+
+pub mod kind;
+pub mod placeholders;
+pub mod routine;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub use kind::Kind;
+use placeholders::Placeholders;
+
+use crate::{
+    attribution::{Actor, Attributor, Index, Phase},
+    cargo::invocation::BuildContext,
+    events::SockAddr,
+    record::{EventRecord, RecordDetail},
+};
+
+/// One aggregated behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Behavior {
+    pub kind: Kind,
+    pub target: String,
+    pub phase: Phase,
+    /// For a proc macro: the crate being compiled when it ran.
+    pub within: Option<usize>,
+    pub count: u64,
+    pub succeeded: u64,
+    pub example_chain: Vec<String>,
+    pub routine: bool,
+}
+
+/// Who a behaviour belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Owner {
+    Crate(usize),
+    Cargo,
+    Unattributed,
+}
+
+type Key = (Owner, Phase, Kind, String, Option<usize>);
+
+/// Everything a report is made of.
+#[derive(Debug, Default)]
+pub struct Aggregate {
+    pub behaviors: BTreeMap<Owner, Vec<Behavior>>,
+    /// Packages whose phase had a process of its own (build script exec'd, rustc run, test run).
+    pub ran: BTreeSet<(usize, Phase)>,
+    /// Proc macro → crates it ran while compiling.
+    pub expanded_in: BTreeMap<usize, BTreeSet<usize>>,
+    /// Processes attributed per owner and phase.
+    pub processes: BTreeMap<(Owner, Phase), u64>,
+    pub events: u64,
+}
+
+/// Builds an [`Aggregate`] from records in trace order.
+pub struct Aggregator<'a> {
+    index: &'a Index,
+    ctx: &'a BuildContext,
+    attributor: Attributor<'a>,
+    acc: HashMap<Key, Behavior>,
+    order: Vec<Key>,
+    /// Failed exec attempts per pid, dropped if the same program name then runs (PATH search).
+    pending_failed_exec: HashMap<u32, Vec<(String, Actor, Vec<String>)>>,
+    sysroots: BTreeSet<String>,
+    out: Aggregate,
+}
+
+fn owner_phase(actor: Actor) -> (Owner, Phase, Option<usize>) {
+    match actor {
+        Actor::Crate {
+            package,
+            phase,
+            within,
+        } => (Owner::Crate(package), phase, within),
+        Actor::Cargo => (Owner::Cargo, Phase::Cargo, None),
+        Actor::Unattributed => (Owner::Unattributed, Phase::Cargo, None),
+    }
+}
+
+/// `dir` and each of its parents (where cargo looks for `.cargo/config.toml` and `.git`).
+fn ancestors(dir: &str) -> impl Iterator<Item = &str> {
+    let mut cur = (!dir.is_empty()).then_some(dir);
+    std::iter::from_fn(move || {
+        let d = cur?;
+        cur = d.rsplit_once('/').map(|(p, _)| p).filter(|p| !p.is_empty());
+        Some(d)
+    })
+}
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// The kinds and raw targets one record stands for.
+fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
+    let p =
+        |x: &crate::proctable::paths::ResolvedPath| x.abs.clone().unwrap_or_else(|| x.raw.clone());
+    match &rec.detail {
+        RecordDetail::Open { access, .. } if access.path_only => Vec::new(),
+        RecordDetail::Open { path, access, .. }
+            if access.write || access.create || access.truncate =>
+        {
+            vec![(Kind::FsWrite, p(path))]
+        }
+        RecordDetail::Open { path, .. } => vec![(Kind::FsRead, p(path))],
+        RecordDetail::Unlink { path, .. } => vec![(Kind::FsDelete, p(path))],
+        RecordDetail::Rename { from, to, .. } => {
+            vec![(Kind::FsDelete, p(from)), (Kind::FsWrite, p(to))]
+        }
+        RecordDetail::Connect { addr, .. } => vec![(Kind::NetConnect, addr.display())],
+        RecordDetail::Listen { local, .. } => vec![(Kind::NetListen, local.display())],
+        RecordDetail::Bind {
+            addr: addr @ SockAddr::Inet { port, .. },
+            ..
+        } if *port != 0 => {
+            vec![(Kind::NetListen, addr.display())]
+        }
+        RecordDetail::Dns { query: Some(q), .. } => q
+            .questions
+            .iter()
+            .map(|x| (Kind::NetDns, x.name.clone()))
+            .collect(),
+        RecordDetail::Dns {
+            decode_error: Some(_),
+            server,
+            ..
+        } => {
+            vec![(
+                Kind::NetDns,
+                format!("(undecodable query to {})", server.display()),
+            )]
+        }
+        RecordDetail::Exec { path, .. } => vec![(Kind::ProcessExec, p(path))],
+        _ => Vec::new(),
+    }
+}
+
+impl<'a> Aggregator<'a> {
+    pub fn new(index: &'a Index, ctx: &'a BuildContext, root_pid: u32) -> Self {
+        Self {
+            index,
+            ctx,
+            attributor: Attributor::new(index, root_pid),
+            acc: HashMap::new(),
+            order: Vec::new(),
+            pending_failed_exec: HashMap::new(),
+            sysroots: BTreeSet::new(),
+            out: Aggregate::default(),
+        }
+    }
+
+    /// Placeholders for rendering (`render`) and for routine checks (`check`, with more names).
+    fn places(&self, owner: Owner) -> (Placeholders, Placeholders) {
+        let c = self.ctx;
+        let mut common: Vec<(&'static str, &str)> = vec![
+            ("$TARGET_DIR", &c.target_dir),
+            ("$WORKSPACE", &c.workspace_root),
+            ("$CARGO_HOME", &c.cargo_home),
+            ("$HOME", &c.home),
+            ("$TMPDIR", &c.tmpdir),
+        ];
+        let ancestors = ancestors(&c.workspace_root).chain(ancestors(&c.cwd));
+        if let Owner::Crate(p) = owner {
+            if let Some(m) = self.index.manifest_dirs.get(&p) {
+                common.push(("$CARGO_MANIFEST_DIR", m));
+            }
+            for o in self.index.out_dirs.get(&p).into_iter().flatten() {
+                common.push(("$OUT_DIR", o));
+            }
+        }
+        let render = Placeholders::new(common.iter().copied());
+        let mut check = common;
+        for s in &self.sysroots {
+            check.push(("$SYSROOT", s));
+        }
+        check.push(("$SYSROOT", &c.rustup_home));
+        for a in ancestors {
+            check.push(("$CONFIG_DIR", a));
+        }
+        if let Owner::Crate(p) = owner {
+            // The script's own directories: where its binary is and where its OUT_DIR lives.
+            for d in self.index.build_dirs_of(p) {
+                check.push(("$BUILD_DIR", d));
+            }
+            for o in self.index.out_dirs.get(&p).into_iter().flatten() {
+                if let Some(d) = o.strip_suffix("/out") {
+                    check.push(("$BUILD_DIR", d));
+                }
+            }
+        } else {
+            for m in self.index.manifest_dirs.values() {
+                check.push(("$PACKAGES", m));
+            }
+        }
+        (render, Placeholders::new(check))
+    }
+
+    fn add(&mut self, actor: Actor, kind: Kind, raw: String, ok: bool, pid: u32) {
+        let (owner, phase, within) = owner_phase(actor);
+        let (render, check) = self.places(owner);
+        let target = if kind.is_path() {
+            render.apply(&raw)
+        } else {
+            raw.clone()
+        };
+        let routine = kind.is_path()
+            && (routine::is_routine(phase, kind, &raw, &check)
+                || (!ok && routine::is_library_search(kind, &raw)));
+        let key = (owner, phase, kind, target.clone(), within);
+        let chain = || self.attributor.chain(pid);
+        if !self.acc.contains_key(&key) {
+            let example_chain = chain();
+            self.acc.insert(
+                key.clone(),
+                Behavior {
+                    kind,
+                    target,
+                    phase,
+                    within,
+                    count: 0,
+                    succeeded: 0,
+                    example_chain,
+                    routine,
+                },
+            );
+            self.order.push(key.clone());
+        }
+        let b = self.acc.get_mut(&key).expect("inserted above");
+        b.count += 1;
+        if ok {
+            b.succeeded += 1;
+        }
+    }
+
+    /// Feeds one record (in trace order).
+    pub fn push(&mut self, rec: &EventRecord) {
+        self.out.events += 1;
+        let actor = self.attributor.attribute(rec);
+        let (owner, phase, within) = owner_phase(actor);
+        match &rec.detail {
+            RecordDetail::Exec { path, .. } => {
+                let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
+                // A toolchain program (rustc, cargo, rustdoc…) names its toolchain's directory.
+                if let Some(root) = exe.strip_suffix(&format!("/bin/{}", basename(&exe)))
+                    && ["rustc", "cargo", "rustdoc", "clippy-driver"]
+                        .iter()
+                        .any(|t| basename(&exe).starts_with(t))
+                {
+                    self.sysroots.insert(root.to_string());
+                }
+                *self.out.processes.entry((owner, phase)).or_default() += 1;
+                if let Owner::Crate(p) = owner {
+                    self.out.ran.insert((p, phase));
+                }
+                if let Some(list) = self.pending_failed_exec.get_mut(&rec.pid) {
+                    list.retain(|(tried, _, _)| basename(tried) != basename(&exe));
+                }
+            }
+            RecordDetail::ExecFailed { path } => {
+                let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
+                self.pending_failed_exec.entry(rec.pid).or_default().push((
+                    exe,
+                    actor,
+                    self.attributor.chain(rec.pid),
+                ));
+                return;
+            }
+            RecordDetail::Exit {
+                process_exit: true, ..
+            } => self.flush_failed_exec(rec.pid),
+            _ => {}
+        }
+        if let (Phase::ProcMacro, Owner::Crate(m)) = (phase, owner) {
+            self.out.ran.insert((m, Phase::ProcMacro));
+            if let Some(w) = within {
+                self.out.expanded_in.entry(m).or_default().insert(w);
+            }
+        }
+        for (kind, raw) in behaviours_of(rec) {
+            self.add(actor, kind, raw, rec.ok, rec.pid);
+        }
+    }
+
+    fn flush_failed_exec(&mut self, pid: u32) {
+        for (exe, actor, _) in self.pending_failed_exec.remove(&pid).unwrap_or_default() {
+            self.add(actor, Kind::ProcessExec, exe, false, pid);
+        }
+    }
+
+    /// Finishes: failed execs never followed by a run, grouped per owner in first-seen order.
+    pub fn finish(mut self) -> Aggregate {
+        let pids: Vec<u32> = self.pending_failed_exec.keys().copied().collect();
+        for pid in pids {
+            self.flush_failed_exec(pid);
+        }
+        for key in &self.order {
+            let b = self.acc.remove(key).expect("every key is in acc");
+            self.out.behaviors.entry(key.0).or_default().push(b);
+        }
+        for list in self.out.behaviors.values_mut() {
+            list.sort_by_key(|b| (b.kind, b.phase));
+        }
+        self.out
+    }
+}

@@ -1,0 +1,274 @@
+//! What counts as routine for a phase: the expected noise of a build (a build script reading its
+//! own sources and writing its OUT_DIR, rustc reading the toolchain and writing target/, cargo
+//! reading its registry). Routine behaviour is summarised, not listed; network is never routine.
+
+use super::{Kind, placeholders::Placeholders};
+use crate::attribution::Phase;
+
+/// Reads every program makes: the dynamic loader, the C library's data, process self-inspection.
+const SYSTEM_READ_PREFIXES: &[&str] = &[
+    "/usr/lib/",
+    "/usr/lib64/",
+    "/usr/share/locale/",
+    "/usr/share/zoneinfo/",
+    "/usr/lib/locale/",
+    "/lib/",
+    "/lib64/",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.preload",
+    "/etc/localtime",
+    "/proc/self/",
+    "/proc/thread-self/",
+    "/sys/devices/system/cpu/",
+    "/sys/fs/cgroup/",
+    "/proc/sys/vm/overcommit_memory",
+    "/sys/kernel/mm/transparent_hugepage/",
+    "/proc/meminfo",
+    "/dev/null",
+    "/dev/urandom",
+    "/dev/random",
+    "/dev/tty",
+    "/dev/fd/",
+];
+
+/// Writes that go nowhere.
+const SINK_WRITES: &[&str] = &[
+    "/dev/null",
+    "/dev/tty",
+    "/dev/fd/",
+    "/proc/self/fd/",
+    "/dev/stdout",
+    "/dev/stderr",
+];
+
+/// Programs rustc runs to link.
+const LINKERS: &[&str] = &[
+    "cc",
+    "gcc",
+    "c++",
+    "g++",
+    "clang",
+    "clang++",
+    "ld",
+    "ld.lld",
+    "ld.bfd",
+    "ld.gold",
+    "lld",
+    "rust-lld",
+    "collect2",
+    "ar",
+    "lto-wrapper",
+];
+
+/// Files cargo (through libgit2 and its TLS stack) reads in the user's home.
+const CARGO_HOME_READS: &[&str] = &["/.gitconfig", "/.config/git/config", "/.config/git/ignore"];
+/// System files cargo reads.
+const CARGO_SYSTEM_READS: &[&str] = &[
+    "/etc/gitconfig",
+    "/etc/ssl/",
+    "/usr/share/ca-certificates/",
+    "/usr/local/ssl/",
+    "/usr/lib/ssl/",
+    "/etc/rustup/",
+];
+
+/// Cargo looking for configuration and version control in the workspace's and cwd's parents:
+/// `<ancestor>/.cargo/config[.toml]`, `<ancestor>/.git/…`, or the directory itself.
+fn config_lookup(path: &str, places: &Placeholders) -> bool {
+    let base = basename(path);
+    // rustup's proxy looks for a toolchain file in the same directories.
+    let toolchain_file = base == "rust-toolchain" || base == "rust-toolchain.toml";
+    if path.starts_with("/.cargo/config")
+        || path.rsplit_once('/').is_some_and(|(d, _)| d.is_empty()) && toolchain_file
+    {
+        return true;
+    }
+    places.is_under("$CONFIG_DIR", path)
+        && (toolchain_file
+            || path.contains("/.cargo/config")
+            || path.contains("/.git/")
+            || basename(path) == ".git"
+            || places.is_exactly("$CONFIG_DIR", path))
+}
+
+/// A failed read of a shared library: the dynamic loader trying each directory of its path.
+pub fn is_library_search(kind: Kind, path: &str) -> bool {
+    let base = basename(path);
+    kind == Kind::FsRead
+        && base.starts_with("lib")
+        && (base.ends_with(".so") || base.contains(".so."))
+}
+
+fn starts_with_any(path: &str, prefixes: &[&str]) -> bool {
+    prefixes
+        .iter()
+        .any(|p| path == p.trim_end_matches('/') || path.starts_with(p))
+}
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// Decides routine-ness for one phase of one crate. `places` knows `$OUT_DIR`,
+/// `$CARGO_MANIFEST_DIR`, `$TARGET_DIR`, `$WORKSPACE`, `$CARGO_HOME`, `$TMPDIR`, `$SYSROOT`.
+pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -> bool {
+    if kind.is_network() {
+        return false;
+    }
+    let under = |name: &str| places.is_under(name, path);
+    match kind {
+        Kind::FsRead if starts_with_any(path, SYSTEM_READ_PREFIXES) || under("$SYSROOT") => {
+            return true;
+        }
+        Kind::FsWrite if starts_with_any(path, SINK_WRITES) => return true,
+        _ => {}
+    }
+    let tmp_of = |prefixes: &[&str]| {
+        under("$TMPDIR")
+            && prefixes
+                .iter()
+                .any(|p| basename(path).starts_with(p) || path.contains(&format!("/{p}")))
+    };
+    match phase {
+        Phase::BuildScript => match kind {
+            Kind::FsRead => {
+                under("$CARGO_MANIFEST_DIR") || under("$OUT_DIR") || under("$BUILD_DIR")
+            }
+            Kind::FsWrite | Kind::FsDelete => under("$OUT_DIR"),
+            // The script itself starting, and probing the compiler ($RUSTC).
+            Kind::ProcessExec => {
+                under("$BUILD_DIR") || (basename(path).starts_with("rustc") && under("$SYSROOT"))
+            }
+            _ => false,
+        },
+        Phase::Compile => match kind {
+            Kind::FsRead => {
+                under("$CARGO_MANIFEST_DIR")
+                    || under("$TARGET_DIR")
+                    || tmp_of(&["rustc", "cc", "ld"])
+            }
+            Kind::FsWrite | Kind::FsDelete => {
+                under("$TARGET_DIR") || tmp_of(&["rustc", "cc", "ld"])
+            }
+            Kind::ProcessExec => LINKERS.contains(&basename(path)) || under("$SYSROOT"),
+            _ => false,
+        },
+        Phase::Cargo => match kind {
+            Kind::FsRead => {
+                under("$CARGO_HOME")
+                    || under("$WORKSPACE")
+                    || under("$TARGET_DIR")
+                    || under("$PACKAGES")
+                    || config_lookup(path, places)
+                    || under("$HOME") && CARGO_HOME_READS.iter().any(|f| path.ends_with(f))
+                    || starts_with_any(path, CARGO_SYSTEM_READS)
+            }
+            Kind::FsWrite | Kind::FsDelete => {
+                under("$CARGO_HOME") || under("$TARGET_DIR") || under("$WORKSPACE")
+            }
+            // Cargo runs rustc, rustdoc, build scripts and tests: that is the build itself.
+            Kind::ProcessExec => under("$SYSROOT") || under("$TARGET_DIR") || under("$CARGO_HOME"),
+            _ => false,
+        },
+        Phase::Test | Phase::Run => match kind {
+            Kind::FsRead => under("$CARGO_MANIFEST_DIR") || under("$TARGET_DIR"),
+            Kind::FsWrite | Kind::FsDelete => under("$TARGET_DIR"),
+            _ => false,
+        },
+        Phase::ProcMacro => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn places() -> Placeholders {
+        Placeholders::new([
+            ("$OUT_DIR", "/t/debug/build/a-2/out"),
+            ("$BUILD_DIR", "/t/debug/build/a-1"),
+            ("$CARGO_MANIFEST_DIR", "/w/a"),
+            ("$TARGET_DIR", "/t"),
+            ("$WORKSPACE", "/w"),
+            ("$CARGO_HOME", "/h/.cargo"),
+            ("$HOME", "/h"),
+            ("$TMPDIR", "/tmp"),
+            ("$SYSROOT", "/h/.rustup/toolchains/x"),
+        ])
+    }
+
+    #[test]
+    fn build_script_noise_and_signal() {
+        let p = places();
+        let bs = Phase::BuildScript;
+        assert!(is_routine(bs, Kind::FsRead, "/w/a/build.rs", &p));
+        assert!(is_routine(
+            bs,
+            Kind::FsWrite,
+            "/t/debug/build/a-2/out/gen.rs",
+            &p
+        ));
+        assert!(is_routine(
+            bs,
+            Kind::FsRead,
+            "/lib/x86_64-linux-gnu/libc.so.6",
+            &p
+        ));
+        assert!(is_routine(
+            bs,
+            Kind::ProcessExec,
+            "/h/.rustup/toolchains/x/bin/rustc",
+            &p
+        ));
+        assert!(!is_routine(bs, Kind::FsRead, "/h/.ssh/id_rsa", &p));
+        assert!(
+            !is_routine(bs, Kind::FsWrite, "/t/debug/other", &p),
+            "outside OUT_DIR"
+        );
+        assert!(!is_routine(bs, Kind::FsDelete, "/w/a/src/lib.rs", &p));
+        assert!(!is_routine(bs, Kind::ProcessExec, "/usr/bin/sh", &p));
+        assert!(!is_routine(bs, Kind::NetConnect, "127.0.0.1:9", &p));
+    }
+
+    #[test]
+    fn compiler_and_cargo_noise() {
+        let p = places();
+        assert!(is_routine(
+            Phase::Compile,
+            Kind::FsWrite,
+            "/t/debug/deps/liba-1.rlib",
+            &p
+        ));
+        assert!(is_routine(
+            Phase::Compile,
+            Kind::ProcessExec,
+            "/usr/bin/cc",
+            &p
+        ));
+        assert!(is_routine(
+            Phase::Compile,
+            Kind::FsDelete,
+            "/tmp/rustcAbC/symbols.o",
+            &p
+        ));
+        assert!(!is_routine(Phase::Compile, Kind::FsRead, "/etc/passwd", &p));
+        assert!(is_routine(
+            Phase::Cargo,
+            Kind::FsRead,
+            "/h/.cargo/registry/index/x",
+            &p
+        ));
+        assert!(!is_routine(
+            Phase::Cargo,
+            Kind::ProcessExec,
+            "/usr/bin/git",
+            &p
+        ));
+        assert!(!is_routine(
+            Phase::ProcMacro,
+            Kind::FsRead,
+            "/etc/hostname",
+            &p
+        ));
+    }
+}

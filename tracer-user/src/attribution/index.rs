@@ -1,0 +1,295 @@
+//! An index of the build's units from cargo's messages: which executable, build directory,
+//! compiled unit and proc-macro library belongs to which package.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::Phase;
+use crate::cargo::messages::{self, Message, PackageRef, UnitKind};
+
+/// Everything attribution looks up, built once from all of a build's messages.
+#[derive(Debug, Default)]
+pub struct Index {
+    pub packages: Vec<PackageRef>,
+    by_id: HashMap<String, usize>,
+    /// Build-script, test and bin executables.
+    exes: HashMap<String, (usize, Phase)>,
+    /// `…/build/<pkg>-<hash>` directories of build scripts.
+    build_dirs: HashMap<String, usize>,
+    /// `(crate name, unit hash)` of every compiled unit.
+    units: HashMap<(String, String), usize>,
+    /// Crate name → packages (for rustc command lines cut before `extra-filename`).
+    crate_names: HashMap<String, Vec<usize>>,
+    /// Proc-macro dylibs.
+    pub proc_macros: HashMap<String, usize>,
+    /// `OUT_DIR`s of each package's build script runs.
+    pub out_dirs: BTreeMap<usize, Vec<String>>,
+    /// Packages with a build script, and whether cargo reported its compilation fresh.
+    pub build_scripts: BTreeMap<usize, bool>,
+    /// Package manifest directories.
+    pub manifest_dirs: BTreeMap<usize, String>,
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+pub fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+impl Index {
+    /// Builds the index from cargo's raw JSON messages, in any order.
+    pub fn from_messages<'a>(msgs: impl IntoIterator<Item = &'a Value>) -> Self {
+        let mut ix = Self::default();
+        for raw in msgs {
+            let manifest = raw
+                .get("manifest_path")
+                .and_then(Value::as_str)
+                .map(|m| parent(m).to_string());
+            let Some(msg) = messages::parse(raw) else {
+                continue;
+            };
+            match msg {
+                Message::Artifact(a) => {
+                    let p = ix.package(&a.package);
+                    if let Some(m) = manifest {
+                        ix.manifest_dirs.insert(p, m);
+                    }
+                    for f in &a.filenames {
+                        if let Some(h) = messages::unit_hash(f) {
+                            ix.units.insert((a.crate_name.clone(), h.to_string()), p);
+                        }
+                    }
+                    let names = ix.crate_names.entry(a.crate_name.clone()).or_default();
+                    if !names.contains(&p) {
+                        names.push(p);
+                    }
+                    match a.kind {
+                        UnitKind::BuildScript => {
+                            ix.build_scripts.insert(p, a.fresh);
+                            for f in &a.filenames {
+                                ix.exes.insert(f.clone(), (p, Phase::BuildScript));
+                                let dir = parent(f);
+                                ix.build_dirs.insert(dir.to_string(), p);
+                                // rustc names the build script unit after its directory's hash.
+                                if let Some(h) = messages::unit_hash(dir) {
+                                    ix.units
+                                        .insert(("build_script_build".into(), h.to_string()), p);
+                                }
+                            }
+                        }
+                        UnitKind::ProcMacro => {
+                            for f in a.filenames.iter().filter(|f| f.ends_with(".so")) {
+                                ix.proc_macros.insert(f.clone(), p);
+                            }
+                        }
+                        UnitKind::TestBinary => {
+                            if let Some(e) = &a.executable {
+                                ix.exes.insert(e.clone(), (p, Phase::Test));
+                            }
+                        }
+                        UnitKind::Bin => {
+                            if let Some(e) = &a.executable {
+                                ix.exes.insert(e.clone(), (p, Phase::Run));
+                            }
+                        }
+                        UnitKind::Lib | UnitKind::Other => {}
+                    }
+                }
+                Message::BuildScript(b) => {
+                    let p = ix.package(&b.package);
+                    let dirs = ix.out_dirs.entry(p).or_default();
+                    if !dirs.contains(&b.out_dir) {
+                        dirs.push(b.out_dir);
+                    }
+                }
+            }
+        }
+        ix
+    }
+
+    fn package(&mut self, p: &PackageRef) -> usize {
+        if let Some(&i) = self.by_id.get(&p.id) {
+            return i;
+        }
+        self.packages.push(p.clone());
+        self.by_id.insert(p.id.clone(), self.packages.len() - 1);
+        self.packages.len() - 1
+    }
+
+    /// The package and phase a freshly exec'd program belongs to by itself, if any.
+    pub fn classify(&self, exe: &str, argv: &[String]) -> Option<(usize, Phase)> {
+        if let Some(&hit) = self.exes.get(exe) {
+            return Some(hit);
+        }
+        let base = basename(exe);
+        if base == "build-script-build" || base.starts_with("build_script_build-") {
+            return self
+                .build_dirs
+                .get(parent(exe))
+                .map(|&p| (p, Phase::BuildScript));
+        }
+        let crate_name = flag_value(argv, "--crate-name")?;
+        if base.starts_with("rustc") || base.starts_with("clippy-driver") {
+            let by_hash = codegen_values(argv)
+                .filter_map(|v| v.strip_prefix("extra-filename=-"))
+                .find_map(|h| self.units.get(&(crate_name.to_string(), h.to_string())));
+            return match by_hash {
+                Some(&p) => Some((p, Phase::Compile)),
+                None => self.unique(crate_name).map(|p| (p, Phase::Compile)),
+            };
+        }
+        if base.starts_with("rustdoc") {
+            return self.unique(crate_name).map(|p| (p, Phase::Test));
+        }
+        None
+    }
+
+    /// Directories of package `p`'s build-script binaries.
+    pub fn build_dirs_of(&self, p: usize) -> impl Iterator<Item = &str> {
+        self.build_dirs
+            .iter()
+            .filter(move |(_, q)| **q == p)
+            .map(|(d, _)| d.as_str())
+    }
+
+    fn unique(&self, crate_name: &str) -> Option<usize> {
+        match self.crate_names.get(crate_name).map(Vec::as_slice) {
+            Some([only]) => Some(*only),
+            _ => None,
+        }
+    }
+}
+
+/// The value after `flag` (`--crate-name foo`) or in `flag=value` form.
+fn flag_value<'a>(argv: &'a [String], flag: &str) -> Option<&'a str> {
+    let mut it = argv.iter();
+    while let Some(a) = it.next() {
+        if a == flag {
+            return it.next().map(String::as_str);
+        }
+        if let Some(v) = a.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Every `-C` value (`-C x=y` and `-Cx=y`).
+fn codegen_values(argv: &[String]) -> impl Iterator<Item = &str> {
+    argv.windows(2)
+        .filter(|w| w[0] == "-C")
+        .map(|w| w[1].as_str())
+        .chain(
+            argv.iter()
+                .filter_map(|a| a.strip_prefix("-C").filter(|r| !r.is_empty())),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(s: &str) -> Value {
+        serde_json::from_str(s).unwrap()
+    }
+
+    fn demo_index() -> Index {
+        let msgs = [
+            msg(
+                r#"{"reason":"compiler-artifact","package_id":"path+file:///w/t#0.3.1","manifest_path":"/w/t/Cargo.toml","target":{"kind":["custom-build"],"name":"build-script-build"},"profile":{"test":false},"filenames":["/tg/debug/build/t-24eb/build-script-build"],"executable":null,"fresh":false}"#,
+            ),
+            msg(
+                r#"{"reason":"build-script-executed","package_id":"path+file:///w/t#0.3.1","out_dir":"/tg/debug/build/t-f415/out"}"#,
+            ),
+            msg(
+                r#"{"reason":"compiler-artifact","package_id":"path+file:///w/t#0.3.1","manifest_path":"/w/t/Cargo.toml","target":{"kind":["lib"],"name":"t"},"profile":{"test":false},"filenames":["/tg/debug/deps/libt-1908.rmeta"],"executable":null,"fresh":false}"#,
+            ),
+            msg(
+                r#"{"reason":"compiler-artifact","package_id":"registry+https://x#dup@1.0.0","target":{"kind":["lib"],"name":"dup"},"profile":{"test":false},"filenames":["/tg/debug/deps/libdup-aaaa.rmeta"],"fresh":false}"#,
+            ),
+            msg(
+                r#"{"reason":"compiler-artifact","package_id":"registry+https://x#dup@2.0.0","target":{"kind":["lib"],"name":"dup"},"profile":{"test":false},"filenames":["/tg/debug/deps/libdup-bbbb.rmeta"],"fresh":false}"#,
+            ),
+            msg(
+                r#"{"reason":"compiler-artifact","package_id":"path+file:///w/m#1.0.2","target":{"kind":["proc-macro"],"name":"m"},"profile":{"test":false},"filenames":["/tg/debug/deps/libm-2f3f.so"],"fresh":true}"#,
+            ),
+        ];
+        Index::from_messages(msgs.iter())
+    }
+
+    fn argv(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn build_scripts_and_their_compilation() {
+        let ix = demo_index();
+        let (p, ph) = ix
+            .classify("/tg/debug/build/t-24eb/build-script-build", &[])
+            .unwrap();
+        assert_eq!(
+            (ix.packages[p].key(), ph),
+            ("t@0.3.1".to_string(), Phase::BuildScript)
+        );
+        assert_eq!(
+            ix.out_dirs[&p],
+            vec!["/tg/debug/build/t-f415/out".to_string()]
+        );
+        let rustc = argv(&[
+            "rustc",
+            "--crate-name",
+            "build_script_build",
+            "-C",
+            "extra-filename=-24eb",
+        ]);
+        assert_eq!(
+            ix.classify("/tc/bin/rustc", &rustc),
+            Some((p, Phase::Compile))
+        );
+        assert_eq!(ix.manifest_dirs[&p], "/w/t");
+    }
+
+    #[test]
+    fn two_versions_are_told_apart_by_unit_hash() {
+        let ix = demo_index();
+        let v1 = ix
+            .classify(
+                "/tc/bin/rustc",
+                &argv(&["rustc", "--crate-name", "dup", "-Cextra-filename=-aaaa"]),
+            )
+            .unwrap()
+            .0;
+        let v2 = ix
+            .classify(
+                "/tc/bin/rustc",
+                &argv(&["rustc", "--crate-name", "dup", "-C", "extra-filename=-bbbb"]),
+            )
+            .unwrap()
+            .0;
+        assert_eq!(ix.packages[v1].key(), "dup@1.0.0");
+        assert_eq!(ix.packages[v2].key(), "dup@2.0.0");
+        // Without the hash (argv cut short) an ambiguous name is not guessed.
+        assert_eq!(
+            ix.classify("/tc/bin/rustc", &argv(&["rustc", "--crate-name", "dup"])),
+            None
+        );
+        let t = ix
+            .classify("/tc/bin/rustc", &argv(&["rustc", "--crate-name", "t"]))
+            .unwrap()
+            .0;
+        assert_eq!(ix.packages[t].key(), "t@0.3.1");
+    }
+
+    #[test]
+    fn other_programs_are_not_classified() {
+        let ix = demo_index();
+        assert_eq!(ix.classify("/usr/bin/sh", &argv(&["sh", "-c", "x"])), None);
+        assert_eq!(
+            ix.packages[ix.proc_macros["/tg/debug/deps/libm-2f3f.so"]].key(),
+            "m@1.0.2"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! Who is responsible for each event: a crate in a phase (its build script and everything that
+//! spawned, its proc macro running inside rustc, rustc compiling it, its tests), cargo itself, or
+//! nobody we can name (then the process chain is kept).
+//!
+//! Works on event records in order, so the same code serves a live trace and a recorded file.
+//! A process is classified when it execs a program cargo told us about; otherwise it belongs to
+//! whoever created it (kept across reparenting, so a double-forked daemon stays with its build
+//! script).
+
+pub mod index;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::{EventRecord, RecordDetail};
+pub use index::Index;
+
+/// What part of a crate's life an event happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// The build script, and every process it started.
+    BuildScript,
+    /// The crate's proc macro, running inside rustc while another crate compiles.
+    ProcMacro,
+    /// rustc compiling the crate (and the linker it runs).
+    Compile,
+    /// A test, bench or doctest of the crate, run by cargo.
+    Test,
+    /// A binary of the crate.
+    Run,
+    /// Cargo itself.
+    Cargo,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BuildScript => "build-script",
+            Self::ProcMacro => "proc-macro",
+            Self::Compile => "compile",
+            Self::Test => "test",
+            Self::Run => "run",
+            Self::Cargo => "cargo",
+        }
+    }
+}
+
+/// The party responsible for an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// A crate (index into [`Index::packages`]) in a phase. For a proc macro, `within` is the
+    /// crate being compiled when it ran.
+    Crate {
+        package: usize,
+        phase: Phase,
+        within: Option<usize>,
+    },
+    Cargo,
+    Unattributed,
+}
+
+#[derive(Debug, Clone)]
+struct Proc {
+    parent: Option<u32>,
+    name: String,
+    actor: Actor,
+}
+
+/// Follows processes through a trace and attributes each record.
+#[derive(Debug)]
+pub struct Attributor<'a> {
+    index: &'a Index,
+    procs: HashMap<u32, Proc>,
+}
+
+impl<'a> Attributor<'a> {
+    /// `root` is the cargo process the tracer started.
+    pub fn new(index: &'a Index, root: u32) -> Self {
+        let mut procs = HashMap::new();
+        procs.insert(
+            root,
+            Proc {
+                parent: None,
+                name: "cargo".into(),
+                actor: Actor::Cargo,
+            },
+        );
+        Self { index, procs }
+    }
+
+    fn actor_of(&self, pid: u32) -> Actor {
+        self.procs
+            .get(&pid)
+            .map(|p| p.actor)
+            .unwrap_or(Actor::Unattributed)
+    }
+
+    /// Updates the process state with `rec` and says who is responsible for it.
+    pub fn attribute(&mut self, rec: &EventRecord) -> Actor {
+        if !self.procs.contains_key(&rec.pid) {
+            // First seen mid-trace (e.g. its fork was before tracing): inherit from its creator.
+            let actor = rec
+                .ppid
+                .map(|pp| self.actor_of(pp))
+                .unwrap_or(Actor::Unattributed);
+            self.procs.insert(
+                rec.pid,
+                Proc {
+                    parent: rec.ppid,
+                    name: rec.comm.clone(),
+                    actor,
+                },
+            );
+        }
+        match &rec.detail {
+            RecordDetail::Fork {
+                child_pid,
+                thread: false,
+                ..
+            } => {
+                let actor = self.actor_of(rec.pid);
+                self.procs.insert(
+                    *child_pid,
+                    Proc {
+                        parent: Some(rec.pid),
+                        name: rec.comm.clone(),
+                        actor,
+                    },
+                );
+                actor
+            }
+            RecordDetail::Exec { path, argv, .. } => {
+                let exe = path.abs.as_deref().unwrap_or(&path.raw);
+                let direct = match self.index.classify(exe, argv) {
+                    Some((package, phase)) => Some(Actor::Crate {
+                        package,
+                        phase,
+                        within: None,
+                    }),
+                    None if is_cargo(exe) => Some(Actor::Cargo),
+                    None => None,
+                };
+                let p = self.procs.get_mut(&rec.pid).expect("inserted above");
+                p.name = index::basename(exe).to_string();
+                if let Some(a) = direct {
+                    p.actor = a;
+                }
+                p.actor
+            }
+            _ => match (&rec.proc_macro, self.actor_of(rec.pid)) {
+                (Some(so), outer) => match self.index.proc_macros.get(so) {
+                    Some(&package) => {
+                        let within = match outer {
+                            Actor::Crate {
+                                package: c,
+                                phase: Phase::Compile,
+                                ..
+                            } => Some(c),
+                            _ => None,
+                        };
+                        Actor::Crate {
+                            package,
+                            phase: Phase::ProcMacro,
+                            within,
+                        }
+                    }
+                    None => outer,
+                },
+                (None, a) => a,
+            },
+        }
+    }
+
+    /// `name[pid]` of `pid` and its creators, outermost first.
+    pub fn chain(&self, pid: u32) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = Some(pid);
+        while let Some(p) = cur {
+            let Some(proc_) = self.procs.get(&p) else {
+                out.push(format!("?[{p}]"));
+                break;
+            };
+            out.push(format!("{}[{p}]", proc_.name));
+            if out.len() >= 32 {
+                break;
+            }
+            cur = proc_.parent;
+        }
+        out.reverse();
+        out
+    }
+}
+
+fn is_cargo(exe: &str) -> bool {
+    let b = index::basename(exe);
+    b == "cargo" || b.starts_with("cargo-")
+}

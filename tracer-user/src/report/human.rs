@@ -1,0 +1,153 @@
+//! The report as tables for people: one block per crate, notable behaviour first.
+
+use std::fmt::Write as _;
+
+use super::{BehaviorOut, CrateReport, Report};
+
+/// Longest target shown before eliding its middle.
+const TARGET_WIDTH: usize = 72;
+
+fn elide(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(width / 3).collect();
+    let tail: String = text.chars().skip(n - (width - width / 3 - 1)).collect();
+    format!("{head}…{tail}")
+}
+
+fn table(s: &mut String, rows: &[BehaviorOut], verbose: bool) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "    {:<13} {:<13} {:>5} {:>5}  TARGET",
+        "KIND", "PHASE", "COUNT", "OK"
+    );
+    for b in rows {
+        let target = if verbose {
+            b.target.clone()
+        } else {
+            elide(&b.target, TARGET_WIDTH)
+        };
+        let _ = writeln!(
+            s,
+            "    {:<13} {:<13} {:>5} {:>5}  {target}",
+            b.kind.as_str(),
+            b.phase.as_str(),
+            b.count,
+            b.succeeded
+        );
+        let mut via = format!("via {}", b.example_chain.join(" > "));
+        if let Some(w) = &b.within {
+            via = format!("while compiling {w}, {via}");
+        }
+        let _ = writeln!(s, "    {:<38}  {}", "", elide(&via, TARGET_WIDTH + 20));
+    }
+}
+
+fn routine_line(routine: &std::collections::BTreeMap<String, u64>) -> String {
+    if routine.is_empty() {
+        return "none".into();
+    }
+    routine
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn krate(s: &mut String, c: &CrateReport, verbose: bool) {
+    let phases: Vec<String> = c
+        .phases
+        .iter()
+        .map(|p| format!("{}: {}", p.phase.as_str(), p.status))
+        .collect();
+    let _ = writeln!(s, "\n{} {}  ({})", c.name, c.version, c.source);
+    for p in phases {
+        let _ = writeln!(s, "  {p}");
+    }
+    if c.behaviors.is_empty() {
+        let _ = writeln!(
+            s,
+            "  no notable behaviour; routine: {}",
+            routine_line(&c.routine)
+        );
+    } else {
+        table(s, &c.behaviors, verbose);
+        let _ = writeln!(
+            s,
+            "  routine (summarised{}): {}",
+            if verbose { "" } else { "; --verbose lists it" },
+            routine_line(&c.routine)
+        );
+    }
+    if verbose && !c.routine_behaviors.is_empty() {
+        let _ = writeln!(s, "  routine behaviour:");
+        table(s, &c.routine_behaviors, verbose);
+    }
+}
+
+/// The whole report as text.
+pub fn render(r: &Report, verbose: bool) -> String {
+    let mut s = String::new();
+    let status = match r.exit_code {
+        Some(c) => format!("exit {c}"),
+        None => "no exit status".into(),
+    };
+    let notable = r.crates.iter().filter(|c| !c.behaviors.is_empty()).count();
+    let _ = writeln!(
+        s,
+        "cargo-tracer report: `{}` ({status})",
+        r.command.join(" ")
+    );
+    let _ = writeln!(
+        s,
+        "{} crates, {notable} with notable behaviour",
+        r.crates.len()
+    );
+    if !r.complete {
+        let _ = writeln!(
+            s,
+            "INCOMPLETE TRACE: {} events lost; behaviour may be missing from this report",
+            r.lost_events
+        );
+    }
+    for c in &r.crates {
+        krate(&mut s, c, verbose);
+    }
+    let _ = writeln!(s, "\ncargo");
+    if r.cargo.behaviors.is_empty() {
+        let _ = writeln!(
+            s,
+            "  no notable behaviour; routine: {}",
+            routine_line(&r.cargo.routine)
+        );
+    } else {
+        table(&mut s, &r.cargo.behaviors, verbose);
+        let _ = writeln!(s, "  routine: {}", routine_line(&r.cargo.routine));
+    }
+    if !r.unattributed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nunattributed (no crate or cargo could be named; see the chains)"
+        );
+        table(&mut s, &r.unattributed, verbose);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elides_long_targets() {
+        let t = format!("/a/{}/z.rs", "m".repeat(100));
+        let e = elide(&t, 30);
+        assert_eq!(e.chars().count(), 30);
+        assert!(e.starts_with("/a/") && e.ends_with("z.rs"));
+    }
+}
