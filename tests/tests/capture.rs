@@ -7,6 +7,7 @@ use std::{
 };
 
 use serde_json::Value;
+use tracer_common::limits::ARGV_LEN;
 use tracer_tests::{DnsStub, Trace, TraceOpts, require_root, trace, trace_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracer-testbin");
@@ -165,12 +166,12 @@ fn exec_successes_and_failed_path_search_attempts_are_told_apart() {
     assert_eq!(exit["exit_code"], 0);
 
     // An argv block over the capture limit is marked, not silently cut.
-    let long_arg = "a".repeat(2000);
+    let long_arg = "a".repeat(ARGV_LEN + 100);
     let t = trace(&["/bin/true", &long_arg]);
     let e = t.kind("exec")[0];
     assert_eq!(e["argv_truncated"], true);
     assert_eq!(e["argv"][0], "/bin/true");
-    assert!(e["argv"][1].as_str().unwrap().len() < 1024);
+    assert!(e["argv"][1].as_str().unwrap().len() < ARGV_LEN);
 }
 
 #[test]

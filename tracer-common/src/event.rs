@@ -109,6 +109,10 @@ pub struct EventHeader {
     pub ret: i64,
     /// `comm` of the task (NUL-padded).
     pub comm: [u8; COMM_LEN],
+    /// Proc macro whose code was running on this thread (or that started this process), as the
+    /// cookie the loader attached its uprobes with; 0 for none.
+    pub macro_id: u32,
+    pub _pad: u32,
 }
 
 /// A file's identity as the kernel saw it when the syscall ran: used to verify that the path
@@ -143,7 +147,8 @@ mod tests {
 
     #[test]
     fn header_layout_is_pinned() {
-        assert_eq!(size_of::<EventHeader>(), 56);
+        assert_eq!(size_of::<EventHeader>(), 64);
+        assert_eq!(offset_of!(EventHeader, macro_id), 56);
         assert_eq!(offset_of!(EventHeader, ktime_ns), 8);
         assert_eq!(offset_of!(EventHeader, pid), 16);
         assert_eq!(offset_of!(EventHeader, syscall_nr), 28);

@@ -59,14 +59,14 @@ mod tests {
 
     #[test]
     fn layouts_are_pinned() {
-        assert_eq!(offset_of!(FileEvent, dirfd), 56);
-        assert_eq!(offset_of!(FileEvent, cwd), 72);
-        assert_eq!(offset_of!(FileEvent, dir), 88);
-        assert_eq!(offset_of!(FileEvent, opened), 104);
-        assert_eq!(offset_of!(FileEvent, path), 120);
-        assert_eq!(size_of::<FileEvent>(), 120 + PATH_LEN);
-        assert_eq!(offset_of!(RenameEvent, cwd), 80);
-        assert_eq!(offset_of!(RenameEvent, old_path), 128);
-        assert_eq!(size_of::<RenameEvent>(), 128 + 2 * PATH_LEN);
+        assert_eq!(offset_of!(FileEvent, dirfd), 64);
+        assert_eq!(offset_of!(FileEvent, cwd), 80);
+        assert_eq!(offset_of!(FileEvent, dir), 96);
+        assert_eq!(offset_of!(FileEvent, opened), 112);
+        assert_eq!(offset_of!(FileEvent, path), 128);
+        assert_eq!(size_of::<FileEvent>(), 128 + PATH_LEN);
+        assert_eq!(offset_of!(RenameEvent, cwd), 88);
+        assert_eq!(offset_of!(RenameEvent, old_path), 136);
+        assert_eq!(size_of::<RenameEvent>(), 136 + 2 * PATH_LEN);
     }
 }

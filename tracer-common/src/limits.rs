@@ -4,7 +4,8 @@
 /// Bytes of one path captured in the kernel, including the terminating NUL.
 pub const PATH_LEN: usize = 512;
 /// Bytes of an exec's argument block (NUL-separated argv) captured after a successful exec.
-pub const ARGV_LEN: usize = 1024;
+/// Large enough for the start of cargo's rustc command lines (`--crate-name`, `extra-filename`).
+pub const ARGV_LEN: usize = 4096;
 /// Bytes of a `sockaddr` captured (large enough for `sockaddr_un`, 110, and `sockaddr_in6`, 28).
 pub const SOCKADDR_LEN: usize = 128;
 /// Bytes of a UDP payload captured for DNS decoding (the classic DNS-over-UDP limit).

@@ -72,12 +72,12 @@ mod tests {
     #[test]
     fn layouts_are_pinned() {
         assert_eq!(size_of::<SockInfo>(), 48);
-        assert_eq!(offset_of!(SockEvent, sock), 72);
-        assert_eq!(offset_of!(SockEvent, addr), 120);
-        assert_eq!(size_of::<SockEvent>(), 120 + SOCKADDR_LEN);
-        assert_eq!(offset_of!(SendEvent, sock), 80);
-        assert_eq!(offset_of!(SendEvent, addr), 128);
-        assert_eq!(offset_of!(SendEvent, payload), 128 + SOCKADDR_LEN);
-        assert_eq!(size_of::<SendEvent>(), 128 + SOCKADDR_LEN + PAYLOAD_LEN);
+        assert_eq!(offset_of!(SockEvent, sock), 80);
+        assert_eq!(offset_of!(SockEvent, addr), 128);
+        assert_eq!(size_of::<SockEvent>(), 128 + SOCKADDR_LEN);
+        assert_eq!(offset_of!(SendEvent, sock), 88);
+        assert_eq!(offset_of!(SendEvent, addr), 136);
+        assert_eq!(offset_of!(SendEvent, payload), 136 + SOCKADDR_LEN);
+        assert_eq!(size_of::<SendEvent>(), 136 + SOCKADDR_LEN + PAYLOAD_LEN);
     }
 }

@@ -54,11 +54,11 @@ mod tests {
 
     #[test]
     fn layouts_are_pinned() {
-        assert_eq!(size_of::<ForkEvent>(), 64);
-        assert_eq!(offset_of!(ExecEvent, filename_len), 56);
-        assert_eq!(offset_of!(ExecEvent, cwd), 72);
-        assert_eq!(offset_of!(ExecEvent, filename), 88);
-        assert_eq!(size_of::<ExecEvent>(), 88 + PATH_LEN + ARGV_LEN);
-        assert_eq!(size_of::<ExitEvent>(), 64);
+        assert_eq!(size_of::<ForkEvent>(), 72);
+        assert_eq!(offset_of!(ExecEvent, filename_len), 64);
+        assert_eq!(offset_of!(ExecEvent, cwd), 80);
+        assert_eq!(offset_of!(ExecEvent, filename), 96);
+        assert_eq!(size_of::<ExecEvent>(), 96 + PATH_LEN + ARGV_LEN);
+        assert_eq!(size_of::<ExitEvent>(), 72);
     }
 }

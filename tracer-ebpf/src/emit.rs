@@ -10,7 +10,20 @@ use tracer_common::{
     limits::COMM_LEN,
 };
 
-use crate::maps::{EVENTS, count};
+use crate::maps::{EVENTS, MACRO_PROC, MACRO_THREAD, count};
+
+/// The proc macro responsible for the current thread's actions, 0 for none.
+#[inline(always)]
+pub fn macro_of(tgid: u32, tid: u32) -> u32 {
+    if let Some(id) = MACRO_THREAD.get_ptr(&tid) {
+        // SAFETY: pointer from a successful lookup.
+        return unsafe { *id };
+    }
+    MACRO_PROC
+        .get_ptr(&tgid)
+        .map(|id| unsafe { *id })
+        .unwrap_or(0)
+}
 
 /// Reserves a record of type `T`, counting a loss when the buffer is full.
 #[inline(always)]
@@ -37,4 +50,6 @@ pub fn header(h: &mut EventHeader, kind: EventKind, nr: u32, ret: i64) {
     h.ret = ret;
     // SAFETY: comm is COMM_LEN bytes inside the reserved record.
     unsafe { bpf_get_current_comm(h.comm.as_mut_ptr().cast(), COMM_LEN as u32) };
+    h.macro_id = macro_of(tgid, tid);
+    h._pad = 0;
 }

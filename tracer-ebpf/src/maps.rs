@@ -73,6 +73,14 @@ pub static TRACED: HashMap<u32, u32> = HashMap::with_max_entries(65_536, 0);
 #[map]
 pub static INFLIGHT: LruHashMap<u64, Inflight> = LruHashMap::with_max_entries(16_384, 0);
 
+/// Thread → proc macro (uprobe cookie) whose code it is running right now.
+#[map]
+pub static MACRO_THREAD: HashMap<u32, u32> = HashMap::with_max_entries(16_384, 0);
+
+/// Process → proc macro that started it (a `git` run by a macro inside rustc).
+#[map]
+pub static MACRO_PROC: HashMap<u32, u32> = HashMap::with_max_entries(4_096, 0);
+
 /// Loss counters (`tracer_common::counters`), per CPU.
 #[map]
 pub static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(counters::COUNT, 0);

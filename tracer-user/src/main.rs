@@ -144,12 +144,15 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
     )?;
     drop(file);
     let s = &t.summary;
+    for f in &s.proc_macro_failures {
+        eprintln!("warning: proc-macro library not probed (its activity stays with rustc): {f}");
+    }
     let info = TraceInfo {
         command: s.command.clone(),
         exit_code: s.exit_code,
         complete: s.complete,
         lost_events: s.lost.total() + s.decode_errors,
-        proc_macro_probes: false,
+        proc_macro_probes: s.proc_macro_probes,
     };
     let root = t.collect.start.as_ref().map(|st| st.root_pid).unwrap_or(0);
     let r = report::from_trace(
@@ -182,7 +185,7 @@ fn report_file(a: cli::ReportArgs) -> anyhow::Result<ExitCode> {
         // A trace cut off before its `end` line is incomplete by definition.
         complete: end.is_some_and(|e| e.complete),
         lost_events: end.map(|e| e.lost.total() + e.decode_errors).unwrap_or(0),
-        proc_macro_probes: false,
+        proc_macro_probes: start.proc_macro_probes,
     };
     let r = report::from_trace(
         &t.events,

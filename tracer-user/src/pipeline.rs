@@ -1,7 +1,7 @@
 //! Raw ring-buffer records → event records: decode, resolve paths, update the process table,
 //! count. Shared by live tracing and by anything that replays records.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::{
     digest::Digest,
@@ -22,6 +22,8 @@ pub struct Pipeline {
     pub decode_errors: u64,
     pub last_decode_error: Option<String>,
     pub digest: Digest,
+    /// Proc-macro libraries by the id their probes stamp on events.
+    pub macros: HashMap<u32, String>,
 }
 
 impl Pipeline {
@@ -66,7 +68,15 @@ impl Pipeline {
         self.table.apply(&e, exe.as_deref());
         let ppid = self.table.get(e.pid).and_then(|p| p.parent);
         self.events += 1;
-        let rec = record::build(self.events, &e, ppid, paths);
+        let mut rec = record::build(self.events, &e, ppid, paths);
+        if e.macro_id != 0 {
+            rec.proc_macro = Some(
+                self.macros
+                    .get(&e.macro_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", e.macro_id)),
+            );
+        }
         if !rec.ok {
             self.failed_syscalls += 1;
         }

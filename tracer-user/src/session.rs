@@ -12,7 +12,7 @@ use crate::{
     identity,
     loader::{LoadError, LoadOptions, Probes},
     pipeline::Pipeline,
-    record,
+    record::{self, RecordDetail},
     sink::Sink,
     summary::Summary,
 };
@@ -57,18 +57,58 @@ pub enum SessionError {
     Sink(std::io::Error),
 }
 
-/// Drains every record available in the ring buffer into the pipeline and the sink.
+/// Drains every record available in the ring buffer into the pipeline and the sink, noting
+/// proc-macro libraries that were just written (a rename onto `…/deps/lib*.so`).
 fn drain(
     probes: &mut Probes,
     pipe: &mut Pipeline,
     sink: &mut dyn Sink,
+    new_libs: &mut Vec<String>,
 ) -> Result<(), SessionError> {
     while let Some(item) = probes.ring().next() {
         if let Some(rec) = pipe.handle(&item) {
+            if let RecordDetail::Rename { to, .. } = &rec.detail
+                && rec.ok
+                && let Some(abs) = &to.abs
+                && is_dylib_in_deps(abs)
+            {
+                new_libs.push(abs.clone());
+            }
             sink.event(&rec).map_err(SessionError::Sink)?;
         }
     }
     Ok(())
+}
+
+/// `…/deps/lib<name>-<hash>.so`: where cargo puts proc-macro libraries.
+fn is_dylib_in_deps(path: &str) -> bool {
+    let (dir, base) = path.rsplit_once('/').unwrap_or(("", path));
+    dir.ends_with("/deps") && base.starts_with("lib") && base.ends_with(".so")
+}
+
+/// Attaches the proc-macro probes to libraries not probed yet. A library that cannot be probed
+/// (not a proc macro, stripped) is noted, not fatal: its activity stays with the compiler.
+fn attach_new(
+    probes: &mut Probes,
+    pipe: &mut Pipeline,
+    libs: &mut Vec<String>,
+    failed: &mut Vec<String>,
+) {
+    if probes.uprobes_unavailable.is_some() {
+        libs.clear();
+        return;
+    }
+    for lib in libs.drain(..) {
+        if pipe.macros.values().any(|p| *p == lib) || failed.iter().any(|f| f.starts_with(&lib)) {
+            continue;
+        }
+        match probes.attach_proc_macro(&lib) {
+            Ok(id) => {
+                pipe.macros.insert(id, lib);
+            }
+            Err(e) => failed.push(format!("{lib}: {e}")),
+        }
+    }
 }
 
 fn kernel_release() -> String {
@@ -160,6 +200,7 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
         root_pid: root,
         kernel: kernel_release(),
         probes_attached: probes.attached,
+        proc_macro_probes: probes.uprobes_unavailable.is_none(),
     })
     .map_err(SessionError::Sink)?;
 
@@ -168,6 +209,8 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
     }
 
     let messages = child.stdout.take().map(crate::cargo::stdout::spawn_reader);
+    let mut new_libs = Vec::new();
+    let mut attach_failures = Vec::new();
     let ring_fd = probes.ring().as_raw_fd();
     let mut status: Option<ExitStatus> = None;
     let mut exited_at: Option<Instant> = None;
@@ -185,10 +228,11 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
                 return Err(SessionError::Poll(err));
             }
         }
-        drain(&mut probes, &mut pipe, sink)?;
+        drain(&mut probes, &mut pipe, sink, &mut new_libs)?;
         if let Some(m) = &messages {
-            crate::cargo::stdout::forward(m, sink, Duration::ZERO)?;
+            crate::cargo::stdout::forward(m, sink, Duration::ZERO, &mut new_libs)?;
         }
+        attach_new(&mut probes, &mut pipe, &mut new_libs, &mut attach_failures);
         if status.is_none()
             && let Some(s) = child.try_wait().map_err(SessionError::Wait)?
         {
@@ -201,10 +245,10 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
             break;
         }
     }
-    drain(&mut probes, &mut pipe, sink)?;
+    drain(&mut probes, &mut pipe, sink, &mut new_libs)?;
     if let Some(m) = &messages {
         // What cargo printed last (its final messages) may still be in the pipe.
-        crate::cargo::stdout::forward(m, sink, Duration::from_millis(200))?;
+        crate::cargo::stdout::forward(m, sink, Duration::from_millis(200), &mut new_libs)?;
     }
     let lost = probes.losses()?;
     let status = status.expect("loop exits only after the command exited");
@@ -251,5 +295,8 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
             .unwrap_or(0),
         events_file: None,
         activity: pipe.digest.groups(),
+        proc_macro_probes: probes.uprobes_unavailable.is_none(),
+        proc_macros: probes.proc_macros.clone(),
+        proc_macro_failures: attach_failures,
     })
 }

@@ -33,6 +33,12 @@ pub struct Summary {
     pub events_file: Option<String>,
     /// Notable activity by program.
     pub activity: Vec<crate::digest::Group>,
+    /// Proc-macro uprobes could be loaded.
+    pub proc_macro_probes: bool,
+    /// Proc-macro libraries probed during the run.
+    pub proc_macros: Vec<String>,
+    /// Libraries that looked like proc macros but could not be probed, with the reason.
+    pub proc_macro_failures: Vec<String>,
 }
 
 impl Summary {
@@ -105,6 +111,16 @@ impl Summary {
                 self.lost.tracking,
                 self.decode_errors
             );
+        }
+        if !self.proc_macros.is_empty() || !self.proc_macro_failures.is_empty() {
+            let _ = writeln!(
+                s,
+                "  proc-macro libraries probed: {}",
+                self.proc_macros.len()
+            );
+            for f in &self.proc_macro_failures {
+                let _ = writeln!(s, "  not probed: {f}");
+            }
         }
         if !self.activity.is_empty() {
             let _ = writeln!(s, "notable activity (reads counted, not listed):");

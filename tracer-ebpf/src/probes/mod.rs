@@ -2,5 +2,6 @@
 
 mod file;
 mod net;
+mod proc_macro;
 mod process;
 mod syscall;

@@ -18,7 +18,7 @@ use tracer_common::{
 
 use crate::{
     emit, kernel,
-    maps::{TRACED, conf, count},
+    maps::{MACRO_PROC, MACRO_THREAD, TRACED, conf, count},
     probes::syscall::take,
     scope, user,
 };
@@ -37,6 +37,12 @@ pub fn sched_process_fork(ctx: RawTracePointContext) -> i32 {
     let child_tid: u32 = kernel::read(child, conf!(offsets.task_pid)).unwrap_or(0);
     let thread = child_tgid == tgid;
     if !thread && conf!(system_wide) == 0 && TRACED.insert(&child_tgid, &1, 0).is_err() {
+        count(counters::LOST_TRACKING);
+    }
+    // A process started by proc-macro code (e.g. `git` run by a macro) stays the macro's.
+    let (_, tid) = scope::current_ids();
+    let id = emit::macro_of(tgid, tid);
+    if !thread && id != 0 && MACRO_PROC.insert(&child_tgid, &id, 0).is_err() {
         count(counters::LOST_TRACKING);
     }
     let Some(mut entry) = emit::reserve::<ForkEvent>() else {
@@ -166,6 +172,11 @@ pub fn sched_process_exit(ctx: RawTracePointContext) -> i32 {
         kernel::read::<i32>(signal, conf!(offsets.signal_live)).is_some_and(|live| live == 0);
     if group_dead && conf!(system_wide) == 0 {
         let _ = TRACED.remove(&tgid);
+    }
+    let (_, tid) = scope::current_ids();
+    let _ = MACRO_THREAD.remove(&tid);
+    if group_dead {
+        let _ = MACRO_PROC.remove(&tgid);
     }
     let Some(mut entry) = emit::reserve::<ExitEvent>() else {
         return 0;

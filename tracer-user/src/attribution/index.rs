@@ -29,6 +29,8 @@ pub struct Index {
     pub build_scripts: BTreeMap<usize, bool>,
     /// Package manifest directories.
     pub manifest_dirs: BTreeMap<usize, String>,
+    /// Crate root source files (`src/lib.rs`…) of every target.
+    src_paths: HashMap<String, usize>,
 }
 
 fn parent(path: &str) -> &str {
@@ -48,6 +50,10 @@ impl Index {
                 .get("manifest_path")
                 .and_then(Value::as_str)
                 .map(|m| parent(m).to_string());
+            let src = raw
+                .pointer("/target/src_path")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             let Some(msg) = messages::parse(raw) else {
                 continue;
             };
@@ -56,6 +62,9 @@ impl Index {
                     let p = ix.package(&a.package);
                     if let Some(m) = manifest {
                         ix.manifest_dirs.insert(p, m);
+                    }
+                    if let Some(src) = src {
+                        ix.src_paths.insert(src, p);
                     }
                     for f in &a.filenames {
                         if let Some(h) = messages::unit_hash(f) {
@@ -136,10 +145,11 @@ impl Index {
             let by_hash = codegen_values(argv)
                 .filter_map(|v| v.strip_prefix("extra-filename=-"))
                 .find_map(|h| self.units.get(&(crate_name.to_string(), h.to_string())));
-            return match by_hash {
-                Some(&p) => Some((p, Phase::Compile)),
-                None => self.unique(crate_name).map(|p| (p, Phase::Compile)),
-            };
+            return by_hash
+                .copied()
+                .or_else(|| self.by_source(argv))
+                .or_else(|| self.unique(crate_name))
+                .map(|p| (p, Phase::Compile));
         }
         if base.starts_with("rustdoc") {
             return self.unique(crate_name).map(|p| (p, Phase::Test));
@@ -153,6 +163,41 @@ impl Index {
             .iter()
             .filter(move |(_, q)| **q == p)
             .map(|(d, _)| d.as_str())
+    }
+
+    /// The package whose crate root rustc was given (absolute, or relative to the workspace).
+    fn by_source(&self, argv: &[String]) -> Option<usize> {
+        let src = argv
+            .iter()
+            .find(|a| a.ends_with(".rs") && !a.starts_with('-'))?;
+        if let Some(&p) = self.src_paths.get(src.as_str()) {
+            return Some(p);
+        }
+        let suffix = format!("/{}", src.trim_start_matches("./"));
+        let mut hits = self
+            .src_paths
+            .iter()
+            .filter(|(s, _)| s.ends_with(&suffix))
+            .map(|(_, p)| *p);
+        let first = hits.next()?;
+        hits.all(|p| p == first).then_some(first)
+    }
+
+    /// The package of a proc-macro library at `path`: cargo's own path for it, or the
+    /// `lib<crate>-<hash>.so` name rustc gave it in `deps/` (cargo reports only the uplifted
+    /// copy), matched against the units seen.
+    pub fn proc_macro_package(
+        &self,
+        path: &str,
+        learned: &HashMap<(String, String), usize>,
+    ) -> Option<usize> {
+        if let Some(&p) = self.proc_macros.get(path) {
+            return Some(p);
+        }
+        let stem = basename(path).strip_prefix("lib")?.strip_suffix(".so")?;
+        let (name, hash) = stem.rsplit_once('-')?;
+        let key = (name.to_string(), hash.to_string());
+        learned.get(&key).or_else(|| self.units.get(&key)).copied()
     }
 
     fn unique(&self, crate_name: &str) -> Option<usize> {
@@ -175,6 +220,13 @@ fn flag_value<'a>(argv: &'a [String], flag: &str) -> Option<&'a str> {
         }
     }
     None
+}
+
+/// `(crate name, extra-filename hash)` of a rustc command line.
+pub fn unit_of(argv: &[String]) -> Option<(String, String)> {
+    let name = flag_value(argv, "--crate-name")?;
+    let hash = codegen_values(argv).find_map(|v| v.strip_prefix("extra-filename=-"))?;
+    Some((name.to_string(), hash.to_string()))
 }
 
 /// Every `-C` value (`-C x=y` and `-Cx=y`).

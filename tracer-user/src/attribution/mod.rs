@@ -73,6 +73,8 @@ struct Proc {
 pub struct Attributor<'a> {
     index: &'a Index,
     procs: HashMap<u32, Proc>,
+    /// Units whose rustc we saw, by `(crate name, hash)`: names proc-macro libraries in `deps/`.
+    units: HashMap<(String, String), usize>,
 }
 
 impl<'a> Attributor<'a> {
@@ -87,7 +89,11 @@ impl<'a> Attributor<'a> {
                 actor: Actor::Cargo,
             },
         );
-        Self { index, procs }
+        Self {
+            index,
+            procs,
+            units: HashMap::new(),
+        }
     }
 
     fn actor_of(&self, pid: u32) -> Actor {
@@ -114,62 +120,75 @@ impl<'a> Attributor<'a> {
                 },
             );
         }
+        let own = self.actor_of(rec.pid);
+        // Code of a proc macro was running on this thread (or the macro started this process).
+        let effective = rec
+            .proc_macro
+            .as_deref()
+            .map_or(own, |so| self.macro_actor(so, own));
         match &rec.detail {
             RecordDetail::Fork {
                 child_pid,
                 thread: false,
                 ..
             } => {
-                let actor = self.actor_of(rec.pid);
-                self.procs.insert(
-                    *child_pid,
-                    Proc {
-                        parent: Some(rec.pid),
-                        name: rec.comm.clone(),
-                        actor,
-                    },
-                );
-                actor
+                let proc_ = Proc {
+                    parent: Some(rec.pid),
+                    name: rec.comm.clone(),
+                    actor: effective,
+                };
+                self.procs.insert(*child_pid, proc_);
+                effective
             }
             RecordDetail::Exec { path, argv, .. } => {
                 let exe = path.abs.as_deref().unwrap_or(&path.raw);
                 let direct = match self.index.classify(exe, argv) {
-                    Some((package, phase)) => Some(Actor::Crate {
-                        package,
-                        phase,
-                        within: None,
-                    }),
+                    Some((package, phase)) => {
+                        if phase == Phase::Compile
+                            && let Some(unit) = index::unit_of(argv)
+                        {
+                            self.units.insert(unit, package);
+                        }
+                        Some(Actor::Crate {
+                            package,
+                            phase,
+                            within: None,
+                        })
+                    }
                     None if is_cargo(exe) => Some(Actor::Cargo),
                     None => None,
                 };
                 let p = self.procs.get_mut(&rec.pid).expect("inserted above");
                 p.name = index::basename(exe).to_string();
-                if let Some(a) = direct {
-                    p.actor = a;
-                }
+                p.actor = direct.unwrap_or(effective);
                 p.actor
             }
-            _ => match (&rec.proc_macro, self.actor_of(rec.pid)) {
-                (Some(so), outer) => match self.index.proc_macros.get(so) {
-                    Some(&package) => {
-                        let within = match outer {
-                            Actor::Crate {
-                                package: c,
-                                phase: Phase::Compile,
-                                ..
-                            } => Some(c),
-                            _ => None,
-                        };
-                        Actor::Crate {
-                            package,
-                            phase: Phase::ProcMacro,
-                            within,
-                        }
-                    }
-                    None => outer,
-                },
-                (None, a) => a,
-            },
+            _ => effective,
+        }
+    }
+
+    /// The proc macro whose library is `so`, running inside `outer` (rustc compiling a crate).
+    fn macro_actor(&self, so: &str, outer: Actor) -> Actor {
+        let Some(package) = self.index.proc_macro_package(so, &self.units) else {
+            return outer;
+        };
+        let within = match outer {
+            Actor::Crate {
+                package: c,
+                phase: Phase::Compile,
+                ..
+            } => Some(c),
+            Actor::Crate {
+                within,
+                phase: Phase::ProcMacro,
+                ..
+            } => within,
+            _ => None,
+        };
+        Actor::Crate {
+            package,
+            phase: Phase::ProcMacro,
+            within,
         }
     }
 

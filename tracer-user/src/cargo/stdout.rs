@@ -43,20 +43,43 @@ pub fn spawn_reader(out: ChildStdout) -> Receiver<Line> {
     rx
 }
 
+/// Proc-macro libraries a `compiler-artifact` message announces.
+fn proc_macro_libs(v: &Value) -> Vec<String> {
+    let is_pm = v
+        .pointer("/target/kind")
+        .and_then(Value::as_array)
+        .is_some_and(|k| k.iter().any(|x| x == "proc-macro"));
+    if v.get("reason").and_then(Value::as_str) != Some("compiler-artifact") || !is_pm {
+        return Vec::new();
+    }
+    v.get("filenames")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|f| f.ends_with(".so"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Hands what has arrived to the sink / our stdout, waiting up to `wait` for the pipe to close.
+/// Appends the proc-macro libraries cargo announced to `proc_macros`.
 pub fn forward(
     rx: &Receiver<Line>,
     sink: &mut dyn Sink,
     wait: Duration,
+    proc_macros: &mut Vec<String>,
 ) -> Result<(), SessionError> {
     let deadline = Instant::now() + wait;
     let mut out = std::io::stdout().lock();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok(Line::Message(v)) => sink
-                .extra("cargo_message", &json!({ "message": v }))
-                .map_err(SessionError::Sink)?,
+            Ok(Line::Message(v)) => {
+                proc_macros.extend(proc_macro_libs(&v));
+                sink.extra("cargo_message", &json!({ "message": v }))
+                    .map_err(SessionError::Sink)?
+            }
             Ok(Line::Text(t)) => {
                 let _ = writeln!(out, "{t}");
             }

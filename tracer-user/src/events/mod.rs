@@ -172,6 +172,8 @@ pub struct Event {
     pub syscall_nr: Option<u32>,
     pub ret: i64,
     pub comm: String,
+    /// Proc macro (attach cookie) running on the thread, 0 for none.
+    pub macro_id: u32,
     pub detail: Detail,
 }
 
@@ -348,6 +350,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
         syscall_nr: (h.syscall_nr != ev::NO_SYSCALL).then_some(h.syscall_nr),
         ret: h.ret,
         comm: cstr(&h.comm),
+        macro_id: h.macro_id,
         detail,
     })
 }
@@ -388,6 +391,8 @@ mod tests {
             syscall_nr: 257,
             ret: 3,
             comm,
+            macro_id: 2,
+            _pad: 0,
         }
     }
 
@@ -423,6 +428,7 @@ mod tests {
     fn decodes_an_open_with_its_base() {
         let e = decode(&bytes(&file_event(b"rel/x", -100, 0))).unwrap();
         assert_eq!(e.comm, "cat");
+        assert_eq!(e.macro_id, 2);
         assert_eq!(e.syscall_nr, Some(257));
         let Detail::Open {
             path,

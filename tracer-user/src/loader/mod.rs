@@ -5,13 +5,17 @@
 pub mod btf;
 pub mod offsets;
 pub mod preflight;
+pub mod symbols;
 
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use aya::{
     Ebpf, EbpfLoader,
     maps::{HashMap, MapData, PerCpuArray, RingBuf},
-    programs::{RawTracePoint, TracePoint},
+    programs::{
+        RawTracePoint, TracePoint, UProbe,
+        uprobe::{UProbeAttachLocation, UProbeAttachPoint, UProbeScope},
+    },
 };
 use tracer_common::{ABI_VERSION, config::Config, counters, syscalls::FAMILIES};
 
@@ -51,6 +55,8 @@ pub enum LoadError {
         map: &'static str,
         source: Box<aya::maps::MapError>,
     },
+    #[error("proc-macro library: {0}")]
+    Symbols(#[from] symbols::SymbolError),
     #[error("ring buffer size {0} is not a power of two multiple of the page size")]
     RingSize(u32),
 }
@@ -83,6 +89,10 @@ pub struct Probes {
     counters: PerCpuArray<MapData, u64>,
     /// Number of (program, tracepoint) attachments made.
     pub attached: usize,
+    /// Why proc-macro uprobes are unavailable, if they are (then macros are not attributed).
+    pub uprobes_unavailable: Option<String>,
+    /// Proc-macro libraries with probes, by attach cookie (1, 2, …).
+    pub proc_macros: Vec<String>,
 }
 
 /// Loss counters summed over CPUs, plus the per-CPU split of ring-buffer losses.
@@ -122,6 +132,16 @@ impl Probes {
             .load(PROBES)
             .map_err(|e| LoadError::Object(Box::new(e)))?;
         let attached = attach_all(&mut ebpf)?;
+        // Optional: without uprobes the build is still traced, only macros are not told apart.
+        let uprobes_unavailable = ["proc_macro_enter", "proc_macro_exit"]
+            .iter()
+            .find_map(|name| {
+                let p: &mut UProbe = match program(&mut ebpf, name) {
+                    Ok(p) => p,
+                    Err(e) => return Some(e.to_string()),
+                };
+                p.load().err().map(|e| format!("loading {name}: {e}"))
+            });
         let ring = RingBuf::try_from(
             ebpf.take_map("EVENTS")
                 .ok_or(LoadError::MissingMap("EVENTS"))?,
@@ -151,6 +171,8 @@ impl Probes {
             source: Box::new(source),
         })?;
         Ok(Self {
+            uprobes_unavailable,
+            proc_macros: Vec::new(),
             _ebpf: ebpf,
             ring,
             traced,
@@ -174,6 +196,36 @@ impl Probes {
     /// long as `self` lives.
     pub fn traced_map_fd(&self) -> RawFd {
         self.traced_fd
+    }
+
+    /// Attaches the proc-macro probes to the library at `path`; returns its id (the cookie
+    /// events carry as `macro_id`). Attaching again to a library already probed returns its id.
+    pub fn attach_proc_macro(&mut self, path: &str) -> Result<u32, LoadError> {
+        if let Some(i) = self.proc_macros.iter().position(|p| p == path) {
+            return Ok(i as u32 + 1);
+        }
+        if let Some(why) = &self.uprobes_unavailable {
+            return Err(LoadError::MissingProgram(format!(
+                "proc_macro_enter ({why})"
+            )));
+        }
+        let names = symbols::run_client_symbols(path)?;
+        let id = self.proc_macros.len() as u32 + 1;
+        for prog in ["proc_macro_enter", "proc_macro_exit"] {
+            let p: &mut UProbe = program(&mut self._ebpf, prog)?;
+            let points = names.iter().map(|n| UProbeAttachPoint {
+                location: UProbeAttachLocation::Symbol(n),
+                cookie: Some(u64::from(id)),
+            });
+            p.attach(points, path, UProbeScope::AllProcesses)
+                .map_err(|source| LoadError::Attach {
+                    program: prog.into(),
+                    target: format!("uprobe in {path}"),
+                    source: Box::new(source),
+                })?;
+        }
+        self.proc_macros.push(path.to_string());
+        Ok(id)
     }
 
     /// The event ring buffer.

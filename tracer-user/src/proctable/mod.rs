@@ -179,6 +179,7 @@ mod tests {
             syscall_nr: None,
             ret: 0,
             comm: "x".into(),
+            macro_id: 0,
             detail,
         }
     }

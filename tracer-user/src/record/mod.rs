@@ -27,6 +27,9 @@ pub struct Start {
     pub root_pid: u32,
     pub kernel: String,
     pub probes_attached: usize,
+    /// Proc-macro uprobes are available: macros' own activity is told apart from rustc's.
+    #[serde(default)]
+    pub proc_macro_probes: bool,
 }
 
 /// Last line of a trace file.

@@ -225,7 +225,7 @@ fn phases(p: usize, agg: &Aggregate, index: &Index, info: &TraceInfo) -> Vec<Pha
             expanded_in: Vec::new(),
         });
     }
-    if index.proc_macros.values().any(|&q| q == p) {
+    if index.proc_macros.values().any(|&q| q == p) || agg.ran.contains(&(p, Phase::ProcMacro)) {
         let within: Vec<String> = agg
             .expanded_in
             .get(&p)

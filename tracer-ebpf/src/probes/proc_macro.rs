@@ -1,0 +1,37 @@
+//! Proc-macro attribution: uprobes on the proc_macro bridge's `run_client` in each proc-macro
+//! library mark the rustc thread as running that macro (the attach cookie is the macro's id)
+//! until the function returns; every event the thread causes meanwhile carries the id.
+
+use aya_ebpf::{
+    EbpfContext,
+    helpers::generated::bpf_get_attach_cookie,
+    macros::{uprobe, uretprobe},
+    programs::{ProbeContext, RetProbeContext},
+};
+use tracer_common::counters;
+
+use crate::{
+    maps::{MACRO_THREAD, count},
+    scope,
+};
+
+#[uprobe]
+pub fn proc_macro_enter(ctx: ProbeContext) -> u32 {
+    let (tgid, tid) = scope::current_ids();
+    if !scope::is_traced(tgid) {
+        return 0;
+    }
+    // SAFETY: the context pointer is the program's own.
+    let id = unsafe { bpf_get_attach_cookie(ctx.as_ptr()) } as u32;
+    if id != 0 && MACRO_THREAD.insert(&tid, &id, 0).is_err() {
+        count(counters::LOST_TRACKING);
+    }
+    0
+}
+
+#[uretprobe]
+pub fn proc_macro_exit(_ctx: RetProbeContext) -> u32 {
+    let (_, tid) = scope::current_ids();
+    let _ = MACRO_THREAD.remove(&tid);
+    0
+}
