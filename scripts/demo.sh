@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: trace a build of the bundled demo workspace (demo/) and print what each program
-# of the build did. Installs missing prerequisites first (scripts/setup.sh). Needs root.
+# The main job: trace a build of the bundled demo workspace (demo/) and print what each crate
+# did, per phase. Installs missing prerequisites first (scripts/setup.sh). Needs root.
 # The build runs offline with a private CARGO_HOME and a fake $HOME in a temp dir; its network
 # activity goes to loopback addresses only.
 set -euo pipefail
@@ -18,5 +18,7 @@ mkdir -p "$HOME/.config" "$CARGO_HOME"
 echo "demo-secret-token" > "$HOME/.config/demo-token"
 
 echo "demo: tracing \`cargo build\` of demo/ (events: $work/events.jsonl)" >&2
-"$root/target/release/cargo-tracer" run --events "$work/events.jsonl" -- \
-    cargo build --offline --locked --manifest-path "$root/demo/Cargo.toml" --target-dir "$work/target"
+cd "$work"
+"$root/target/release/cargo-tracer" build --fresh --events "$work/events.jsonl" \
+    --offline --locked --manifest-path "$root/demo/Cargo.toml"
+echo "demo: re-render offline with: cargo tracer report $work/events.jsonl [--format json] [--verbose]" >&2

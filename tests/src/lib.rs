@@ -107,6 +107,8 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Trace {
         linger: o.linger,
         cwd: None,
         cargo_messages: false,
+        text_to_stderr: false,
+        env: Vec::new(),
         preamble: Vec::new(),
     };
     let mut sink = Collect::default();
@@ -198,4 +200,198 @@ impl Drop for DnsStub {
             let _ = t.join();
         }
     }
+}
+
+/// Copies a fixture workspace (`tests/fixtures/<name>`) into `dst`, without any `target/`.
+pub fn copy_fixture(name: &str, dst: &std::path::Path) {
+    fn copy(src: &std::path::Path, dst: &std::path::Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            let to = dst.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                if e.file_name() != "target" {
+                    copy(&e.path(), &to);
+                }
+            } else {
+                std::fs::copy(e.path(), to).unwrap();
+            }
+        }
+    }
+    copy(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name),
+        dst,
+    );
+}
+
+/// A sandbox for a traced cargo build: the workspace copy, a fake HOME, a private CARGO_HOME and
+/// target dir, all in one temp dir.
+pub struct CargoSandbox {
+    pub dir: tempfile::TempDir,
+    pub workspace: std::path::PathBuf,
+    pub home: std::path::PathBuf,
+    pub cargo_home: std::path::PathBuf,
+    pub target: std::path::PathBuf,
+}
+
+impl CargoSandbox {
+    pub fn new(fixture: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = dir.path().join("ws");
+        copy_fixture(fixture, &workspace);
+        let home = dir.path().join("home");
+        let cargo_home = dir.path().join("cargo-home");
+        let target = dir.path().join("target");
+        for d in [&home, &cargo_home] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        Self {
+            dir,
+            workspace,
+            home,
+            cargo_home,
+            target,
+        }
+    }
+
+    /// Environment for cargo: the fake homes, the real toolchain.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let real_home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+        let rustup_home =
+            std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{real_home}/.rustup"));
+        let path = format!(
+            "{real_home}/.cargo/bin:{}",
+            std::env::var("PATH").unwrap_or_default()
+        );
+        vec![
+            ("HOME".into(), self.home.display().to_string()),
+            ("CARGO_HOME".into(), self.cargo_home.display().to_string()),
+            ("RUSTUP_HOME".into(), rustup_home),
+            ("PATH".into(), path),
+        ]
+    }
+
+    /// The build context the report uses.
+    pub fn context(&self) -> tracer::cargo::invocation::BuildContext {
+        tracer::cargo::invocation::BuildContext {
+            workspace_root: self.workspace.display().to_string(),
+            target_dir: self.target.display().to_string(),
+            home: self.home.display().to_string(),
+            cargo_home: self.cargo_home.display().to_string(),
+            tmpdir: "/tmp".into(),
+            rustup_home: self.env()[2].1.clone(),
+            cwd: std::env::current_dir().unwrap().display().to_string(),
+            fresh: false,
+        }
+    }
+
+    /// Runs `prefix… cargo <sub> --message-format=json-render-diagnostics --offline …` under the
+    /// probes and returns the per-crate report as JSON.
+    pub fn traced_build(
+        &self,
+        prefix: &[&str],
+        sub: &str,
+        extra_env: &[(&str, &str)],
+    ) -> (Summary, Value) {
+        let mut command: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
+        let manifest = self.workspace.join("Cargo.toml").display().to_string();
+        let target = self.target.display().to_string();
+        command.extend(
+            [
+                "cargo",
+                sub,
+                "--message-format=json-render-diagnostics",
+                "--offline",
+                "--manifest-path",
+                &manifest,
+                "--target-dir",
+                &target,
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        let mut env = self.env();
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let opts = RunOptions {
+            command,
+            load: LoadOptions::default(),
+            as_root: true,
+            linger: Duration::from_secs(5),
+            cwd: Some(self.workspace.clone()),
+            cargo_messages: true,
+            text_to_stderr: false,
+            env,
+            preamble: Vec::new(),
+        };
+        let mut sink = Collect::default();
+        let summary =
+            session::run(&opts, &mut sink).unwrap_or_else(|e| panic!("traced build failed: {e}"));
+        let messages: Vec<Value> = sink
+            .extras_of("cargo_message")
+            .filter_map(|v| v.get("message").cloned())
+            .collect();
+        let info = tracer::report::TraceInfo {
+            command: summary.command.clone(),
+            exit_code: summary.exit_code,
+            complete: summary.complete,
+            lost_events: summary.lost.total(),
+            proc_macro_probes: summary.proc_macro_probes,
+        };
+        let root = sink.start.as_ref().unwrap().root_pid;
+        let report = tracer::report::from_trace(
+            &sink.events,
+            &messages,
+            &self.context(),
+            root,
+            &info,
+            false,
+        );
+        (summary, serde_json::to_value(report).unwrap())
+    }
+}
+
+/// The report's entry for `name@version`.
+pub fn krate<'a>(report: &'a Value, name: &str, version: &str) -> &'a Value {
+    report["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name && c["version"] == version)
+        .unwrap_or_else(|| panic!("no crate {name}@{version} in the report"))
+}
+
+/// The behaviour of `krate` with this kind and target, panicking with the crate's list if none.
+pub fn behavior<'a>(krate: &'a Value, kind: &str, target: &str) -> &'a Value {
+    krate["behaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == kind && b["target"] == target)
+        .unwrap_or_else(|| {
+            panic!(
+                "{} has no {kind} {target}: {:#}",
+                krate["name"], krate["behaviors"]
+            )
+        })
+}
+
+/// The phase entry `phase` of a crate.
+pub fn phase<'a>(krate: &'a Value, phase: &str) -> &'a Value {
+    krate["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["phase"] == phase)
+        .unwrap_or_else(|| {
+            panic!(
+                "{} has no phase {phase}: {:#}",
+                krate["name"], krate["phases"]
+            )
+        })
 }

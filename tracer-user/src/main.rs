@@ -87,6 +87,8 @@ fn run(a: cli::RunArgs) -> anyhow::Result<ExitCode> {
         linger: Duration::from_millis(a.trace.linger_ms),
         cwd: None,
         cargo_messages: false,
+        text_to_stderr: false,
+        env: Vec::new(),
         preamble: Vec::new(),
     };
     let mut sink = events_sink(a.trace.events.as_deref())?.unwrap_or_else(|| Box::new(Discard));
@@ -135,6 +137,7 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         as_root: a.trace.as_root,
         linger: Duration::from_millis(a.trace.linger_ms),
         fresh: a.fresh,
+        text_to_stderr: a.format == cli::Format::Json,
     };
     let mut file = events_sink(a.trace.events.as_deref())?;
     let t = trace::trace(

@@ -31,6 +31,11 @@ pub struct RunOptions {
     /// The command is cargo with `--message-format=json…`: read its stdout, keep the JSON
     /// messages as `cargo_message` lines, and pass every other line through to our stdout.
     pub cargo_messages: bool,
+    /// With `cargo_messages`: pass cargo's other stdout lines to our stderr (stdout carries a
+    /// JSON report).
+    pub text_to_stderr: bool,
+    /// Extra environment variables for the command.
+    pub env: Vec<(String, String)>,
     /// Lines written right after the `start` line (e.g. the build context).
     pub preamble: Vec<(String, serde_json::Value)>,
 }
@@ -149,6 +154,7 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
     if let Some(dir) = &opts.cwd {
         cmd.current_dir(dir);
     }
+    cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
     if let Some(id) = &who {
         cmd.env("HOME", &id.home)
             .env("USER", &id.name)
@@ -230,7 +236,13 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
         }
         drain(&mut probes, &mut pipe, sink, &mut new_libs)?;
         if let Some(m) = &messages {
-            crate::cargo::stdout::forward(m, sink, Duration::ZERO, &mut new_libs)?;
+            crate::cargo::stdout::forward(
+                m,
+                sink,
+                Duration::ZERO,
+                opts.text_to_stderr,
+                &mut new_libs,
+            )?;
         }
         attach_new(&mut probes, &mut pipe, &mut new_libs, &mut attach_failures);
         if status.is_none()
@@ -248,7 +260,13 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
     drain(&mut probes, &mut pipe, sink, &mut new_libs)?;
     if let Some(m) = &messages {
         // What cargo printed last (its final messages) may still be in the pipe.
-        crate::cargo::stdout::forward(m, sink, Duration::from_millis(200), &mut new_libs)?;
+        crate::cargo::stdout::forward(
+            m,
+            sink,
+            Duration::from_millis(200),
+            opts.text_to_stderr,
+            &mut new_libs,
+        )?;
     }
     let lost = probes.losses()?;
     let status = status.expect("loop exits only after the command exited");

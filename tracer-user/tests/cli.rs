@@ -169,3 +169,162 @@ fn a_missing_command_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("COMMAND"));
 }
+
+/// Copies `tests/fixtures/<name>` of the workspace into `dst`.
+fn copy_fixture(name: &str, dst: &std::path::Path) {
+    fn copy(src: &std::path::Path, dst: &std::path::Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &dst.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name);
+    copy(&src, dst);
+}
+
+#[test]
+fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
+    if !is_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    copy_fixture("attribution", &ws);
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join("test-reads-this"), "x").unwrap();
+    let real_home = std::env::var("HOME").unwrap();
+    let events = dir.path().join("ev.jsonl");
+    let manifest = ws.join("Cargo.toml");
+    // No TRACER_FIXTURE_* variables: the fixture's build scripts stay off the network.
+    let out = tracer(&[
+        "test",
+        "--fresh",
+        "--format",
+        "json",
+        "--events",
+        events.to_str().unwrap(),
+        "--offline",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "-p",
+        "fixture-app",
+    ])
+    .current_dir(dir.path())
+    .env("HOME", &home)
+    .env("CARGO_HOME", dir.path().join("cargo-home"))
+    .env(
+        "RUSTUP_HOME",
+        std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup")),
+    )
+    .env(
+        "PATH",
+        format!("{real_home}/.cargo/bin:{}", std::env::var("PATH").unwrap()),
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("test result: ok"),
+        "the test harness output goes to stderr with --format json"
+    );
+    let live: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON report");
+    assert_eq!(live["schema_version"], 1);
+    assert_eq!(live["complete"], true);
+    assert!(
+        live["context"]["fresh"] == true
+            && !live["context"]["target_dir"]
+                .as_str()
+                .unwrap()
+                .starts_with(ws.to_str().unwrap())
+    );
+
+    let app = live["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "fixture-app")
+        .unwrap();
+    let test_read = app["behaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["target"] == "$HOME/test-reads-this")
+        .expect("the unit test's read");
+    assert_eq!(
+        (test_read["kind"].as_str(), test_read["phase"].as_str()),
+        (Some("fs.read"), Some("test"))
+    );
+    assert!(
+        app["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["phase"] == "test" && p["ran"] == true)
+    );
+    let evil = live["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "evil")
+        .unwrap();
+    assert!(
+        evil["behaviors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["kind"] == "fs.write" && b["target"] == "$HOME/evil-wrote.txt")
+    );
+    assert!(
+        evil["behaviors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["kind"] != "net.dns"),
+        "no DNS without the stub"
+    );
+
+    // Offline, without the probes: the same report from the recorded events.
+    let out = tracer(&["report", "--format", "json", events.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(offline["crates"], live["crates"]);
+    assert_eq!(offline["complete"], live["complete"]);
+
+    // And for people.
+    let out = tracer(&["report", events.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("evil 0.1.0")
+            && text.contains("$HOME/evil-wrote.txt")
+            && text.contains("build-script: ran"),
+        "{text}"
+    );
+}
+
+#[test]
+fn report_rejects_a_file_that_is_not_a_trace_with_its_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.jsonl");
+    std::fs::write(&f, "{\"type\":\"start\",\"schema_version\":1}\nnot json\n").unwrap();
+    let out = tracer(&["report", f.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 1") || err.contains("line 2"), "{err}");
+}

@@ -149,6 +149,16 @@ fn connect(host: &str, port: u16) {
 /// Resolves `name` through the libc resolver, with `resolv_conf` bind-mounted over
 /// /etc/resolv.conf in a private mount namespace (the machine's resolver is never asked).
 fn dns(name: &str, resolv_conf: &str) {
+    private_resolver(resolv_conf);
+    match (name, 80).to_socket_addrs() {
+        Ok(a) => println!("resolved: {:?}", a.collect::<Vec<_>>()),
+        Err(e) => println!("resolve failed: {e}"),
+    }
+}
+
+/// Puts this process (and what it starts) in a private mount namespace where `resolv_conf` is
+/// bind-mounted over /etc/resolv.conf.
+fn private_resolver(resolv_conf: &str) {
     // SAFETY: namespace and mount syscalls with valid C strings; this process only.
     unsafe {
         if libc::unshare(libc::CLONE_NEWNS) != 0 {
@@ -177,10 +187,6 @@ fn dns(name: &str, resolv_conf: &str) {
                 std::io::Error::last_os_error()
             );
         }
-    }
-    match (name, 80).to_socket_addrs() {
-        Ok(a) => println!("resolved: {:?}", a.collect::<Vec<_>>()),
-        Err(e) => println!("resolve failed: {e}"),
     }
 }
 
@@ -304,6 +310,15 @@ fn main() {
             println!("listening on {}", l.local_addr().unwrap());
         }
         "dns" => dns(a(1), a(2)),
+        "with-resolv" => {
+            // with-resolv CONF CMD ARGS…: run CMD with CONF as its resolv.conf.
+            private_resolver(a(1));
+            let err = std::os::unix::process::CommandExt::exec(
+                std::process::Command::new(a(2)).args(&args[3..]),
+            );
+            eprintln!("testbin: exec {}: {err}", a(2));
+            std::process::exit(127);
+        }
         "udp-send" => udp_send(a(1), a(2).parse().unwrap(), a(3)),
         "double-fork" => double_fork(a(1), 50, true),
         "daemon" => double_fork(a(1), a(2).parse().unwrap(), false),

@@ -68,10 +68,15 @@ pub fn forward(
     rx: &Receiver<Line>,
     sink: &mut dyn Sink,
     wait: Duration,
+    text_to_stderr: bool,
     proc_macros: &mut Vec<String>,
 ) -> Result<(), SessionError> {
     let deadline = Instant::now() + wait;
-    let mut out = std::io::stdout().lock();
+    let mut out: Box<dyn Write> = if text_to_stderr {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {

@@ -42,6 +42,8 @@ pub struct Settings {
     pub as_root: bool,
     pub linger: std::time::Duration,
     pub fresh: bool,
+    /// Cargo's non-JSON stdout (test output) goes to stderr: stdout carries a JSON report.
+    pub text_to_stderr: bool,
 }
 
 /// A finished traced build, in memory.
@@ -153,6 +155,8 @@ pub fn trace(
         linger: s.linger,
         cwd: None,
         cargo_messages: true,
+        text_to_stderr: s.text_to_stderr,
+        env: Vec::new(),
         preamble: vec![(
             "build_context".into(),
             serde_json::to_value(&context).expect("plain struct"),
