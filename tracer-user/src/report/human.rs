@@ -103,18 +103,19 @@ pub fn render(r: &Report, verbose: bool) -> String {
         "cargo-tracer report: `{}` ({status})",
         r.command.join(" ")
     );
+    let trace = if r.complete {
+        format!("trace complete: {} events, none lost", r.events)
+    } else {
+        format!(
+            "INCOMPLETE TRACE: {} events lost, behaviour may be missing from this report",
+            r.lost_events
+        )
+    };
     let _ = writeln!(
         s,
-        "{} crates, {notable} with notable behaviour",
+        "{} crates, {notable} with notable behaviour; {trace}",
         r.crates.len()
     );
-    if !r.complete {
-        let _ = writeln!(
-            s,
-            "INCOMPLETE TRACE: {} events lost; behaviour may be missing from this report",
-            r.lost_events
-        );
-    }
     for c in &r.crates {
         krate(&mut s, c, verbose);
     }

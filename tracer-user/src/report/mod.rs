@@ -25,6 +25,8 @@ pub struct Report {
     /// False if any event was lost: behaviour may be missing.
     pub complete: bool,
     pub lost_events: u64,
+    /// Events attributed.
+    pub events: u64,
     pub command: Vec<String>,
     pub exit_code: Option<i32>,
     pub context: BuildContext,
@@ -187,6 +189,7 @@ impl Report {
             schema_version: REPORT_SCHEMA_VERSION,
             complete: info.complete,
             lost_events: info.lost_events,
+            events: agg.events,
             command: info.command.clone(),
             exit_code: info.exit_code,
             context: ctx.clone(),
