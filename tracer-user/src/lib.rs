@@ -7,6 +7,7 @@
 //! [`digest`] describe a plain `run`.
 
 pub mod aggregate;
+pub mod analysis;
 pub mod attribution;
 pub mod cargo;
 pub mod digest;

@@ -1,0 +1,1 @@
+//! Artifact-level findings (filled in by the artifact scanner).

@@ -1,0 +1,1 @@
+//! Scan orchestration (filled in).
