@@ -49,6 +49,58 @@ pub enum Cmd {
     Run(RunArgs),
     /// Re-render the per-crate report of a recorded build (`build|test --events FILE`), offline.
     Report(ReportArgs),
+    /// Find, in every crate of the dependency graph, where its code reads, writes or deletes
+    /// files, connects, listens, resolves names, runs programs or reads secrets — and which
+    /// hosts and URLs it names. Static: no build, no root.
+    ///
+    /// Looks at sources (every target: build script, proc macro, library, binaries, tests; `use`
+    /// aliases and globs resolved; base64/hex/XOR/concat tricks decoded and flagged obfuscated)
+    /// and at compiled build scripts and proc macros already in the target directory.
+    #[command(
+        after_help = "Examples:\n  cargo tracer scan\n  cargo tracer scan -p my-crate --format sarif > scan.sarif"
+    )]
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+
+    /// Only these packages (name or name@version) and their dependencies.
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+
+    /// Require Cargo.lock to be up to date.
+    #[arg(long)]
+    pub locked: bool,
+
+    /// Do not access the network (the graph must be resolvable from what is cached).
+    #[arg(long)]
+    pub offline: bool,
+
+    #[arg(long, value_enum, default_value_t = ScanFormat::Human)]
+    pub format: ScanFormat,
+
+    /// List every finding (the default shows ten per crate).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    /// Parse everything again instead of reusing results of unchanged crates.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Parallel workers (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Human,
+    Json,
+    Sarif,
 }
 
 /// Flags of every traced run.

@@ -13,6 +13,7 @@ use std::{
 use anyhow::{Context, bail};
 use clap::Parser;
 use tracer::{
+    analysis::{graph::Graph, scan::ScanOptions},
     cargo::{
         invocation::{Invocation, Subcommand},
         trace::{self, Settings},
@@ -48,6 +49,7 @@ fn dispatch(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Cmd::Build(a) => cargo(Subcommand::Build, a),
         cli::Cmd::Test(a) => cargo(Subcommand::Test, a),
         cli::Cmd::Report(a) => report_file(a),
+        cli::Cmd::Scan(a) => scan(a),
     }
 }
 
@@ -168,6 +170,51 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
     );
     print_report(&r, a.format, a.verbose)?;
     Ok(exit_code(s.exit_code, s.signal))
+}
+
+fn scan(a: cli::ScanArgs) -> anyhow::Result<ExitCode> {
+    let mut args = Vec::new();
+    if let Some(m) = &a.manifest_path {
+        args.push("--manifest-path".to_string());
+        args.push(m.display().to_string());
+    }
+    if a.locked {
+        args.push("--locked".into());
+    }
+    if a.offline {
+        args.push("--offline".into());
+    }
+    let graph = Graph::load(&args)?;
+    let selected = graph.select(&a.packages)?;
+    let opts = ScanOptions {
+        cache_dir: (!a.no_cache).then(|| graph.target_dir.join("cargo-tracer").join("scan-cache")),
+        progress: true,
+        jobs: a.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        }),
+    };
+    let r = tracer::analysis::scan::scan(&graph, &selected, &opts);
+    match a.format {
+        cli::ScanFormat::Human => print!("{}", tracer::analysis::human::render(&r, a.verbose)),
+        cli::ScanFormat::Json => print_json(&r)?,
+        cli::ScanFormat::Sarif => {
+            let dir = |id: &str| {
+                graph
+                    .packages
+                    .iter()
+                    .find(|p| p.id == id)
+                    .map(|p| p.manifest_dir.display().to_string())
+                    .unwrap_or_default()
+            };
+            print_json(&tracer::analysis::sarif::render(&r, dir))?
+        }
+    }
+    if a.format != cli::ScanFormat::Human {
+        tracer::analysis::scan::progress_done(&mut std::io::stderr(), &r)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn report_file(a: cli::ReportArgs) -> anyhow::Result<ExitCode> {

@@ -1,1 +1,267 @@
-//! Artifact-level findings (filled in by the artifact scanner).
+//! Artifact-level findings: what the compiled build scripts, proc-macro libraries and test
+//! binaries import or contain (`connect`, `execve`, `std::net::TcpStream::connect`…) — this sees
+//! through macros and `cfg`s that hide code from a source scan.
+
+use std::path::{Path, PathBuf};
+
+use object::{Object, ObjectSymbol};
+use serde::{Deserialize, Serialize};
+
+use super::{FindingKind, graph::Graph, source::rules};
+
+/// One artifact and what it can do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ArtifactScan {
+    pub package: String,
+    pub version: String,
+    /// `build-script`, `proc-macro` or `test`.
+    pub artifact: String,
+    pub path: String,
+    /// Dangerous functions: imported from libc, or Rust std/crate functions linked in.
+    pub functions: Vec<ArtifactFunction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ArtifactFunction {
+    pub kind: FindingKind,
+    /// `libc connect`, or a demangled path (`std::net::tcp::TcpStream::connect`).
+    pub symbol: String,
+    /// The crate the symbol's code comes from (first path segment), for Rust symbols.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_crate: Option<String>,
+}
+
+/// An artifact that should exist but was not found (not built yet).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MissingArtifact {
+    pub package: String,
+    pub version: String,
+    pub artifact: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ArtifactReport {
+    pub scanned: Vec<ArtifactScan>,
+    pub missing: Vec<MissingArtifact>,
+}
+
+/// Rust paths (demangled, hash stripped) whose presence means the capability is linked in.
+const RUST_FUNCTIONS: &[(&str, FindingKind)] = &[
+    ("std::net::tcp::TcpStream::connect", FindingKind::NetConnect),
+    ("std::net::udp::UdpSocket::send_to", FindingKind::NetConnect),
+    ("std::net::tcp::TcpListener::bind", FindingKind::NetListen),
+    ("std::process::Command::spawn", FindingKind::ProcessExec),
+    ("std::process::Command::output", FindingKind::ProcessExec),
+    ("std::process::Command::status", FindingKind::ProcessExec),
+    ("std::fs::remove_file", FindingKind::FsDelete),
+    ("std::fs::remove_dir_all", FindingKind::FsDelete),
+    ("std::net::socket_addr::ToSocketAddrs", FindingKind::NetDns),
+    (
+        "std::sys::net::connection::socket::lookup_host",
+        FindingKind::NetDns,
+    ),
+    ("std::env::var", FindingKind::EnvRead),
+];
+
+/// libc functions worth listing when imported.
+const LIBC: &[&str] = &[
+    "connect",
+    "bind",
+    "listen",
+    "sendto",
+    "getaddrinfo",
+    "gethostbyname",
+    "execve",
+    "execvp",
+    "execvpe",
+    "fexecve",
+    "posix_spawn",
+    "posix_spawnp",
+    "system",
+    "popen",
+    "fork",
+    "unlink",
+    "unlinkat",
+    "rmdir",
+    "syscall",
+];
+
+/// Lists the dangerous functions of one ELF file.
+pub fn functions_of(path: &Path) -> Result<Vec<ArtifactFunction>, String> {
+    let data = std::fs::read(path).map_err(|e| e.to_string())?;
+    let file = object::File::parse(&*data).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for s in file.dynamic_symbols().chain(file.symbols()) {
+        let Ok(name) = s.name() else { continue };
+        let base = name.split('@').next().unwrap_or(name);
+        if s.is_undefined() && LIBC.contains(&base) {
+            let kind = if base == "syscall" {
+                Some(FindingKind::RawSyscall)
+            } else {
+                rules::classify_foreign(base)
+            };
+            if let Some(kind) = kind {
+                out.push(ArtifactFunction {
+                    kind,
+                    symbol: format!("libc {base}"),
+                    from_crate: None,
+                });
+            }
+            continue;
+        }
+        if s.is_definition() && (name.starts_with("_ZN") || name.starts_with("_R")) {
+            let demangled = format!("{:#}", rustc_demangle::demangle(name));
+            let found = RUST_FUNCTIONS
+                .iter()
+                .find(|(p, _)| demangled.starts_with(p));
+            let from_crate = demangled
+                .trim_start_matches('<')
+                .split("::")
+                .next()
+                .map(str::to_string);
+            if let Some((_, kind)) = found {
+                out.push(ArtifactFunction {
+                    kind: *kind,
+                    symbol: demangled.clone(),
+                    from_crate: from_crate.clone(),
+                });
+            } else if let Some(c) = &from_crate
+                && let Some(kind) = rules::classify_path(c).filter(|_| c != "std" && c != "core")
+            {
+                // Code of a network or process crate (reqwest, ureq…) is linked in.
+                out.push(ArtifactFunction {
+                    kind,
+                    symbol: demangled,
+                    from_crate,
+                });
+            }
+        }
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.kind == b.kind && a.symbol == b.symbol);
+    // One line per crate for crate-level matches: the first symbol stands for the rest.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| {
+        f.from_crate
+            .as_deref()
+            .is_none_or(|c| c == "std" || seen.insert((f.kind, c.to_string())))
+    });
+    Ok(out)
+}
+
+fn profile_dirs(target: &Path) -> Vec<PathBuf> {
+    ["debug", "release"]
+        .iter()
+        .map(|p| target.join(p))
+        .filter(|d| d.is_dir())
+        .collect()
+}
+
+/// Finds and reads the build-script executables, proc-macro libraries and test binaries of the
+/// selected packages under the graph's target directory.
+pub fn scan_artifacts(graph: &Graph, selected: &[usize]) -> ArtifactReport {
+    let mut r = ArtifactReport::default();
+    let profiles = profile_dirs(&graph.target_dir);
+    for &i in selected {
+        let p = &graph.packages[i];
+        let crate_name = p.name.replace('-', "_");
+        let wanted: Vec<(&str, bool)> = [
+            (
+                "build-script",
+                p.targets
+                    .iter()
+                    .any(|t| t.phase == super::CodePhase::BuildScript),
+            ),
+            (
+                "proc-macro",
+                p.targets
+                    .iter()
+                    .any(|t| t.phase == super::CodePhase::ProcMacro),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, w)| *w)
+        .collect();
+        for (artifact, _) in wanted {
+            let mut found = Vec::new();
+            for prof in &profiles {
+                let Ok(rd) = std::fs::read_dir(if artifact == "build-script" {
+                    prof.join("build")
+                } else {
+                    prof.join("deps")
+                }) else {
+                    continue;
+                };
+                for e in rd.flatten() {
+                    let n = e.file_name().to_string_lossy().to_string();
+                    let path = match artifact {
+                        "build-script" if n.starts_with(&format!("{}-", p.name)) => {
+                            e.path().join("build-script-build")
+                        }
+                        "proc-macro"
+                            if n.starts_with(&format!("lib{crate_name}-"))
+                                && n.ends_with(".so") =>
+                        {
+                            e.path()
+                        }
+                        _ => continue,
+                    };
+                    if path.is_file() {
+                        found.push(path);
+                    }
+                }
+            }
+            if found.is_empty() {
+                r.missing.push(MissingArtifact {
+                    package: p.name.clone(),
+                    version: p.version.clone(),
+                    artifact: artifact.into(),
+                    reason: format!("not built yet under {}", graph.target_dir.display()),
+                });
+            }
+            for path in found {
+                match functions_of(&path) {
+                    Ok(functions) => r.scanned.push(ArtifactScan {
+                        package: p.name.clone(),
+                        version: p.version.clone(),
+                        artifact: artifact.into(),
+                        path: path.display().to_string(),
+                        functions,
+                    }),
+                    Err(e) => r.missing.push(MissingArtifact {
+                        package: p.name.clone(),
+                        version: p.version.clone(),
+                        artifact: artifact.into(),
+                        reason: format!("{}: unreadable: {e}", path.display()),
+                    }),
+                }
+            }
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imported_libc_functions_are_listed() {
+        // coreutils' env execs its argument and rm unlinks: both are on every Debian system.
+        let env = functions_of(Path::new("/usr/bin/env")).unwrap();
+        assert!(
+            env.iter()
+                .any(|f| f.kind == FindingKind::ProcessExec && f.symbol == "libc execvp"),
+            "{env:?}"
+        );
+        let rm = functions_of(Path::new("/usr/bin/rm")).unwrap();
+        assert!(
+            rm.iter()
+                .any(|f| f.kind == FindingKind::FsDelete && f.symbol == "libc unlinkat"),
+            "{rm:?}"
+        );
+        assert!(!rm.iter().any(|f| f.kind == FindingKind::NetConnect));
+        assert!(functions_of(Path::new("/nonexistent")).is_err());
+    }
+}

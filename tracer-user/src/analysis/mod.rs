@@ -6,6 +6,8 @@
 
 pub mod binary;
 pub mod graph;
+pub mod human;
+pub mod sarif;
 pub mod scan;
 pub mod source;
 

@@ -39,7 +39,7 @@ pub fn base64(s: &str) -> Option<String> {
 /// Decodes an even-length hex string of at least 8 digits.
 pub fn hex(s: &str) -> Option<String> {
     let s = s.trim();
-    if s.len() < 8 || s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.len() < 8 || !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..s.len())

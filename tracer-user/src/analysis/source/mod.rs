@@ -19,13 +19,37 @@ use syn::{
 use super::{CodePhase, Finding, FindingKind, Location};
 use imports::Imports;
 
+/// A `mod name;` declaration (its file is elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModDecl {
+    pub name: String,
+    /// `#[path = "…"]`.
+    pub path_attr: Option<String>,
+    /// Names of the inline modules it is nested in (`mod a { mod b; }` → `["a"]`).
+    pub inline_parents: Vec<String>,
+}
+
+/// What scanning one file found.
+#[derive(Debug, Default)]
+pub struct FileScan {
+    pub findings: Vec<Finding>,
+    pub modules: Vec<ModDecl>,
+    /// Literal paths of `include!(…)`: more code of the same crate.
+    pub includes: Vec<String>,
+}
+
 /// Scans one file's text. `rel` is its path relative to the crate root.
 pub fn scan_text(text: &str, rel: &str, phase: CodePhase) -> Vec<Finding> {
+    scan_file(text, rel, phase).findings
+}
+
+/// Scans one file's text and lists the module files it declares.
+pub fn scan_file(text: &str, rel: &str, phase: CodePhase) -> FileScan {
     let file = match syn::parse_file(text) {
         Ok(f) => f,
         Err(e) => {
             let start = e.span().start();
-            return vec![Finding {
+            let findings = vec![Finding {
                 kind: FindingKind::Unparsed,
                 phase,
                 location: Location {
@@ -44,6 +68,10 @@ pub fn scan_text(text: &str, rel: &str, phase: CodePhase) -> Vec<Finding> {
                 obfuscated: false,
                 secret: false,
             }];
+            return FileScan {
+                findings,
+                ..FileScan::default()
+            };
         }
     };
     let mut s = Scanner {
@@ -56,11 +84,18 @@ pub fn scan_text(text: &str, rel: &str, phase: CodePhase) -> Vec<Finding> {
         seen: HashSet::new(),
         byte_arrays: Vec::new(),
         xor_keys: HashSet::new(),
+        modules: Vec::new(),
+        includes: Vec::new(),
+        inline: Vec::new(),
     };
     s.collect_consts(&file);
     s.visit_file(&file);
     s.decode_xor();
-    s.out
+    FileScan {
+        findings: s.out,
+        modules: s.modules,
+        includes: s.includes,
+    }
 }
 
 struct Scanner<'a> {
@@ -76,6 +111,10 @@ struct Scanner<'a> {
     byte_arrays: Vec<(Span, Vec<u8>)>,
     /// Constants something is XORed with.
     xor_keys: HashSet<u8>,
+    modules: Vec<ModDecl>,
+    includes: Vec<String>,
+    /// Inline modules being visited.
+    inline: Vec<String>,
 }
 
 fn path_segments(p: &syn::Path) -> Vec<String> {
@@ -248,8 +287,16 @@ impl Scanner<'_> {
             }
             let (target, joined) = match first {
                 Some((v, j)) => (Some(v), j),
-                None => (None, false),
+                // `format!("{home}/.ssh/id_rsa")`: the template still says what it is.
+                None => (args.first().and_then(format_template), false),
             };
+            if kind == FindingKind::EnvRead
+                && target
+                    .as_deref()
+                    .is_some_and(rules::is_cargo_build_variable)
+            {
+                return;
+            }
             let obfuscated = joined
                 && target
                     .as_deref()
@@ -380,9 +427,19 @@ impl Scanner<'_> {
         let name = macro_name(m);
         match name.as_str() {
             "include_bytes" | "include_str" | "include" => {
+                if name == "include"
+                    && let Ok(Expr::Lit(ExprLit {
+                        lit: Lit::Str(p), ..
+                    })) = m.parse_body::<Expr>()
+                {
+                    self.includes.push(p.value());
+                }
                 let arg: Option<Expr> = m.parse_body().ok();
-                let uses_env =
-                    m.tokens.to_string().contains("env !") || m.tokens.to_string().contains("env!");
+                // Built from the environment: fine for OUT_DIR and the crate's own directory.
+                let tokens = m.tokens.to_string();
+                let uses_env = (tokens.contains("env !") || tokens.contains("env!"))
+                    && !tokens.contains("\"OUT_DIR\"")
+                    && !tokens.contains("\"CARGO_MANIFEST_DIR\"");
                 let path = arg.as_ref().and_then(|a| self.constant(a)).map(|(v, _)| v);
                 let outside = path
                     .as_deref()
@@ -406,7 +463,8 @@ impl Scanner<'_> {
                     let _ = p.parse::<Option<syn::Token![,]>>();
                     let _: proc_macro2::TokenStream = p.parse()?;
                     Ok(e)
-                }) {
+                }) && !rules::is_cargo_build_variable(&s.value())
+                {
                     self.push(
                         FindingKind::EnvRead,
                         span,
@@ -416,16 +474,14 @@ impl Scanner<'_> {
                     );
                 }
             }
-            "asm" | "global_asm" | "naked_asm" => {
-                if m.tokens.to_string().contains("syscall") {
-                    self.push(
-                        FindingKind::RawSyscall,
-                        span,
-                        None,
-                        format!("inline `{name}!` with a syscall instruction"),
-                        false,
-                    );
-                }
+            "asm" | "global_asm" | "naked_asm" if m.tokens.to_string().contains("syscall") => {
+                self.push(
+                    FindingKind::RawSyscall,
+                    span,
+                    None,
+                    format!("inline `{name}!` with a syscall instruction"),
+                    false,
+                );
             }
             _ => {}
         }
@@ -447,6 +503,28 @@ impl Scanner<'_> {
                 self.visit_expr(a);
             }
         }
+    }
+}
+
+/// The format string of a `format!(…)` argument, shown as a target when the value is not
+/// constant (`{home}/.ssh/id_rsa`).
+fn format_template(e: &Expr) -> Option<String> {
+    let Expr::Macro(m) = strip(e) else {
+        return None;
+    };
+    if macro_name(&m.mac) != "format" {
+        return None;
+    }
+    match m
+        .mac
+        .parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+        .ok()?
+        .first()?
+    {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some(s.value()),
+        _ => None,
     }
 }
 
@@ -544,6 +622,32 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     fn visit_macro(&mut self, m: &'ast Macro) {
         self.mac(m);
         visit::visit_macro(self, m);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let path_attr = m
+            .attrs
+            .iter()
+            .find(|a| a.path().is_ident("path"))
+            .and_then(|a| match &a.meta {
+                syn::Meta::NameValue(nv) => match &nv.value {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(s), ..
+                    }) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            });
+        if m.content.is_none() {
+            self.modules.push(ModDecl {
+                name: m.ident.to_string(),
+                path_attr,
+                inline_parents: self.inline.clone(),
+            });
+        }
+        self.inline.push(m.ident.to_string());
+        visit::visit_item_mod(self, m);
+        self.inline.pop();
     }
 
     fn visit_foreign_item_fn(&mut self, f: &'ast syn::ForeignItemFn) {

@@ -193,6 +193,29 @@ pub fn classify_syscall_name(name: &str) -> Option<FindingKind> {
     })
 }
 
+/// Variables cargo sets for build scripts and rustc: reading them is how a build script learns
+/// its job, not information about the machine.
+pub fn is_cargo_build_variable(name: &str) -> bool {
+    !is_secret_name(name) && is_cargo_name(name)
+}
+
+fn is_cargo_name(name: &str) -> bool {
+    ["CARGO_", "RUSTC", "RUSTDOC", "DEP_"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || matches!(
+            name,
+            "OUT_DIR"
+                | "TARGET"
+                | "HOST"
+                | "PROFILE"
+                | "OPT_LEVEL"
+                | "DEBUG"
+                | "NUM_JOBS"
+                | "RUSTFLAGS"
+        )
+}
+
 /// Environment variable names that look like secrets.
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_uppercase();

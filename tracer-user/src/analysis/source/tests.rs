@@ -9,7 +9,7 @@ fn has(f: &[Finding], kind: FindingKind, target: Option<&str>) -> bool {
         .any(|x| x.kind == kind && (target.is_none() || x.target.as_deref() == target))
 }
 
-fn find<'a>(f: &'a [Finding], kind: FindingKind) -> &'a Finding {
+fn find(f: &[Finding], kind: FindingKind) -> &Finding {
     f.iter()
         .find(|x| x.kind == kind)
         .unwrap_or_else(|| panic!("no {kind:?} in {f:#?}"))
@@ -200,4 +200,28 @@ fn an_unparsable_file_is_a_finding_not_a_crash() {
     let u = find(&f, FindingKind::Unparsed);
     assert!(u.reason.contains("could not parse"));
     assert_eq!(f.len(), 1);
+}
+
+#[test]
+fn cargo_build_variables_are_not_findings_but_secrets_are() {
+    let f = scan(
+        "fn main() { let _ = std::env::var(\"OUT_DIR\"); let _ = std::env::var(\"CARGO_REGISTRY_TOKEN\"); let _ = env!(\"CARGO_PKG_NAME\"); }",
+    );
+    let envs: Vec<_> = f
+        .iter()
+        .filter(|x| x.kind == FindingKind::EnvRead)
+        .map(|x| x.target.clone().unwrap())
+        .collect();
+    assert_eq!(envs, vec!["CARGO_REGISTRY_TOKEN"]);
+    let f = scan(
+        "include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\"));\nfn a() { let _ = std::fs::read_to_string(format!(\"{}/.aws/credentials\", h)); }",
+    );
+    assert!(
+        !has(&f, FindingKind::CompileInclude, None),
+        "generated code in OUT_DIR: {f:#?}"
+    );
+    assert!(
+        has(&f, FindingKind::FsRead, Some("{}/.aws/credentials")),
+        "the format template is shown"
+    );
 }
