@@ -74,6 +74,20 @@ if ! linker_ok; then
     linker_ok || { say "bpf-linker does not link LLVM $llvm_major after install"; exit 1; }
 fi
 
+# The SARIF 2.1.0 JSON schema, for the test that validates `cargo tracer scan --format sarif`
+# (taken from the npm package that ships it; kept under target/, never committed).
+schema="$root/target/test-assets/sarif-2.1.0-rtm.5.json"
+if [ ! -s "$schema" ]; then
+    say "fetching the SARIF 2.1.0 schema (npm package @microsoft/jest-sarif)"
+    command -v npm >/dev/null || { as_root apt-get update -qq; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq npm >/dev/null; }
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null \
+        && tar xzf ./*.tgz package/lib/schemas/sarif-2.1.0-rtm.5.json)
+    mkdir -p "$(dirname "$schema")"
+    cp "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$schema"
+    rm -rf "$tmp"
+fi
+
 # tracefs.
 if [ ! -d /sys/kernel/tracing/events ] && [ ! -d /sys/kernel/debug/tracing/events ]; then
     say "mounting tracefs at /sys/kernel/tracing"

@@ -288,13 +288,7 @@ pub fn scan(graph: &Graph, selected: &[usize], opts: &ScanOptions) -> ScanReport
         .flatten()
         .collect();
     packages.sort_by(|a, b| {
-        let rank = |p: &PackageScan| {
-            p.findings
-                .iter()
-                .map(danger)
-                .min()
-                .unwrap_or(u8::MAX)
-        };
+        let rank = |p: &PackageScan| p.findings.iter().map(danger).min().unwrap_or(u8::MAX);
         (rank(a), &a.name, &a.version).cmp(&(rank(b), &b.name, &b.version))
     });
     let stats = ScanStats {

@@ -377,7 +377,7 @@ impl Scanner<'_> {
                 FindingKind::LiteralHost,
                 span,
                 Some(t),
-                format!("names a host or URL once {how}-decoded"),
+                format!("names a host or URL once {}", undo(how)),
                 true,
             );
         } else if literals::credential_file(decoded) {
@@ -385,7 +385,7 @@ impl Scanner<'_> {
                 FindingKind::FsRead,
                 span,
                 Some(decoded.into()),
-                format!("names a credential file once {how}-decoded"),
+                format!("names a credential file once {}", undo(how)),
                 true,
             );
         } else if [
@@ -403,7 +403,7 @@ impl Scanner<'_> {
                 FindingKind::ProcessExec,
                 span,
                 Some(decoded.into()),
-                format!("a shell command once {how}-decoded"),
+                format!("a shell command once {}", undo(how)),
                 true,
             );
         }
@@ -525,6 +525,15 @@ fn format_template(e: &Expr) -> Option<String> {
             lit: Lit::Str(s), ..
         }) => Some(s.value()),
         _ => None,
+    }
+}
+
+/// How a hidden value was revealed, for the reason text.
+fn undo(how: &str) -> String {
+    if how == "join" {
+        "its pieces are joined".into()
+    } else {
+        format!("{how}-decoded")
     }
 }
 

@@ -1,0 +1,245 @@
+//! `cargo tracer scan` on the scan fixture: every category, alias and glob imports, every
+//! obfuscation trick, a file that does not parse, two versions of one crate, the cache, and
+//! SARIF valid against the 2.1.0 schema. No root needed.
+
+use std::{path::Path, process::Command};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
+
+fn copy(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            if e.file_name() != "target" {
+                copy(&e.path(), &dst.join(e.file_name()));
+            }
+        } else {
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A private copy of the fixture (its scan cache lands in the copy's target dir).
+fn fixture() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/scan"),
+        d.path(),
+    );
+    d
+}
+
+fn scan(dir: &Path, format: &str) -> Value {
+    let out = Command::new(BIN)
+        .args([
+            "tracer",
+            "scan",
+            "--offline",
+            "--format",
+            format,
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn package<'a>(r: &'a Value, name: &str, version: &str) -> &'a Value {
+    r["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name && p["version"] == version)
+        .unwrap()
+}
+
+fn finding<'a>(p: &'a Value, kind: &str, pred: impl Fn(&Value) -> bool) -> &'a Value {
+    p["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == kind && pred(f))
+        .unwrap_or_else(|| panic!("{} has no such {kind}: {:#}", p["name"], p["findings"]))
+}
+
+#[test]
+fn finds_every_category_and_trick_with_file_line_and_phase() {
+    let d = fixture();
+    let r = scan(d.path(), "json");
+    assert_eq!(r["schema_version"], 1);
+    let s = package(&r, "sneaky", "0.3.0");
+    fn t(v: &str) -> impl Fn(&Value) -> bool + '_ {
+        move |f| f["target"] == v
+    }
+    // Through aliases (`use std::fs as f`), globs (`use std::net::*`) and renames.
+    let del = finding(s, "fs.delete", t("/tmp/evidence"));
+    assert_eq!(
+        (
+            del["location"]["file"].as_str(),
+            del["location"]["line"].as_u64()
+        ),
+        (Some("build.rs"), Some(12))
+    );
+    assert_eq!(del["phase"], "build-script");
+    assert_eq!(del["code"], "let _ = f::remove_dir_all(\"/tmp/evidence\");");
+    finding(s, "net.connect", t("10.13.37.1:4444"));
+    finding(s, "process.exec", t("sh"));
+    finding(s, "net.connect", t("http://c2.example.net/collect"));
+    let secret = finding(s, "env.read", t("AWS_SECRET_ACCESS_KEY"));
+    assert_eq!(secret["secret"], true);
+    finding(s, "process.exec", |f| {
+        f["reason"].as_str().unwrap().contains("SYS_execve")
+    });
+    // A module of build.rs is build-script code too.
+    let listen = finding(s, "net.listen", t("0.0.0.0:5353"));
+    assert_eq!(
+        (
+            listen["location"]["file"].as_str(),
+            listen["phase"].as_str()
+        ),
+        (Some("helpers.rs"), Some("build-script"))
+    );
+    // Compile-time capture and code before main, in the library.
+    let inc = finding(s, "compile.include", t("/etc/ssh/ssh_host_ed25519_key"));
+    assert_eq!(inc["phase"], "library");
+    finding(s, "code.before-main", |_| true);
+    finding(s, "env.read", |f| {
+        f["target"] == "HOME" && f["reason"].as_str().unwrap().contains("compile time")
+    });
+    // Each decoding trick, flagged obfuscated.
+    for (host, how) in [
+        ("https://exfil.example.com/up", "base64"),
+        ("exfil2.example.org", "hex"),
+        ("evil.example.com", "XOR"),
+        ("drop.example.io", "joined"),
+    ] {
+        let f = finding(s, "literal.host", t(host));
+        assert_eq!(f["obfuscated"], true, "{host}");
+        assert!(
+            f["reason"].as_str().unwrap().contains(how),
+            "{host}: {}",
+            f["reason"]
+        );
+    }
+    let hosts: Vec<&str> = s["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert!(
+        hosts.contains(&"http://c2.example.net/collect") && hosts.contains(&"evil.example.com"),
+        "{hosts:?}"
+    );
+
+    // The file that does not parse is a finding; the crate without dangerous code has none.
+    let b = package(&r, "broken", "0.1.0");
+    assert_eq!(b["findings"].as_array().unwrap().len(), 1);
+    finding(b, "unparsed", |f| f["location"]["file"] == "src/lib.rs");
+    assert!(
+        package(&r, "quiet", "1.0.0")["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Two versions of one crate keep their own findings.
+    finding(package(&r, "twin", "1.0.0"), "fs.write", t("/tmp/twin-one"));
+    finding(package(&r, "twin", "2.0.0"), "process.exec", t("twin-two"));
+    assert_eq!(
+        package(&r, "twin", "1.0.0")["findings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Not built: the artifacts are listed as missing, not silently skipped.
+    let missing = r["artifacts"]["missing"].as_array().unwrap();
+    assert!(
+        missing
+            .iter()
+            .any(|m| m["package"] == "sneaky" && m["artifact"] == "build-script")
+    );
+
+    // Scanning again reuses every unchanged crate's result.
+    let again = scan(d.path(), "json");
+    assert_eq!(again["stats"]["cached"], again["stats"]["crates"]);
+    assert_eq!(again["packages"], {
+        let mut p = r["packages"].clone();
+        for x in p.as_array_mut().unwrap() {
+            x["cached"] = true.into();
+        }
+        p
+    });
+    // A changed file is scanned again.
+    std::fs::write(
+        d.path().join("quiet/src/lib.rs"),
+        "pub fn f() { let _ = std::fs::remove_file(\"q\"); }",
+    )
+    .unwrap();
+    let third = scan(d.path(), "json");
+    assert_eq!(
+        third["stats"]["cached"].as_u64().unwrap(),
+        third["stats"]["crates"].as_u64().unwrap() - 1
+    );
+    finding(package(&third, "quiet", "1.0.0"), "fs.delete", t("q"));
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0_with_source_locations() {
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-assets/sarif-2.1.0-rtm.5.json");
+    let Ok(schema) = std::fs::read(&schema_path) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "scripts/setup.sh puts the SARIF schema at {}",
+            schema_path.display()
+        );
+        eprintln!(
+            "skipped: no SARIF schema at {} (run scripts/setup.sh)",
+            schema_path.display()
+        );
+        return;
+    };
+    let mut schema: Value = serde_json::from_slice(&schema).unwrap();
+    // Erratum of the published rtm.5 schema: a stray `]` in the `language` patterns, which a
+    // strict regex engine refuses. The intended pattern (as in later schema revisions):
+    for def in ["run", "toolComponent"] {
+        schema["definitions"][def]["properties"]["language"]["pattern"] =
+            "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into();
+    }
+    let d = fixture();
+    let sarif = scan(d.path(), "sarif");
+    let validator = jsonschema::draft4::new(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The validator does reject a malformed log (so the check above means something).
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0.into();
+    assert!(!validator.is_valid(&broken));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let del = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "fs.delete" && r["message"]["text"].as_str().unwrap().contains("sneaky")
+        })
+        .unwrap();
+    let loc = &del["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "sneaky/build.rs");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "WORKSPACE");
+    assert_eq!(loc["region"]["startLine"], 12);
+    assert_eq!(del["level"], "error", "build-time code");
+}
