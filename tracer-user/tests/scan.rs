@@ -228,7 +228,8 @@ fn sarif_output_is_valid_sarif_2_1_0_with_source_locations() {
     assert!(errors.is_empty(), "{errors:#?}");
     // The validator does reject a malformed log (so the check above means something).
     let mut broken = sarif.clone();
-    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0.into();
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
     assert!(!validator.is_valid(&broken));
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let del = results
@@ -242,4 +243,70 @@ fn sarif_output_is_valid_sarif_2_1_0_with_source_locations() {
     assert_eq!(loc["artifactLocation"]["uriBaseId"], "WORKSPACE");
     assert_eq!(loc["region"]["startLine"], 12);
     assert_eq!(del["level"], "error", "build-time code");
+}
+
+#[test]
+fn compiled_build_scripts_and_proc_macros_are_read_and_attributed() {
+    // Build the attribution fixture (offline, fake HOME: its build scripts write there), then
+    // scan: the artifacts are found and what they can do is listed.
+    let d = tempfile::tempdir().unwrap();
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/attribution"),
+        &d.path().join("ws"),
+    );
+    let home = d.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let real_home = std::env::var("HOME").unwrap();
+    let build = Command::new("cargo")
+        .args(["build", "--offline", "--manifest-path"])
+        .arg(d.path().join("ws/Cargo.toml"))
+        .env("HOME", &home)
+        .env("CARGO_HOME", d.path().join("cargo-home"))
+        .env(
+            "RUSTUP_HOME",
+            std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup")),
+        )
+        .env_remove("TRACER_FIXTURE_PORT")
+        .env_remove("TRACER_FIXTURE_DNS_STUB")
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let r = scan(&d.path().join("ws"), "json");
+    let arts = r["artifacts"]["scanned"].as_array().unwrap();
+    let of = |pkg: &str, artifact: &str| {
+        arts.iter()
+            .find(|a| a["package"] == pkg && a["artifact"] == artifact)
+            .unwrap_or_else(|| panic!("no {artifact} of {pkg}: {:#}", r["artifacts"]))
+    };
+    let evil = of("evil", "build-script");
+    let kinds: Vec<&str> = evil["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"net.connect")
+            && kinds.contains(&"process.exec")
+            && kinds.contains(&"fs.delete"),
+        "{kinds:?}"
+    );
+    let benign = of("benign", "build-script");
+    assert!(
+        !benign["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "net.connect")
+    );
+    of("fixture-macro", "proc-macro");
+    assert!(
+        r["artifacts"]["missing"].as_array().unwrap().is_empty(),
+        "{:#}",
+        r["artifacts"]["missing"]
+    );
 }

@@ -39,6 +39,10 @@ pub struct PackageScan {
     pub hosts: Vec<String>,
     pub files: usize,
     pub lines: usize,
+    /// Target files cargo lists that are not in the package (tests and benches left out of a
+    /// published crate): nothing to scan there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_files: Vec<String>,
     /// Taken from the cache, not parsed this time.
     #[serde(default)]
     pub cached: bool,
@@ -98,15 +102,22 @@ fn module_file(parent: &Path, root: bool, decl: &source::ModDecl) -> Option<Path
     .find(|f| f.is_file())
 }
 
+/// A missing root file of code that runs (a library, build script, proc macro, binary) is a
+/// problem worth a finding; a missing test or bench root is ordinary for a published crate.
+fn root_of_lib(phase: CodePhase, root: bool) -> bool {
+    root && phase != CodePhase::Test
+}
+
 /// Scans one package from its sources.
 pub fn scan_package(p: &Package) -> PackageScan {
     let mut findings = Vec::new();
     let mut done: HashSet<(PathBuf, CodePhase)> = HashSet::new();
     let (mut files, mut lines) = (0, 0);
+    let mut missing_files = Vec::new();
     for t in &p.targets {
-        let mut todo = vec![(t.src_path.clone(), true)];
-        while let Some((file, root)) = todo.pop() {
-            if !done.insert((file.clone(), t.phase)) {
+        let mut todo = vec![(t.src_path.clone(), true, t.phase)];
+        while let Some((file, root, phase)) = todo.pop() {
+            if !done.insert((file.clone(), phase)) {
                 continue;
             }
             let rel = file
@@ -116,10 +127,17 @@ pub fn scan_package(p: &Package) -> PackageScan {
                 .to_string();
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,
+                // Published crates often leave out the files of their tests and benches.
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound && !root_of_lib(t.phase, root) =>
+                {
+                    missing_files.push(rel);
+                    continue;
+                }
                 Err(e) => {
                     findings.push(Finding {
                         kind: FindingKind::Unparsed,
-                        phase: t.phase,
+                        phase,
                         location: super::Location {
                             file: rel,
                             line: 1,
@@ -136,18 +154,19 @@ pub fn scan_package(p: &Package) -> PackageScan {
             };
             files += 1;
             lines += text.lines().count();
-            let scan = source::scan_file(&text, &rel, t.phase);
+            let scan = source::scan_file(&text, &rel, phase);
             findings.extend(scan.findings);
             for m in &scan.modules {
                 if let Some(f) = module_file(&file, root, m) {
-                    todo.push((f, false));
+                    let phase = if m.test { CodePhase::Test } else { phase };
+                    todo.push((f, false, phase));
                 }
             }
             for inc in &scan.includes {
                 if let Some(dir) = file.parent() {
                     let f = dir.join(inc);
                     if f.is_file() {
-                        todo.push((f, root));
+                        todo.push((f, root, phase));
                     }
                 }
             }
@@ -177,6 +196,7 @@ pub fn scan_package(p: &Package) -> PackageScan {
         hosts: hosts.into_iter().collect(),
         files,
         lines,
+        missing_files,
         cached: false,
     }
 }

@@ -81,10 +81,15 @@ pub fn address(s: &str) -> bool {
         return true;
     }
     if let Ok(ip) = s.parse::<std::net::Ipv4Addr>() {
-        // Dotted version numbers are not addresses.
-        return s.split('.').all(|p| p.len() <= 3) && !ip.is_unspecified();
+        // Dotted version numbers are not addresses, nor are X.500 object identifiers (2.5.4.3).
+        return s.split('.').all(|p| p.len() <= 3)
+            && !ip.is_unspecified()
+            && !s.starts_with("2.5.");
     }
-    s.contains(':') && s.parse::<std::net::Ipv6Addr>().is_ok()
+    s.contains(':')
+        && s.chars().any(|c| c.is_ascii_hexdigit())
+        && s.parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| !ip.is_unspecified())
 }
 
 /// `host:port` with a known-TLD host.
@@ -128,6 +133,8 @@ mod tests {
         assert!(network_target("[::1]:53").is_some());
         assert!(network_target("c2.onion:80").is_some());
         for not in [
+            "::",
+            "2.5.4.23",
             "Cargo.toml",
             "lib.rs",
             "1.2.0",

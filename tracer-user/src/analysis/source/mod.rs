@@ -23,6 +23,8 @@ use imports::Imports;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModDecl {
     pub name: String,
+    /// Declared under `#[cfg(test)]`: its file is test code.
+    pub test: bool,
     /// `#[path = "…"]`.
     pub path_attr: Option<String>,
     /// Names of the inline modules it is nested in (`mod a { mod b; }` → `["a"]`).
@@ -87,6 +89,7 @@ pub fn scan_file(text: &str, rel: &str, phase: CodePhase) -> FileScan {
         modules: Vec::new(),
         includes: Vec::new(),
         inline: Vec::new(),
+        phases: Vec::new(),
     };
     s.collect_consts(&file);
     s.visit_file(&file);
@@ -115,6 +118,8 @@ struct Scanner<'a> {
     includes: Vec<String>,
     /// Inline modules being visited.
     inline: Vec<String>,
+    /// Phases of enclosing items (`#[cfg(test)] mod tests { … }` is test code).
+    phases: Vec<CodePhase>,
 }
 
 fn path_segments(p: &syn::Path) -> Vec<String> {
@@ -130,6 +135,22 @@ fn macro_name(m: &Macro) -> String {
 }
 
 impl Scanner<'_> {
+    fn current_phase(&self) -> CodePhase {
+        self.phases.last().copied().unwrap_or(self.phase)
+    }
+
+    /// Visits an item, as test code if its attributes say so.
+    fn scoped(&mut self, attrs: &[syn::Attribute], f: impl FnOnce(&mut Self)) {
+        let test = is_test_only(attrs);
+        if test {
+            self.phases.push(CodePhase::Test);
+        }
+        f(self);
+        if test {
+            self.phases.pop();
+        }
+    }
+
     fn collect_consts(&mut self, file: &syn::File) {
         struct C<'b>(&'b mut HashMap<String, String>);
         impl<'ast> Visit<'ast> for C<'_> {
@@ -171,11 +192,12 @@ impl Scanner<'_> {
         if !self.seen.insert(key) {
             return;
         }
+        let phase = self.current_phase();
         let secret =
             kind == FindingKind::EnvRead && target.as_deref().is_some_and(rules::is_secret_name);
         self.out.push(Finding {
             kind,
-            phase: self.phase,
+            phase,
             location: Location {
                 file: self.rel.into(),
                 line: start.line,
@@ -441,9 +463,7 @@ impl Scanner<'_> {
                     && !tokens.contains("\"OUT_DIR\"")
                     && !tokens.contains("\"CARGO_MANIFEST_DIR\"");
                 let path = arg.as_ref().and_then(|a| self.constant(a)).map(|(v, _)| v);
-                let outside = path
-                    .as_deref()
-                    .is_some_and(|p| p.starts_with('/') || p.starts_with("~") || p.contains("../"));
+                let outside = path.as_deref().is_some_and(|p| escapes_crate(self.rel, p));
                 if uses_env || outside {
                     let target = path.or_else(|| Some(m.tokens.to_string()));
                     self.push(
@@ -526,6 +546,42 @@ fn format_template(e: &Expr) -> Option<String> {
         }) => Some(s.value()),
         _ => None,
     }
+}
+
+/// `#[test]`, or a `cfg` that holds only under test (`cfg(test)`, `cfg(all(test, …))`).
+fn is_test_only(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        if a.path().is_ident("test") {
+            return true;
+        }
+        if !a.path().is_ident("cfg") {
+            return false;
+        }
+        let t = quote_tokens(a).replace(' ', "");
+        (t.contains("(test") || t.contains(",test"))
+            && !t.contains("not(test")
+            && !t.starts_with("cfg(any(")
+    })
+}
+
+/// Whether `path`, relative to the directory of `file` (itself relative to the crate root),
+/// leaves the crate.
+fn escapes_crate(file: &str, path: &str) -> bool {
+    if path.starts_with('/') || path.starts_with('~') {
+        return true;
+    }
+    let mut depth: i64 = file.matches('/').count() as i64;
+    for part in path.split('/') {
+        match part {
+            ".." => depth -= 1,
+            "" | "." => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }
 
 /// How a hidden value was revealed, for the reason text.
@@ -649,14 +705,23 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
             });
         if m.content.is_none() {
             self.modules.push(ModDecl {
+                test: self.current_phase() == CodePhase::Test || is_test_only(&m.attrs),
                 name: m.ident.to_string(),
                 path_attr,
                 inline_parents: self.inline.clone(),
             });
         }
         self.inline.push(m.ident.to_string());
-        visit::visit_item_mod(self, m);
+        self.scoped(&m.attrs, |s| visit::visit_item_mod(s, m));
         self.inline.pop();
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.scoped(&f.attrs, |s| visit::visit_item_fn(s, f));
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        self.scoped(&i.attrs, |s| visit::visit_item_impl(s, i));
     }
 
     fn visit_foreign_item_fn(&mut self, f: &'ast syn::ForeignItemFn) {
