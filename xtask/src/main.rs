@@ -1,5 +1,7 @@
 //! Developer tasks: `cargo xtask <task>`.
 
+mod bench;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
@@ -16,6 +18,8 @@ enum Task {
     ///
     /// The first thing to look at when the probes misbehave on a new kernel.
     Offsets,
+    /// Run the benchmarks and print a table (results are recorded in BENCHMARKS.md).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -25,6 +29,7 @@ fn main() -> anyhow::Result<()> {
             let off = tracer::loader::offsets::kernel_offsets(&btf).context("finding offsets")?;
             println!("{off:#?}");
         }
+        Task::Bench(a) => bench::run(&a)?,
     }
     Ok(())
 }
