@@ -258,7 +258,7 @@ fn compiled_build_scripts_and_proc_macros_are_read_and_attributed() {
     std::fs::create_dir_all(&home).unwrap();
     let real_home = std::env::var("HOME").unwrap();
     let build = Command::new("cargo")
-        .args(["build", "--offline", "--manifest-path"])
+        .args(["test", "--no-run", "--offline", "--manifest-path"])
         .arg(d.path().join("ws/Cargo.toml"))
         .env("HOME", &home)
         .env("CARGO_HOME", d.path().join("cargo-home"))
@@ -304,6 +304,7 @@ fn compiled_build_scripts_and_proc_macros_are_read_and_attributed() {
             .any(|f| f["kind"] == "net.connect")
     );
     of("fixture-macro", "proc-macro");
+    of("fixture-app", "test");
     assert!(
         r["artifacts"]["missing"].as_array().unwrap().is_empty(),
         "{:#}",

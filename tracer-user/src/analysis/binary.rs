@@ -150,6 +150,19 @@ pub fn functions_of(path: &Path) -> Result<Vec<ArtifactFunction>, String> {
     Ok(out)
 }
 
+/// `name` is `<stem>-<hex hash><ext>` (cargo's unit naming), exactly.
+fn hashed(name: &str, stem: &str, ext: &str) -> bool {
+    name.strip_prefix(stem)
+        .and_then(|r| r.strip_prefix('-'))
+        .and_then(|r| r.strip_suffix(ext))
+        .is_some_and(|h| h.len() >= 8 && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 fn profile_dirs(target: &Path) -> Vec<PathBuf> {
     ["debug", "release"]
         .iter()
@@ -166,42 +179,47 @@ pub fn scan_artifacts(graph: &Graph, selected: &[usize]) -> ArtifactReport {
     for &i in selected {
         let p = &graph.packages[i];
         let crate_name = p.name.replace('-', "_");
-        let wanted: Vec<(&str, bool)> = [
-            (
-                "build-script",
-                p.targets
-                    .iter()
-                    .any(|t| t.phase == super::CodePhase::BuildScript),
-            ),
-            (
-                "proc-macro",
-                p.targets
-                    .iter()
-                    .any(|t| t.phase == super::CodePhase::ProcMacro),
-            ),
-        ]
-        .into_iter()
-        .filter(|(_, w)| *w)
-        .collect();
-        for (artifact, _) in wanted {
+        let has = |ph: super::CodePhase| p.targets.iter().any(|t| t.phase == ph);
+        // Test binaries are built only by `cargo test`: looked for, never reported missing.
+        let local = p.source.starts_with("path+");
+        let test_names: Vec<String> = p
+            .targets
+            .iter()
+            .filter(|t| {
+                local
+                    && t.phase != super::CodePhase::BuildScript
+                    && t.phase != super::CodePhase::ProcMacro
+            })
+            .map(|t| t.name.replace('-', "_"))
+            .collect();
+        for (artifact, wanted) in [
+            ("build-script", has(super::CodePhase::BuildScript)),
+            ("proc-macro", has(super::CodePhase::ProcMacro)),
+            ("test", !test_names.is_empty()),
+        ] {
+            if !wanted {
+                continue;
+            }
             let mut found = Vec::new();
             for prof in &profiles {
-                let Ok(rd) = std::fs::read_dir(if artifact == "build-script" {
+                let dir = if artifact == "build-script" {
                     prof.join("build")
                 } else {
                     prof.join("deps")
-                }) else {
+                };
+                let Ok(rd) = std::fs::read_dir(dir) else {
                     continue;
                 };
                 for e in rd.flatten() {
                     let n = e.file_name().to_string_lossy().to_string();
                     let path = match artifact {
-                        "build-script" if n.starts_with(&format!("{}-", p.name)) => {
+                        "build-script" if hashed(&n, &p.name, "") => {
                             e.path().join("build-script-build")
                         }
-                        "proc-macro"
-                            if n.starts_with(&format!("lib{crate_name}-"))
-                                && n.ends_with(".so") =>
+                        "proc-macro" if hashed(&n, &format!("lib{crate_name}"), ".so") => e.path(),
+                        "test"
+                            if test_names.iter().any(|t| hashed(&n, t, ""))
+                                && is_executable(&e.path()) =>
                         {
                             e.path()
                         }
@@ -212,7 +230,7 @@ pub fn scan_artifacts(graph: &Graph, selected: &[usize]) -> ArtifactReport {
                     }
                 }
             }
-            if found.is_empty() {
+            if found.is_empty() && artifact != "test" {
                 r.missing.push(MissingArtifact {
                     package: p.name.clone(),
                     version: p.version.clone(),
@@ -245,6 +263,21 @@ pub fn scan_artifacts(graph: &Graph, selected: &[usize]) -> ArtifactReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_names_match_exactly() {
+        assert!(hashed("foo-0123456789abcdef", "foo", ""));
+        assert!(
+            !hashed("foo-bar-0123456789abcdef", "foo", ""),
+            "another package's directory"
+        );
+        assert!(hashed(
+            "libfoo_bar-0123456789abcdef.so",
+            "libfoo_bar",
+            ".so"
+        ));
+        assert!(!hashed("libfoo-0123456789abcdef.rlib", "libfoo", ".so"));
+    }
 
     #[test]
     fn imported_libc_functions_are_listed() {
