@@ -15,6 +15,7 @@ pub mod events;
 pub mod identity;
 pub mod loader;
 pub mod pipeline;
+pub mod policy;
 pub mod proctable;
 pub mod record;
 pub mod report;

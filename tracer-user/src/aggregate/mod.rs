@@ -80,6 +80,31 @@ fn owner_phase(actor: Actor) -> (Owner, Phase, Option<usize>) {
     }
 }
 
+/// `$TMPDIR/ccAbC123.s` → `$TMPDIR/cc*.s`: compilers' random temporary names would otherwise
+/// make one behaviour per file.
+pub fn collapse_temp_name(target: &str) -> String {
+    let Some(rest) = target.strip_prefix("$TMPDIR/") else {
+        return target.to_string();
+    };
+    let (first, tail) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, b)| (a, Some(b)));
+    let (stem, ext) = first
+        .split_once('.')
+        .map_or((first, None), |(a, b)| (a, Some(b)));
+    for prefix in ["cc", "rustc", "tmp", ".tmp"] {
+        if let Some(random) = stem.strip_prefix(prefix)
+            && random.len() >= 6
+            && random.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            let ext = ext.map(|e| format!(".{e}")).unwrap_or_default();
+            let tail = tail.map(|t| format!("/{t}")).unwrap_or_default();
+            return format!("$TMPDIR/{prefix}*{ext}{tail}");
+        }
+    }
+    target.to_string()
+}
+
 /// `dir` and each of its parents (where cargo looks for `.cargo/config.toml` and `.git`).
 fn ancestors(dir: &str) -> impl Iterator<Item = &str> {
     let mut cur = (!dir.is_empty()).then_some(dir);
@@ -202,7 +227,7 @@ impl<'a> Aggregator<'a> {
         let (owner, phase, within) = owner_phase(actor);
         let (render, check) = self.places(owner);
         let target = if kind.is_path() {
-            render.apply(&raw)
+            collapse_temp_name(&render.apply(&raw))
         } else {
             raw.clone()
         };
@@ -304,5 +329,24 @@ impl<'a> Aggregator<'a> {
             list.sort_by_key(|b| (b.kind, b.phase));
         }
         self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collapse_temp_name;
+
+    #[test]
+    fn random_temporary_names_collapse() {
+        assert_eq!(collapse_temp_name("$TMPDIR/ccAbC123.s"), "$TMPDIR/cc*.s");
+        assert_eq!(
+            collapse_temp_name("$TMPDIR/rustcXyZ789/symbols.o"),
+            "$TMPDIR/rustc*/symbols.o"
+        );
+        assert_eq!(
+            collapse_temp_name("$TMPDIR/ccache.conf"),
+            "$TMPDIR/ccache.conf"
+        );
+        assert_eq!(collapse_temp_name("$HOME/ccAbC123.s"), "$HOME/ccAbC123.s");
     }
 }

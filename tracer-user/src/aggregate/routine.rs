@@ -29,6 +29,8 @@ const SYSTEM_READ_PREFIXES: &[&str] = &[
     "/dev/random",
     "/dev/tty",
     "/dev/fd/",
+    // rustc looking for the standard library's sources under its remapped path prefix.
+    "/rustc/",
 ];
 
 /// Writes that go nowhere.

@@ -1,0 +1,216 @@
+//! What an allow entry can name: path globs (with placeholders, matched against the report's
+//! targets), program names, and hosts (DNS names with `*.` wildcards, IPs and CIDRs, with an
+//! optional port).
+
+use std::net::IpAddr;
+
+/// Matches `path` against a glob: `**` spans directories, `*` and `?` stay within one.
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p {
+            [] => s.is_empty(),
+            // `dir/**` also names `dir` itself.
+            [b'/', b'*', b'*', rest @ ..] if s.is_empty() => go(rest, s),
+            [b'*', b'*', rest @ ..] => {
+                let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+                (0..=s.len())
+                    .any(|i| go(rest, &s[i..]) && (i == 0 || s[i - 1] == b'/' || rest.is_empty()))
+                    || go(rest, s)
+            }
+            [b'*', rest @ ..] => (0..=s.len())
+                .take_while(|&i| i == 0 || s[i - 1] != b'/')
+                .any(|i| go(rest, &s[i..])),
+            [b'?', rest @ ..] => s.first().is_some_and(|&c| c != b'/') && go(rest, &s[1..]),
+            [c, rest @ ..] => s.first() == Some(c) && go(rest, &s[1..]),
+        }
+    }
+    go(pattern.as_bytes(), path.as_bytes())
+}
+
+/// A program: a bare name matches the executable's file name, a path matches the whole path.
+pub fn exec_match(pattern: &str, exe: &str) -> bool {
+    if pattern.contains('/') {
+        glob_match(pattern, exe)
+    } else {
+        glob_match(pattern, exe.rsplit('/').next().unwrap_or(exe))
+    }
+}
+
+/// A host an allow entry names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    /// `crates.io`, `*.github.com` (any subdomain), optionally with `:port`.
+    Name { name: String, port: Option<u16> },
+    /// `10.0.0.0/8`, `127.0.0.1`, `[::1]`, optionally with `:port` (`*` for any).
+    Net {
+        addr: IpAddr,
+        prefix: u8,
+        port: Option<u16>,
+    },
+    /// `unix:/run/x.sock` (glob).
+    Unix(String),
+}
+
+/// Why a host pattern is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a host pattern (expected a name like `*.example.com:443`, an IP or CIDR like `10.0.0.0/8`, or `unix:/path`)"
+)]
+pub struct BadHost(pub String);
+
+fn split_port(s: &str) -> Result<(&str, Option<u16>), BadHost> {
+    let bad = || BadHost(s.to_string());
+    if let Some(rest) = s.strip_prefix('[') {
+        let (addr, tail) = rest.split_once(']').ok_or_else(bad)?;
+        return match tail.strip_prefix(':') {
+            None if tail.is_empty() => Ok((addr, None)),
+            Some("*") => Ok((addr, None)),
+            Some(p) => Ok((addr, Some(p.parse().map_err(|_| bad())?))),
+            None => Err(bad()),
+        };
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => {
+            if p == "*" {
+                Ok((h, None))
+            } else {
+                Ok((h, Some(p.parse().map_err(|_| bad())?)))
+            }
+        }
+        _ => Ok((s, None)),
+    }
+}
+
+impl HostPattern {
+    pub fn parse(s: &str) -> Result<Self, BadHost> {
+        let bad = || BadHost(s.to_string());
+        if let Some(path) = s.strip_prefix("unix:") {
+            return Ok(Self::Unix(path.to_string()));
+        }
+        let (host, port) = split_port(s)?;
+        let (addr_part, prefix) = match host.split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| bad())?)),
+            None => (host, None),
+        };
+        if let Ok(addr) = addr_part.parse::<IpAddr>() {
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let prefix = prefix.unwrap_or(max);
+            if prefix > max {
+                return Err(bad());
+            }
+            return Ok(Self::Net { addr, prefix, port });
+        }
+        let name = host.strip_prefix("*.").unwrap_or(host);
+        let valid = !name.is_empty()
+            && prefix.is_none()
+            && name
+                .split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if !valid {
+            return Err(bad());
+        }
+        Ok(Self::Name {
+            name: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    /// Allows resolving `name`.
+    pub fn allows_dns(&self, name: &str) -> bool {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        match self {
+            Self::Name { name: pat, .. } => match pat.strip_prefix("*.") {
+                Some(base) => name.ends_with(&format!(".{base}")),
+                None => name == *pat,
+            },
+            _ => false,
+        }
+    }
+
+    /// Allows a connection to (or listening on) `target`: `ip:port`, `[v6]:port`, `unix:path`.
+    pub fn allows_addr(&self, target: &str) -> bool {
+        match self {
+            Self::Unix(glob) => target
+                .strip_prefix("unix:")
+                .is_some_and(|p| glob_match(glob, p)),
+            Self::Net { addr, prefix, port } => {
+                let Ok((ip, p)) = split_port(target) else {
+                    return false;
+                };
+                let Ok(ip) = ip.parse::<IpAddr>() else {
+                    return false;
+                };
+                port.is_none_or(|want| p == Some(want)) && in_net(ip, *addr, *prefix)
+            }
+            Self::Name { .. } => false,
+        }
+    }
+}
+
+fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("$OUT_DIR/**", "$OUT_DIR/a/b.rs"));
+        assert!(glob_match("$OUT_DIR/**", "$OUT_DIR"));
+        assert!(glob_match("$HOME/.cache/*/id", "$HOME/.cache/x/id"));
+        assert!(!glob_match("$HOME/.cache/*/id", "$HOME/.cache/x/y/id"));
+        assert!(glob_match(
+            "/usr/include/**/*.h",
+            "/usr/include/openssl/ssl.h"
+        ));
+        assert!(!glob_match("$OUT_DIR/**", "$HOME/.ssh/id_rsa"));
+        assert!(glob_match("/tmp/cc?????.o", "/tmp/ccAbCdE.o"));
+        assert!(exec_match("cc", "/usr/bin/cc"));
+        assert!(exec_match("clang*", "/usr/lib/llvm-22/bin/clang-22"));
+        assert!(!exec_match("/usr/bin/cc", "/tmp/cc"));
+    }
+
+    #[test]
+    fn hosts() {
+        let gh = HostPattern::parse("*.github.com:443").unwrap();
+        assert!(gh.allows_dns("api.github.com"));
+        assert!(!gh.allows_dns("github.com.evil.io"));
+        assert!(!gh.allows_dns("github.com"));
+        let exact = HostPattern::parse("crates.io").unwrap();
+        assert!(exact.allows_dns("crates.io.") && !exact.allows_dns("static.crates.io"));
+        let net = HostPattern::parse("10.0.0.0/8").unwrap();
+        assert!(net.allows_addr("10.1.2.3:4444") && !net.allows_addr("11.0.0.1:80"));
+        let lo = HostPattern::parse("127.0.0.1:*").unwrap();
+        assert!(lo.allows_addr("127.0.0.1:9"));
+        let v6 = HostPattern::parse("[::1]:53").unwrap();
+        assert!(v6.allows_addr("[::1]:53") && !v6.allows_addr("[::1]:54"));
+        assert!(
+            HostPattern::parse("unix:/run/*.sock")
+                .unwrap()
+                .allows_addr("unix:/run/docker.sock")
+        );
+        for bad in ["", "a b", "10.0.0.0/40", "host:port", "*."] {
+            assert!(HostPattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
