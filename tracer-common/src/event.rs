@@ -15,6 +15,9 @@ pub enum EventKind {
     ExecFailed = 3,
     /// A thread exited ([`crate::process::ExitEvent`]).
     Exit = 4,
+    /// A proc macro ran for the first time in a process ([`crate::process::MacroEvent`]; the
+    /// header's `macro_id` names it).
+    MacroRun = 5,
     /// open/openat/openat2/creat ([`crate::file::FileEvent`]).
     Open = 16,
     /// unlink/unlinkat/rmdir ([`crate::file::FileEvent`]).
@@ -39,6 +42,7 @@ impl EventKind {
             2 => Self::Exec,
             3 => Self::ExecFailed,
             4 => Self::Exit,
+            5 => Self::MacroRun,
             16 => Self::Open,
             17 => Self::Unlink,
             18 => Self::Rename,
@@ -57,6 +61,7 @@ impl EventKind {
             Self::Fork => core::mem::size_of::<crate::process::ForkEvent>(),
             Self::Exec | Self::ExecFailed => core::mem::size_of::<crate::process::ExecEvent>(),
             Self::Exit => core::mem::size_of::<crate::process::ExitEvent>(),
+            Self::MacroRun => core::mem::size_of::<crate::process::MacroEvent>(),
             Self::Open | Self::Unlink => core::mem::size_of::<crate::file::FileEvent>(),
             Self::Rename => core::mem::size_of::<crate::file::RenameEvent>(),
             Self::Connect | Self::Bind | Self::Listen => {
@@ -164,6 +169,7 @@ mod tests {
             EventKind::Exec,
             EventKind::ExecFailed,
             EventKind::Exit,
+            EventKind::MacroRun,
             EventKind::Open,
             EventKind::Unlink,
             EventKind::Rename,

@@ -47,6 +47,13 @@ pub struct ExitEvent {
     pub _pad: u32,
 }
 
+/// A proc macro's first run in a process: even a macro that makes no syscalls is seen to run.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MacroEvent {
+    pub header: EventHeader,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +67,6 @@ mod tests {
         assert_eq!(offset_of!(ExecEvent, filename), 96);
         assert_eq!(size_of::<ExecEvent>(), 96 + PATH_LEN + ARGV_LEN);
         assert_eq!(size_of::<ExitEvent>(), 72);
+        assert_eq!(size_of::<MacroEvent>(), 64);
     }
 }

@@ -81,6 +81,10 @@ pub static MACRO_THREAD: HashMap<u32, u32> = HashMap::with_max_entries(16_384, 0
 #[map]
 pub static MACRO_PROC: HashMap<u32, u32> = HashMap::with_max_entries(4_096, 0);
 
+/// (tgid << 32 | macro id) of macros already reported running in a process.
+#[map]
+pub static MACRO_SEEN: LruHashMap<u64, u8> = LruHashMap::with_max_entries(8_192, 0);
+
 /// Loss counters (`tracer_common::counters`), per CPU.
 #[map]
 pub static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(counters::COUNT, 0);

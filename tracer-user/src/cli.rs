@@ -128,9 +128,36 @@ pub struct CargoArgs {
     #[command(flatten)]
     pub trace: TraceArgs,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Report format (markdown: the verdict for `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    /// Use this policy file instead of tracer.toml / `[*.metadata.tracer]` in Cargo.toml.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Report verdicts but do not fail on them (exit 0 unless tracing itself failed or the
+    /// trace is incomplete).
+    #[arg(long)]
+    pub audit: bool,
+
+    /// Make an outcome or kind an error (violation, unexpected, dormant, unused-rule,
+    /// incomplete, net.connect, fs.write, …). Repeatable.
+    #[arg(short = 'D', long = "deny", value_name = "NAME")]
+    pub deny: Vec<String>,
+
+    /// Make an outcome or kind a warning. Repeatable.
+    #[arg(short = 'W', long = "warn", value_name = "NAME")]
+    pub warn: Vec<String>,
+
+    /// Ignore an outcome or kind. Repeatable.
+    #[arg(short = 'A', long = "allow", value_name = "NAME")]
+    pub allow: Vec<String>,
+
+    /// Do not scan the graph's sources: behaviours are then violations or allowed, never
+    /// "unexpected", and dormant findings are not reported.
+    #[arg(long)]
+    pub no_scan: bool,
 
     /// Build in a private, empty target directory so every build script and proc macro runs
     /// (a cached build would hide their behaviour).
@@ -185,6 +212,13 @@ pub struct ReportArgs {
     /// List routine behaviour too, and full targets.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

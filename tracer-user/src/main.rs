@@ -19,13 +19,20 @@ use tracer::{
         trace::{self, Settings},
     },
     loader::LoadOptions,
+    policy::{
+        self,
+        eval::{Level, Levels, evaluate},
+    },
     report::{self, Report, TraceInfo, load::Trace},
     session::{self, RunOptions},
     sink::{Discard, JsonLines, Sink},
 };
 
-/// Exit code for a failure of the tracer itself (not of the traced command).
+/// Exit code for a failure of the tracer itself (not of the traced command), or an incomplete
+/// trace.
 const TRACER_FAILURE: u8 = 2;
+/// Exit code when the policy is violated.
+const VIOLATIONS: u8 = 1;
 
 fn main() -> ExitCode {
     // As a cargo subcommand we are invoked as `cargo-tracer tracer <args>`.
@@ -130,6 +137,16 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
     {
         bail!("`--events -` would mix events with cargo's output on stdout; give a file name");
     }
+    let mut levels = Levels::default();
+    for (names, level) in [
+        (&a.deny, Level::Deny),
+        (&a.warn, Level::Warn),
+        (&a.allow, Level::Allow),
+    ] {
+        for n in names {
+            levels.set(n, level).map_err(anyhow::Error::msg)?;
+        }
+    }
     let inv = Invocation::new(sub, a.cargo_args.clone(), None)?;
     let settings = Settings {
         load: LoadOptions {
@@ -139,8 +156,15 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         as_root: a.trace.as_root,
         linger: Duration::from_millis(a.trace.linger_ms),
         fresh: a.fresh,
-        text_to_stderr: a.format == cli::Format::Json,
+        text_to_stderr: a.format != cli::ReportFormat::Human,
     };
+    // The policy is read (and its mistakes reported) before anything is built.
+    let graph = Graph::load(&inv.graph_args()).context("reading the dependency graph")?;
+    let policy = policy::load(
+        &graph.workspace_root,
+        &graph.local_manifests(),
+        a.policy.as_deref(),
+    )?;
     let mut file = events_sink(a.trace.events.as_deref())?;
     let t = trace::trace(
         &inv,
@@ -168,7 +192,80 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         &info,
         a.verbose,
     );
-    print_report(&r, a.format, a.verbose)?;
+    let scan = (!a.no_scan).then(|| {
+        let all: Vec<usize> = (0..graph.packages.len()).collect();
+        let opts = ScanOptions {
+            cache_dir: Some(graph.target_dir.join("cargo-tracer").join("scan-cache")),
+            progress: false,
+            jobs: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        };
+        tracer::analysis::scan::scan(&graph, &all, &opts)
+    });
+    let mut incomplete = Vec::new();
+    if !s.complete {
+        incomplete.push(format!(
+            "{} events were lost; behaviour may be missing",
+            info.lost_events
+        ));
+    }
+    if a.fresh {
+        for c in &r.crates {
+            if c.phases
+                .iter()
+                .any(|p| p.phase == tracer::attribution::Phase::BuildScript && !p.ran)
+            {
+                incomplete.push(format!(
+                    "the build script of {}@{} did not run under --fresh",
+                    c.name, c.version
+                ));
+            }
+        }
+    }
+    let verdict = evaluate(
+        &r,
+        &policy.rules,
+        scan.as_ref(),
+        &graph.dependency_keys(),
+        &levels,
+        incomplete,
+    );
+    let markdown = policy::render::markdown(&verdict, &r.command);
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        // CI summary: best effort, the verdict is also on stdout.
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+        {
+            let _ = f.write_all(markdown.as_bytes());
+        }
+    }
+    match a.format {
+        cli::ReportFormat::Human => {
+            let mut out = std::io::stdout().lock();
+            write!(out, "{}", report::human::render(&r, a.verbose))?;
+            write!(out, "{}", policy::render::human(&verdict))?;
+        }
+        cli::ReportFormat::Json => {
+            let mut v = serde_json::to_value(&r)?;
+            v["verdict"] = serde_json::to_value(&verdict)?;
+            v["policy_sources"] = serde_json::to_value(&policy.sources)?;
+            print_json(&v)?;
+        }
+        cli::ReportFormat::Markdown => print!("{markdown}"),
+    }
+    // Fail closed: an incomplete trace is a tool failure, whatever else happened.
+    if !verdict.incomplete.is_empty() && levels.get("incomplete") == Level::Deny {
+        return Ok(ExitCode::from(TRACER_FAILURE));
+    }
+    let denied = verdict.behaviors.iter().any(|b| b.level == Level::Deny)
+        || verdict.findings.iter().any(|f| f.level == Level::Deny)
+        || (!verdict.unused_rules.is_empty() && levels.get("unused-rule") == Level::Deny);
+    if denied && !a.audit {
+        return Ok(ExitCode::from(VIOLATIONS));
+    }
     Ok(exit_code(s.exit_code, s.signal))
 }
 

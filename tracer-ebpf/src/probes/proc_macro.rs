@@ -8,10 +8,15 @@ use aya_ebpf::{
     macros::{uprobe, uretprobe},
     programs::{ProbeContext, RetProbeContext},
 };
-use tracer_common::counters;
+use tracer_common::{
+    counters,
+    event::{EventKind, NO_SYSCALL},
+    process::MacroEvent,
+};
 
 use crate::{
-    maps::{MACRO_THREAD, count},
+    emit,
+    maps::{MACRO_SEEN, MACRO_THREAD, count},
     scope,
 };
 
@@ -25,6 +30,17 @@ pub fn proc_macro_enter(ctx: ProbeContext) -> u32 {
     let id = unsafe { bpf_get_attach_cookie(ctx.as_ptr()) } as u32;
     if id != 0 && MACRO_THREAD.insert(&tid, &id, 0).is_err() {
         count(counters::LOST_TRACKING);
+    }
+    // Say once per process that this macro ran (it may make no syscall at all).
+    let key = (u64::from(tgid) << 32) | u64::from(id);
+    if id != 0 && MACRO_SEEN.get_ptr(&key).is_none() {
+        let _ = MACRO_SEEN.insert(&key, &1, 0);
+        if let Some(mut entry) = emit::reserve::<MacroEvent>() {
+            // SAFETY: the header is the whole record and is written before submit.
+            let e = unsafe { &mut *entry.as_mut_ptr() };
+            emit::header(&mut e.header, EventKind::MacroRun, NO_SYSCALL, 0);
+            entry.submit(0);
+        }
     }
     0
 }

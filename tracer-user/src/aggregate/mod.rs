@@ -80,6 +80,24 @@ fn owner_phase(actor: Actor) -> (Owner, Phase, Option<usize>) {
     }
 }
 
+/// Removes `.` and resolves `..` components of an absolute path, lexically.
+pub fn normalize(path: &str) -> String {
+    if !path.starts_with('/') {
+        return path.to_string();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
 /// `$TMPDIR/ccAbC123.s` → `$TMPDIR/cc*.s`: compilers' random temporary names would otherwise
 /// make one behaviour per file.
 pub fn collapse_temp_name(target: &str) -> String {
@@ -226,6 +244,9 @@ impl<'a> Aggregator<'a> {
     fn add(&mut self, actor: Actor, kind: Kind, raw: String, ok: bool, pid: u32) {
         let (owner, phase, within) = owner_phase(actor);
         let (render, check) = self.places(owner);
+        // `..` is resolved lexically: `/usr/lib/../../home/u/.ssh/id_rsa` must not pass for a
+        // system library read (a symlinked directory can only make this less exact, never hide).
+        let raw = if kind.is_path() { normalize(&raw) } else { raw };
         let target = if kind.is_path() {
             collapse_temp_name(&render.apply(&raw))
         } else {
@@ -348,5 +369,11 @@ mod tests {
             "$TMPDIR/ccache.conf"
         );
         assert_eq!(collapse_temp_name("$HOME/ccAbC123.s"), "$HOME/ccAbC123.s");
+        assert_eq!(super::normalize("/usr/bin/../lib/x/./y"), "/usr/lib/x/y");
+        assert_eq!(
+            super::normalize("/usr/lib/../../home/u/.ssh/id_rsa"),
+            "/home/u/.ssh/id_rsa"
+        );
+        assert_eq!(super::normalize("relative/../x"), "relative/../x");
     }
 }

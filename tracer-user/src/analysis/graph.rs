@@ -198,6 +198,46 @@ impl Graph {
     }
 
     /// The packages `names` (with their dependencies, from `resolve`), or all packages.
+    /// `name@version` → every (transitive) dependency's `name@version`.
+    pub fn dependency_keys(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let key_of: HashMap<&str, String> = self
+            .packages
+            .iter()
+            .map(|p| (p.id.as_str(), format!("{}@{}", p.name, p.version)))
+            .collect();
+        let mut out = std::collections::BTreeMap::new();
+        for p in &self.packages {
+            let mut seen = BTreeSet::new();
+            let mut todo: Vec<&str> = self
+                .deps
+                .get(&p.id)
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            while let Some(id) = todo.pop() {
+                if seen.insert(id) {
+                    todo.extend(self.deps.get(id).into_iter().flatten().map(String::as_str));
+                }
+            }
+            let keys = seen
+                .iter()
+                .filter_map(|id| key_of.get(id).cloned())
+                .collect();
+            out.insert(format!("{}@{}", p.name, p.version), keys);
+        }
+        out
+    }
+
+    /// Manifests of the local (path) packages: where `[package.metadata.tracer]` may be.
+    pub fn local_manifests(&self) -> Vec<std::path::PathBuf> {
+        self.packages
+            .iter()
+            .filter(|p| p.source.starts_with("path+"))
+            .map(|p| p.manifest_dir.join("Cargo.toml"))
+            .collect()
+    }
+
     pub fn select(&self, names: &[String]) -> Result<Vec<usize>, GraphError> {
         if names.is_empty() {
             return Ok((0..self.packages.len()).collect());

@@ -114,6 +114,11 @@ impl Invocation {
         c
     }
 
+    /// The flags that select the workspace and lock file, for `cargo metadata` with dependencies.
+    pub fn graph_args(&self) -> Vec<String> {
+        self.metadata_command().into_iter().skip(5).collect()
+    }
+
     /// The target directory the user asked for, if any.
     pub fn user_target_dir(&self) -> Option<String> {
         let mut it = self.args.iter();

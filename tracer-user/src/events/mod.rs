@@ -118,6 +118,8 @@ pub enum Detail {
         exit_code: i32,
         group_dead: bool,
     },
+    /// A proc macro ran in this process (first time); `macro_id` names it.
+    MacroRun,
     Open {
         path: PathArg,
         flags: u32,
@@ -261,6 +263,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                 group_dead: f & ev::FLAG_GROUP_DEAD != 0,
             }
         }
+        EventKind::MacroRun => Detail::MacroRun,
         EventKind::Open | EventKind::Unlink => {
             let e: FileEvent = read(data);
             let raw = RawPath::from_buf(&e.path, e.path_len, f & ev::FLAG_PATH_TRUNCATED != 0);

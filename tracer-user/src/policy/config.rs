@@ -334,7 +334,7 @@ pub fn parse(text: &str, file: &str, path: &[&str]) -> Result<Option<Policy>, Ve
             help: None,
         }]
     })?;
-    let mut cur: &mut Value<'_> = &mut root;
+    let cur: &mut Value<'_> = &mut root;
     for key in path {
         let next = match cur.take() {
             ValueInner::Table(mut t) => t

@@ -311,6 +311,16 @@ pub fn evaluate(
                 format!("{}:{}{via}: {}", f.location.file, f.location.line, f.reason)
             })
     };
+    // Routine behaviour confirms a finding too (a build script writing its OUT_DIR).
+    let routine_kinds: BTreeSet<(String, String)> = report
+        .crates
+        .iter()
+        .flat_map(|c| {
+            c.routine
+                .keys()
+                .map(move |k| (format!("{}@{}", c.name, c.version), k.clone()))
+        })
+        .collect();
     for c in &report.crates {
         let key = format!("{}@{}", c.name, c.version);
         for b in &c.behaviors {
@@ -369,7 +379,9 @@ pub fn evaluate(
                     continue;
                 };
                 let phase = run_phase(f.phase);
-                let seen = observed.contains(&(key.clone(), f.kind, phase));
+                let seen = observed.contains(&(key.clone(), f.kind, phase))
+                    || routine_kinds
+                        .contains(&(key.clone(), format!("{} {}", phase.as_str(), kind.as_str())));
                 let allowed = rules.iter().enumerate().any(|(i, r)| {
                     let ok = applies(r, &p.name, &p.version, phase, deps)
                         && match &f.target {

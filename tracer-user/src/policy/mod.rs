@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod diag;
 pub mod eval;
 pub mod pattern;
+pub mod render;
 
 use std::path::{Path, PathBuf};
 

@@ -103,6 +103,8 @@ pub enum RecordDetail {
         /// Last thread of the process: the process is gone.
         process_exit: bool,
     },
+    /// A proc macro ran in this process for the first time (`proc_macro` names it).
+    ProcMacro {},
     Open {
         path: ResolvedPath,
         access: access::Access,
@@ -236,6 +238,7 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
                 process_exit: *group_dead,
             }
         }
+        Detail::MacroRun => RecordDetail::ProcMacro {},
         Detail::Open { flags, mode, .. } => RecordDetail::Open {
             path: next_path(),
             access: access::Access::from_open_flags(*flags),
@@ -326,6 +329,7 @@ impl RecordDetail {
             Self::Exec { .. } => "exec",
             Self::ExecFailed { .. } => "exec_failed",
             Self::Exit { .. } => "exit",
+            Self::ProcMacro { .. } => "proc_macro",
             Self::Open { .. } => "open",
             Self::Unlink { .. } => "unlink",
             Self::Rename { .. } => "rename",

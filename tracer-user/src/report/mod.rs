@@ -48,7 +48,7 @@ pub struct CrateReport {
     pub phases: Vec<PhaseOut>,
     /// Notable behaviours, most suspicious kinds first.
     pub behaviors: Vec<BehaviorOut>,
-    /// Routine behaviours (own sources, OUT_DIR, toolchain…), counted per kind.
+    /// Routine behaviours (own sources, OUT_DIR, toolchain…), counted per `"<phase> <kind>"`.
     pub routine: BTreeMap<String, u64>,
     /// The routine behaviours themselves (with `--verbose`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -127,7 +127,9 @@ fn split(
     let mut routine_list = Vec::new();
     for b in list {
         if b.routine {
-            *routine.entry(b.kind.as_str().to_string()).or_default() += b.count;
+            *routine
+                .entry(format!("{} {}", b.phase.as_str(), b.kind.as_str()))
+                .or_default() += b.count;
             if verbose {
                 routine_list.push(out(b, index));
             }

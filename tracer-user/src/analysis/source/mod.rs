@@ -312,6 +312,12 @@ impl Scanner<'_> {
                 // `format!("{home}/.ssh/id_rsa")`: the template still says what it is.
                 None => (args.first().and_then(format_template), false),
             };
+            // Binding a UDP socket to port 0 is how a client gets a socket, not a listening port.
+            if full.ends_with("UdpSocket::bind")
+                && target.as_deref().is_some_and(|t| t.ends_with(":0"))
+            {
+                return;
+            }
             if kind == FindingKind::EnvRead
                 && target
                     .as_deref()

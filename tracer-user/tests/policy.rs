@@ -1,0 +1,262 @@
+//! Verdicts of `cargo tracer build` on the policy fixture: allowed, violation/unexpected,
+//! dormant, shipped default policies, malformed policies, incomplete traces, exit codes.
+//! Traced builds need root.
+
+use std::{net::TcpListener, path::Path, process::Command};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
+/// A loopback address nothing listens on: the fixture's DNS query goes there and no further.
+const DNS_SINK: &str = "127.53.200.1";
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run these tests as root"
+        );
+        eprintln!("skipped: needs root to load the probes");
+    }
+    root
+}
+
+fn copy(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            if e.file_name() != "target" {
+                copy(&e.path(), &dst.join(e.file_name()));
+            }
+        } else {
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+    port: u16,
+    _listener: TcpListener,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/policy"),
+            &dir.path().join("ws"),
+        );
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        Self {
+            dir,
+            port,
+            _listener: listener,
+        }
+    }
+
+    /// `cargo tracer build --fresh --offline <args>` in the fixture; (exit code, stdout, stderr).
+    fn build(&self, args: &[&str]) -> (i32, String, String) {
+        std::fs::write(self.dir.path().join("home/sneaky-victim"), "x").unwrap();
+        let real_home = std::env::var("HOME").unwrap();
+        let out = Command::new(BIN)
+            .args(["tracer", "build", "--fresh"])
+            .args(args)
+            .arg("--offline")
+            .current_dir(self.dir.path().join("ws"))
+            .env("HOME", self.dir.path().join("home"))
+            .env("CARGO_HOME", self.dir.path().join("cargo-home"))
+            .env(
+                "RUSTUP_HOME",
+                std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup")),
+            )
+            .env(
+                "PATH",
+                format!("{real_home}/.cargo/bin:{}", std::env::var("PATH").unwrap()),
+            )
+            .env("TRACER_FIXTURE_PORT", self.port.to_string())
+            .env("TRACER_FIXTURE_DNS_ADDR", DNS_SINK)
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("SUDO_UID")
+            .output()
+            .unwrap();
+        let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (
+            out.status.code().unwrap_or(-1),
+            s(&out.stdout),
+            s(&out.stderr),
+        )
+    }
+}
+
+fn behaviour<'a>(v: &'a Value, name: &str, kind: &str, target_contains: &str) -> &'a Value {
+    v["verdict"]["behaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| {
+            b["name"] == name
+                && b["kind"] == kind
+                && b["target"].as_str().unwrap().contains(target_contains)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no {kind} {target_contains} of {name}: {:#}",
+                v["verdict"]["behaviors"]
+            )
+        })
+}
+
+#[test]
+fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
+    if !is_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let (code, out, err) = sb.build(&["--format", "json"]);
+    assert_eq!(code, 1, "violations fail the build\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+
+    // Allowed by the project's policy in Cargo.toml, with the rule named.
+    let ok = behaviour(
+        &v,
+        "allowed-net",
+        "net.connect",
+        &format!("127.0.0.1:{}", sb.port),
+    );
+    assert_eq!(ok["outcome"], "allowed");
+    assert!(
+        ok["allowed_by"]
+            .as_str()
+            .unwrap()
+            .contains("fetches test vectors from the local mirror")
+    );
+    assert!(ok["allowed_by"].as_str().unwrap().contains("Cargo.toml"));
+
+    // What no static finding explains is unexpected, at deny level, with the rule to allow it.
+    for (kind, target) in [
+        ("fs.delete", "$HOME/sneaky-victim"),
+        ("net.dns", "beacon.fixture.invalid"),
+    ] {
+        let b = behaviour(&v, "sneaky-sys", kind, target);
+        assert_eq!(
+            (
+                b["outcome"].as_str(),
+                b["level"].as_str(),
+                b["phase"].as_str()
+            ),
+            (Some("unexpected"), Some("deny"), Some("build-script"))
+        );
+        assert!(
+            b["suggestion"]
+                .as_str()
+                .unwrap()
+                .contains("crate = \"sneaky-sys\"")
+        );
+    }
+
+    // The gated delete was never run: a dormant static finding.
+    let dormant = v["verdict"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "gated")
+        .expect("gated finding");
+    assert_eq!(
+        (dormant["outcome"].as_str(), dormant["level"].as_str()),
+        (Some("dormant"), Some("warn"))
+    );
+    assert_eq!(dormant["finding"]["location"]["file"], "build.rs");
+
+    // The -sys crate compiling C through `cc` passes on the shipped default policy alone.
+    let cc: Vec<&Value> = v["verdict"]["behaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["name"] == "mini-sys")
+        .collect();
+    assert!(!cc.is_empty(), "mini-sys ran the compiler");
+    assert!(cc.iter().all(|b| b["outcome"] == "allowed"), "{cc:#?}");
+    assert!(cc.iter().any(|b| {
+        b["allowed_by"]
+            .as_str()
+            .unwrap()
+            .contains("default:policies/cc.toml")
+    }));
+
+    // --audit reports the same verdicts without failing; -A lowers levels like cargo-deny.
+    let (code, out, _) = sb.build(&["--audit"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "error[unexpected]: sneaky-sys@0.2.0 build-script fs.delete $HOME/sneaky-victim"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("result: FAILED"));
+    let (code, out, _) = sb.build(&["-A", "unexpected", "--format", "markdown"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("## cargo-tracer: ⚠️ passed with warnings"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_incomplete_trace_exits_2_even_without_violations() {
+    if !is_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let (code, out, err) = sb.build(&["--ring-size", "4096", "-p", "mini-sys"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("INCOMPLETE"), "{out}");
+}
+
+#[test]
+fn a_malformed_policy_is_reported_with_file_line_and_exits_2_before_building() {
+    let sb = Sandbox::new();
+    let bad = sb.dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[allow]]\ncrate = \"cc\"\nreason = \"x\"\nexce = [\"cc\"]\nphase = \"build\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = sb.build(&["--policy", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad.toml:4:1"), "{err}");
+    assert!(err.contains("did you mean `exec`?"), "{err}");
+    assert!(
+        err.contains("bad.toml:5:10") && err.contains("unknown phase `build`"),
+        "{err}"
+    );
+    assert!(!err.contains("Compiling"), "nothing was built");
+}
+
+#[test]
+fn a_rule_that_matches_nothing_is_reported() {
+    if !is_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let p = sb.dir.path().join("policy.toml");
+    std::fs::write(&p, "[[allow]]\ncrate = \"mini-sys\"\nreason = \"once fetched headers\"\nhosts = [\"*.example.org\"]\n").unwrap();
+    let (code, out, _) = sb.build(&[
+        "--policy",
+        p.to_str().unwrap(),
+        "-p",
+        "mini-sys",
+        "-D",
+        "unused-rule",
+    ]);
+    assert!(
+        out.contains("warning[unused-rule]: allow entry matched nothing: once fetched headers"),
+        "{out}"
+    );
+    assert_eq!(code, 1, "-D unused-rule makes it fail");
+}
