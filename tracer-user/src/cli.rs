@@ -60,6 +60,36 @@ pub enum Cmd {
         after_help = "Examples:\n  cargo tracer scan\n  cargo tracer scan -p my-crate --format sarif > scan.sarif"
     )]
     Scan(ScanArgs),
+    /// Policy helpers.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// List behaviours that are new since a baseline report (`build|test --format json`), e.g.
+    /// after `cargo update`. Exits 1 if there are any.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Write allow entries (with reason placeholders) for everything a recorded build did that is
+    /// not routine: a starting point for a team adopting cargo-tracer.
+    #[command(
+        after_help = "Example:\n  sudo -E cargo tracer build --fresh --events build.jsonl\n  cargo tracer policy suggest build.jsonl > tracer.toml"
+    )]
+    Suggest {
+        /// A trace written by `cargo tracer build|test --events FILE`.
+        #[arg(value_name = "EVENTS.jsonl")]
+        events: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The baseline report.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The new report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +249,7 @@ pub enum ReportFormat {
     Human,
     Json,
     Markdown,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

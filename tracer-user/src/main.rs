@@ -57,6 +57,30 @@ fn dispatch(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Cmd::Test(a) => cargo(Subcommand::Test, a),
         cli::Cmd::Report(a) => report_file(a),
         cli::Cmd::Scan(a) => scan(a),
+        cli::Cmd::Policy(cli::PolicyCmd::Suggest { events }) => {
+            let (t, report) = load_report(&events, false)?;
+            drop(t);
+            print!("{}", policy::suggest::suggest(&report));
+            Ok(ExitCode::SUCCESS)
+        }
+        cli::Cmd::Diff(a) => {
+            let read = |p: &Path| -> anyhow::Result<serde_json::Value> {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not a JSON report", p.display()))
+            };
+            let new = policy::suggest::diff(&read(&a.old)?, &read(&a.new)?);
+            for (krate, phase, kind, target) in &new {
+                println!("new: {krate} {phase} {kind} {target}");
+            }
+            println!("{} new behaviour(s) since {}", new.len(), a.old.display());
+            Ok(if new.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(VIOLATIONS)
+            })
+        }
     }
 }
 
@@ -255,6 +279,20 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
             print_json(&v)?;
         }
         cli::ReportFormat::Markdown => print!("{markdown}"),
+        cli::ReportFormat::Sarif => {
+            let dir = |name: &str, version: &str| {
+                graph
+                    .packages
+                    .iter()
+                    .find(|p| p.name == name && p.version == version)
+                    .map(|p| p.manifest_dir.display().to_string())
+            };
+            print_json(&policy::render::sarif(
+                &verdict,
+                &graph.workspace_root.display().to_string(),
+                dir,
+            ))?
+        }
     }
     // Fail closed: an incomplete trace is a tool failure, whatever else happened.
     if !verdict.incomplete.is_empty() && levels.get("incomplete") == Level::Deny {
@@ -314,14 +352,15 @@ fn scan(a: cli::ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report_file(a: cli::ReportArgs) -> anyhow::Result<ExitCode> {
-    let f = File::open(&a.events).with_context(|| format!("opening {}", a.events.display()))?;
-    let t = Trace::read(BufReader::new(f))
-        .with_context(|| format!("reading {}", a.events.display()))?;
-    let Some(ctx) = &t.context else {
+/// Reads a recorded build and builds its report.
+fn load_report(events: &Path, verbose: bool) -> anyhow::Result<(Trace, Report)> {
+    let f = File::open(events).with_context(|| format!("opening {}", events.display()))?;
+    let t =
+        Trace::read(BufReader::new(f)).with_context(|| format!("reading {}", events.display()))?;
+    let Some(ctx) = t.context.clone() else {
         bail!(
             "{} has no build context: it was not written by `cargo tracer build|test --events`",
-            a.events.display()
+            events.display()
         );
     };
     let start = t.start.as_ref().context("the trace has no `start` line")?;
@@ -337,11 +376,16 @@ fn report_file(a: cli::ReportArgs) -> anyhow::Result<ExitCode> {
     let r = report::from_trace(
         &t.events,
         &t.cargo_messages,
-        ctx,
+        &ctx,
         start.root_pid,
         &info,
-        a.verbose,
+        verbose,
     );
+    Ok((t, r))
+}
+
+fn report_file(a: cli::ReportArgs) -> anyhow::Result<ExitCode> {
+    let (_, r) = load_report(&a.events, a.verbose)?;
     print_report(&r, a.format, a.verbose)?;
     Ok(ExitCode::SUCCESS)
 }

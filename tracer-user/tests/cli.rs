@@ -5,20 +5,11 @@ use std::{os::unix::process::CommandExt, process::Command};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
+mod common;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run these tests as root"
-        );
-        eprintln!("skipped: needs root to load the probes");
-    }
-    root
-}
+use common::is_root;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 
 fn tracer(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
@@ -170,25 +161,6 @@ fn a_missing_command_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("COMMAND"));
 }
 
-/// Copies `tests/fixtures/<name>` of the workspace into `dst`.
-fn copy_fixture(name: &str, dst: &std::path::Path) {
-    fn copy(src: &std::path::Path, dst: &std::path::Path) {
-        std::fs::create_dir_all(dst).unwrap();
-        for e in std::fs::read_dir(src).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                copy(&e.path(), &dst.join(e.file_name()));
-            } else {
-                std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
-            }
-        }
-    }
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(name);
-    copy(&src, dst);
-}
-
 #[test]
 fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
     if !is_root() {
@@ -196,7 +168,7 @@ fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
     }
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");
-    copy_fixture("attribution", &ws);
+    common::copy_fixture("attribution", &ws);
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(home.join("test-reads-this"), "x").unwrap();
@@ -207,6 +179,8 @@ fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
     let out = tracer(&[
         "test",
         "--fresh",
+        // Verdicts are for the policy tests; this one checks the report.
+        "--audit",
         "--format",
         "json",
         "--events",

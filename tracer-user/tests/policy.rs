@@ -2,40 +2,17 @@
 //! dormant, shipped default policies, malformed policies, incomplete traces, exit codes.
 //! Traced builds need root.
 
-use std::{net::TcpListener, path::Path, process::Command};
+use std::{net::TcpListener, process::Command};
 
 use serde_json::Value;
+
+mod common;
+
+use common::is_root;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 /// A loopback address nothing listens on: the fixture's DNS query goes there and no further.
 const DNS_SINK: &str = "127.53.200.1";
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run these tests as root"
-        );
-        eprintln!("skipped: needs root to load the probes");
-    }
-    root
-}
-
-fn copy(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            if e.file_name() != "target" {
-                copy(&e.path(), &dst.join(e.file_name()));
-            }
-        } else {
-            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 struct Sandbox {
     dir: tempfile::TempDir,
@@ -46,10 +23,7 @@ struct Sandbox {
 impl Sandbox {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        copy(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/policy"),
-            &dir.path().join("ws"),
-        );
+        common::copy_fixture("policy", &dir.path().join("ws"));
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -259,4 +233,54 @@ fn a_rule_that_matches_nothing_is_reported() {
         "{out}"
     );
     assert_eq!(code, 1, "-D unused-rule makes it fail");
+}
+
+#[test]
+fn suggested_policy_makes_the_same_build_pass_and_sarif_is_valid() {
+    if !is_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let events = sb.dir.path().join("ev.jsonl");
+    let (code, sarif, err) = sb.build(&["--format", "sarif", "--events", events.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    if let Some(errors) = common::sarif_errors(&sarif) {
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| {
+        r["ruleId"] == "unexpected"
+            && r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("sneaky-sys")
+    }));
+    let dormant = results
+        .iter()
+        .find(|r| r["ruleId"] == "dormant")
+        .expect("the gated finding");
+    assert_eq!(
+        dormant["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "gated/build.rs"
+    );
+
+    // Adopting: the suggested entries allow everything that run did (offline, no root needed
+    // for the suggestion itself).
+    let out = Command::new(BIN)
+        .args(["tracer", "policy", "suggest"])
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let suggested = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        suggested.contains("crate = \"sneaky-sys\"") && suggested.contains("reason = \"TODO"),
+        "{suggested}"
+    );
+    let policy = sb.dir.path().join("suggested.toml");
+    std::fs::write(&policy, &suggested).unwrap();
+    let (code, out, err) = sb.build(&["--policy", policy.to_str().unwrap(), "-A", "dormant"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("result: passed"), "{out}");
 }

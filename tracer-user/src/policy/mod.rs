@@ -8,6 +8,7 @@ pub mod diag;
 pub mod eval;
 pub mod pattern;
 pub mod render;
+pub mod suggest;
 
 use std::path::{Path, PathBuf};
 
