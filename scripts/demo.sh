@@ -19,6 +19,8 @@ echo "demo-secret-token" > "$HOME/.config/demo-token"
 
 echo "demo: tracing \`cargo build\` of demo/ (events: $work/events.jsonl)" >&2
 cd "$work"
-"$root/target/release/cargo-tracer" build --fresh --events "$work/events.jsonl" \
+# The demo's crates misbehave on purpose: --audit shows the verdict without failing (in CI,
+# without --audit, these violations make `cargo tracer build` exit 1).
+"$root/target/release/cargo-tracer" build --fresh --audit --events "$work/events.jsonl" \
     --offline --locked --manifest-path "$root/demo/Cargo.toml"
 echo "demo: re-render offline with: cargo tracer report $work/events.jsonl [--format json] [--verbose]" >&2
