@@ -134,7 +134,7 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
         targets(b)
     );
     assert!(
-        b["routine"]["fs.write"].as_u64().unwrap() >= 1,
+        b["routine"]["build-script fs.write"].as_u64().unwrap() >= 1,
         "its OUT_DIR write is routine"
     );
     assert!(

@@ -182,6 +182,6 @@ mod tests {
             assert_eq!(k.record_size() % 8, 0, "{k:?} is not 8-byte sized");
         }
         assert_eq!(EventKind::from_u32(0), None);
-        assert_eq!(EventKind::from_u32(5), None);
+        assert_eq!(EventKind::from_u32(6), None);
     }
 }
