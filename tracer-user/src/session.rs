@@ -116,6 +116,17 @@ fn attach_new(
     }
 }
 
+/// This process's peak RSS (KiB) and CPU time (ms), for the summary and the benchmarks.
+fn self_usage() -> (u64, u64) {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return (0, 0);
+    }
+    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+    (ru.ru_maxrss as u64, ms(ru.ru_utime) + ms(ru.ru_stime))
+}
+
 fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
@@ -313,6 +324,8 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
             .unwrap_or(0),
         events_file: None,
         activity: pipe.digest.groups(),
+        tracer_max_rss_kib: self_usage().0,
+        tracer_cpu_ms: self_usage().1,
         proc_macro_probes: probes.uprobes_unavailable.is_none(),
         proc_macros: probes.proc_macros.clone(),
         proc_macro_failures: attach_failures,

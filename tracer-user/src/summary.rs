@@ -27,6 +27,9 @@ pub struct Summary {
     pub decode_errors: u64,
     pub complete: bool,
     pub attach_ms: u64,
+    /// The tracer's own peak resident memory (KiB) and CPU time (user + system, ms).
+    pub tracer_max_rss_kib: u64,
+    pub tracer_cpu_ms: u64,
     pub duration_ms: u64,
     pub report_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]

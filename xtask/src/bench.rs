@@ -23,6 +23,12 @@ pub struct BenchArgs {
 enum Which {
     /// Static scan of the benchmark graph (benches/graph): cold (no cache) and warm.
     Scan,
+    /// Clean build of benches/graph: plain, under `cargo tracer run`, under `cargo tracer build`
+    /// (full report and verdict), and under `strace -f` — interleaved. Needs root.
+    Build,
+    /// Event throughput: processes opening missing files as fast as they can, under the tracer
+    /// with the default ring buffer. Needs root.
+    Throughput,
 }
 
 fn root() -> PathBuf {
@@ -61,6 +67,176 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+/// Runs `argv` in `dir`, returning wall seconds and stdout.
+fn timed(argv: &[String], dir: &Path) -> anyhow::Result<(f64, String)> {
+    let t0 = Instant::now();
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .current_dir(dir)
+        .output()?;
+    let wall = t0.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!("{argv:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok((wall, String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
+    let target = std::env::temp_dir().join("cargo-tracer-bench-target");
+    let b = bin.display().to_string();
+    let t = target.display().to_string();
+    let cargo: Vec<String> = ["cargo", "build", "--offline", "--target-dir", &t]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let prefixed = |prefix: &[&str]| -> Vec<String> {
+        prefix
+            .iter()
+            .map(|s| s.to_string())
+            .chain(cargo.iter().cloned())
+            .collect()
+    };
+    let variants: Vec<(&str, Vec<String>)> = vec![
+        ("plain", cargo.clone()),
+        (
+            "cargo tracer run",
+            prefixed(&[&b, "tracer", "run", "--format", "json", "--"]),
+        ),
+        (
+            "cargo tracer build",
+            [
+                b.as_str(),
+                "tracer",
+                "build",
+                "--audit",
+                "--format",
+                "json",
+                "--offline",
+                "--target-dir",
+                &t,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ),
+        (
+            "strace -f",
+            prefixed(&[
+                "strace",
+                "-f",
+                "-e",
+                "trace=file,network,process",
+                "-o",
+                "/dev/null",
+            ]),
+        ),
+    ];
+    if Command::new("strace").arg("-V").output().is_err() {
+        bail!("strace is not installed (apt-get install strace)");
+    }
+    // Warm-up: fills caches (and the scan cache `cargo tracer build` uses).
+    let _ = std::fs::remove_dir_all(&target);
+    timed(&variants[2].1, graph)?;
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut summaries = Vec::new();
+    for _ in 0..runs {
+        for (i, (_, argv)) in variants.iter().enumerate() {
+            let _ = std::fs::remove_dir_all(&target);
+            let (w, out) = timed(argv, graph)?;
+            walls[i].push(w);
+            if i == 1 {
+                // cargo writes to stderr: stdout is the summary alone.
+                summaries.push(serde_json::from_str::<serde_json::Value>(out.trim())?);
+            }
+        }
+    }
+    let base = median(&mut walls[0].clone());
+    println!("clean build of benches/graph, {runs} interleaved runs each (after a warm-up)");
+    println!("| variant | median wall | min–max | ratio to plain |\n|---|---|---|---|");
+    for (i, (name, _)) in variants.iter().enumerate() {
+        let mut v = walls[i].clone();
+        let m = median(&mut v);
+        println!(
+            "| {name} | {m:.1} s | {:.1}–{:.1} s | {:.3}× |",
+            v[0],
+            v[v.len() - 1],
+            m / base
+        );
+    }
+    for (i, (name, _)) in variants.iter().enumerate() {
+        println!("raw {name}: {:.2?}", walls[i]);
+    }
+    for s in &summaries {
+        println!(
+            "traced run: {} events, {} lost, {} processes, attach {} ms, report {} ms after exit, tracer peak RSS {} MiB, tracer CPU {:.1} s",
+            s["events"],
+            s["lost"]["ringbuf"].as_u64().unwrap_or(0)
+                + s["lost"]["inflight"].as_u64().unwrap_or(0)
+                + s["lost"]["tracking"].as_u64().unwrap_or(0),
+            s["processes"],
+            s["attach_ms"],
+            s["report_ms"],
+            s["tracer_max_rss_kib"].as_u64().unwrap_or(0) / 1024,
+            s["tracer_cpu_ms"].as_u64().unwrap_or(0) as f64 / 1000.0
+        );
+    }
+    let _ = std::fs::remove_dir_all(&target);
+    Ok(())
+}
+
+fn throughput_bench(bin: &Path, root: &Path) -> anyhow::Result<()> {
+    let st = Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "tracer-tests",
+            "--bin",
+            "tracer-testbin",
+        ])
+        .current_dir(root)
+        .status()?;
+    if !st.success() {
+        bail!("building tracer-testbin failed");
+    }
+    let testbin = root
+        .join("target/release/tracer-testbin")
+        .display()
+        .to_string();
+    let dir = std::env::temp_dir().join("cargo-tracer-throughput");
+    std::fs::create_dir_all(&dir)?;
+    let d = dir.display().to_string();
+    println!("| writers | events | lost | wall | events/s | complete |\n|---|---|---|---|---|---|");
+    for procs in [1usize, 2, 4, 8] {
+        let per = 400_000 / procs;
+        let script = format!("for i in $(seq {procs}); do {testbin} spam {d} {per} & done; wait");
+        let argv: Vec<String> = [
+            bin.display().to_string(),
+            "tracer".into(),
+            "run".into(),
+            "--format".into(),
+            "json".into(),
+            "--".into(),
+            "sh".into(),
+            "-c".into(),
+            script,
+        ]
+        .into();
+        let (_, out) = timed(&argv, root)?;
+        let s: serde_json::Value = serde_json::from_str(out.trim_start())?;
+        let events = s["events"].as_u64().unwrap_or(0);
+        let lost = s["lost"]["ringbuf"].as_u64().unwrap_or(0);
+        let secs = s["duration_ms"].as_u64().unwrap_or(1) as f64 / 1000.0;
+        println!(
+            "| {procs} | {events} | {lost} | {secs:.2} s | {:.0} | {} |",
+            (events + lost) as f64 / secs,
+            s["complete"]
+        );
+    }
+    Ok(())
+}
+
 pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     let root = root();
     let st = Command::new("cargo")
@@ -80,6 +256,8 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         bail!("fetching the benchmark graph failed (needs crates.io once)");
     }
     match a.which {
+        Which::Build => build_bench(&bin, &graph, a.runs)?,
+        Which::Throughput => throughput_bench(&bin, &root)?,
         Which::Scan => {
             let b = bin.to_str().context("path")?;
             let cold = [
