@@ -93,6 +93,9 @@ pub struct Probes {
     pub uprobes_unavailable: Option<String>,
     /// Proc-macro libraries with probes, by attach cookie (1, 2, …).
     pub proc_macros: Vec<String>,
+    /// Every attachment, released in parallel on drop (each release waits for an RCU grace
+    /// period: one after the other they take seconds).
+    links: Vec<LinkId>,
 }
 
 /// Loss counters summed over CPUs, plus the per-CPU split of ring-buffer losses.
@@ -131,7 +134,8 @@ impl Probes {
             .map_max_entries("EVENTS", opts.ring_bytes)
             .load(PROBES)
             .map_err(|e| LoadError::Object(Box::new(e)))?;
-        let attached = attach_all(&mut ebpf)?;
+        let links = attach_all(&mut ebpf)?;
+        let attached = links.len();
         // Optional: without uprobes the build is still traced, only macros are not told apart.
         let uprobes_unavailable = ["proc_macro_enter", "proc_macro_exit"]
             .iter()
@@ -173,6 +177,7 @@ impl Probes {
         Ok(Self {
             uprobes_unavailable,
             proc_macros: Vec::new(),
+            links,
             _ebpf: ebpf,
             ring,
             traced,
@@ -217,12 +222,14 @@ impl Probes {
                 location: UProbeAttachLocation::Symbol(n),
                 cookie: Some(u64::from(id)),
             });
-            p.attach(points, path, UProbeScope::AllProcesses)
+            let link = p
+                .attach(points, path, UProbeScope::AllProcesses)
                 .map_err(|source| LoadError::Attach {
                     program: prog.into(),
                     target: format!("uprobe in {path}"),
                     source: Box::new(source),
                 })?;
+            self.links.push(LinkId::Up(prog, link));
         }
         self.proc_macros.push(path.to_string());
         Ok(id)
@@ -249,6 +256,38 @@ impl Probes {
             inflight: get(counters::LOST_INFLIGHT)?.iter().sum(),
             tracking: get(counters::LOST_TRACKING)?.iter().sum(),
         })
+    }
+}
+
+impl Drop for Probes {
+    /// Releasing a link waits for an RCU grace period (70 ms to a second here); one after the
+    /// other, ~40 tracepoints and a few dozen proc-macro uprobes would take tens of seconds to
+    /// tear down. Release them all at once so the waits overlap.
+    fn drop(&mut self) {
+        let mut owned: Vec<Box<dyn Send>> = Vec::new();
+        for l in self.links.drain(..) {
+            let ebpf = &mut self._ebpf;
+            let taken: Option<Box<dyn Send>> = match l {
+                LinkId::Tp(p, id) => program::<TracePoint>(ebpf, p)
+                    .ok()
+                    .and_then(|p| p.take_link(id).ok())
+                    .map(|x| Box::new(x) as _),
+                LinkId::Raw(p, id) => program::<RawTracePoint>(ebpf, p)
+                    .ok()
+                    .and_then(|p| p.take_link(id).ok())
+                    .map(|x| Box::new(x) as _),
+                LinkId::Up(p, id) => program::<UProbe>(ebpf, p)
+                    .ok()
+                    .and_then(|p| p.take_link(id).ok())
+                    .map(|x| Box::new(x) as _),
+            };
+            owned.extend(taken);
+        }
+        std::thread::scope(|s| {
+            for link in owned {
+                s.spawn(move || drop(link));
+            }
+        });
     }
 }
 
@@ -292,8 +331,18 @@ pub fn trace_self(fd: RawFd) -> std::io::Result<()> {
     Ok(())
 }
 
-fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
-    let mut attached = 0;
+/// One attachment, kept so it can be released in parallel.
+enum LinkId {
+    Tp(&'static str, aya::programs::trace_point::TracePointLinkId),
+    Raw(
+        &'static str,
+        aya::programs::raw_trace_point::RawTracePointLinkId,
+    ),
+    Up(&'static str, aya::programs::uprobe::UProbeLinkId),
+}
+
+fn attach_all(ebpf: &mut Ebpf) -> Result<Vec<LinkId>, LoadError> {
+    let mut links = Vec::new();
     for tp in [
         "sched_process_fork",
         "sched_process_exec",
@@ -304,12 +353,12 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
             program: tp.into(),
             source: Box::new(source),
         })?;
-        prog.attach(tp).map_err(|source| LoadError::Attach {
+        let id = prog.attach(tp).map_err(|source| LoadError::Attach {
             program: tp.into(),
             target: format!("raw tracepoint {tp}"),
             source: Box::new(source),
         })?;
-        attached += 1;
+        links.push(LinkId::Raw(tp, id));
     }
     let enter: &mut TracePoint = program(ebpf, "sys_enter")?;
     enter.load().map_err(|source| LoadError::Load {
@@ -320,14 +369,14 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
         for sc in fam.syscalls {
             let enter: &mut TracePoint = program(ebpf, "sys_enter")?;
             let tp = format!("sys_enter_{sc}");
-            enter
+            let id = enter
                 .attach("syscalls", &tp)
                 .map_err(|source| LoadError::Attach {
                     program: "sys_enter".into(),
                     target: format!("tracepoint syscalls:{tp}"),
                     source: Box::new(source),
                 })?;
-            attached += 1;
+            links.push(LinkId::Tp("sys_enter", id));
         }
         let exit: &mut TracePoint = program(ebpf, fam.exit_program)?;
         exit.load().map_err(|source| LoadError::Load {
@@ -336,16 +385,17 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
         })?;
         for sc in fam.syscalls {
             let tp = format!("sys_exit_{sc}");
-            exit.attach("syscalls", &tp)
+            let id = exit
+                .attach("syscalls", &tp)
                 .map_err(|source| LoadError::Attach {
                     program: fam.exit_program.into(),
                     target: format!("tracepoint syscalls:{tp}"),
                     source: Box::new(source),
                 })?;
-            attached += 1;
+            links.push(LinkId::Tp(fam.exit_program, id));
         }
     }
-    Ok(attached)
+    Ok(links)
 }
 
 fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, LoadError>
