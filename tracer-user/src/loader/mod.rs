@@ -82,7 +82,7 @@ impl Default for LoadOptions {
 /// Loaded and attached probes. Dropping this detaches everything.
 pub struct Probes {
     // Keeps programs and links alive.
-    _ebpf: Ebpf,
+    _ebpf: Option<Ebpf>,
     ring: RingBuf<MapData>,
     traced: HashMap<MapData, u32, u32>,
     traced_fd: RawFd,
@@ -93,9 +93,6 @@ pub struct Probes {
     pub uprobes_unavailable: Option<String>,
     /// Proc-macro libraries with probes, by attach cookie (1, 2, …).
     pub proc_macros: Vec<String>,
-    /// Every attachment, released in parallel on drop (each release waits for an RCU grace
-    /// period: one after the other they take seconds).
-    links: Vec<LinkId>,
 }
 
 /// Loss counters summed over CPUs, plus the per-CPU split of ring-buffer losses.
@@ -134,8 +131,7 @@ impl Probes {
             .map_max_entries("EVENTS", opts.ring_bytes)
             .load(PROBES)
             .map_err(|e| LoadError::Object(Box::new(e)))?;
-        let links = attach_all(&mut ebpf)?;
-        let attached = links.len();
+        let attached = attach_all(&mut ebpf)?;
         // Optional: without uprobes the build is still traced, only macros are not told apart.
         let uprobes_unavailable = ["proc_macro_enter", "proc_macro_exit"]
             .iter()
@@ -177,8 +173,7 @@ impl Probes {
         Ok(Self {
             uprobes_unavailable,
             proc_macros: Vec::new(),
-            links,
-            _ebpf: ebpf,
+            _ebpf: Some(ebpf),
             ring,
             traced,
             traced_fd,
@@ -217,19 +212,17 @@ impl Probes {
         let names = symbols::run_client_symbols(path)?;
         let id = self.proc_macros.len() as u32 + 1;
         for prog in ["proc_macro_enter", "proc_macro_exit"] {
-            let p: &mut UProbe = program(&mut self._ebpf, prog)?;
+            let p: &mut UProbe = program(self._ebpf.as_mut().expect("present until drop"), prog)?;
             let points = names.iter().map(|n| UProbeAttachPoint {
                 location: UProbeAttachLocation::Symbol(n),
                 cookie: Some(u64::from(id)),
             });
-            let link = p
-                .attach(points, path, UProbeScope::AllProcesses)
+            p.attach(points, path, UProbeScope::AllProcesses)
                 .map_err(|source| LoadError::Attach {
                     program: prog.into(),
                     target: format!("uprobe in {path}"),
                     source: Box::new(source),
                 })?;
-            self.links.push(LinkId::Up(prog, link));
         }
         self.proc_macros.push(path.to_string());
         Ok(id)
@@ -260,34 +253,37 @@ impl Probes {
 }
 
 impl Drop for Probes {
-    /// Releasing a link waits for an RCU grace period (70 ms to a second here); one after the
-    /// other, ~40 tracepoints and a few dozen proc-macro uprobes would take tens of seconds to
-    /// tear down. Release them all at once so the waits overlap.
+    /// Releasing a probe link waits for RCU grace periods inside the kernel (70 ms per
+    /// tracepoint, seconds per uprobe, serialised): on a build with a dozen proc macros, tens of
+    /// seconds. A child process takes over a reference to every link and exits once we have let
+    /// go of ours, so the wait happens in that child, which nobody waits for.
     fn drop(&mut self) {
-        let mut owned: Vec<Box<dyn Send>> = Vec::new();
-        for l in self.links.drain(..) {
-            let ebpf = &mut self._ebpf;
-            let taken: Option<Box<dyn Send>> = match l {
-                LinkId::Tp(p, id) => program::<TracePoint>(ebpf, p)
-                    .ok()
-                    .and_then(|p| p.take_link(id).ok())
-                    .map(|x| Box::new(x) as _),
-                LinkId::Raw(p, id) => program::<RawTracePoint>(ebpf, p)
-                    .ok()
-                    .and_then(|p| p.take_link(id).ok())
-                    .map(|x| Box::new(x) as _),
-                LinkId::Up(p, id) => program::<UProbe>(ebpf, p)
-                    .ok()
-                    .and_then(|p| p.take_link(id).ok())
-                    .map(|x| Box::new(x) as _),
-            };
-            owned.extend(taken);
-        }
-        std::thread::scope(|s| {
-            for link in owned {
-                s.spawn(move || drop(link));
+        let mut fds = [0; 2];
+        // SAFETY: a two-element array for pipe2.
+        let piped = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0;
+        // SAFETY: the child only makes async-signal-safe calls (close, read, _exit).
+        if piped && unsafe { libc::fork() } == 0 {
+            unsafe {
+                libc::close(fds[1]);
+                for fd in 0..3 {
+                    libc::close(fd);
+                }
+                let mut b = 0u8;
+                // Returns 0 at EOF: the parent has released its references.
+                while libc::read(fds[0], (&mut b as *mut u8).cast(), 1) < 0 {}
+                libc::_exit(0);
             }
-        });
+        }
+        // Our references go now (quickly: the child still holds the links)…
+        drop(self._ebpf.take());
+        if piped {
+            // …then the child may exit and do the slow release.
+            // SAFETY: closing our own pipe ends.
+            unsafe {
+                libc::close(fds[1]);
+                libc::close(fds[0]);
+            }
+        }
     }
 }
 
@@ -331,18 +327,8 @@ pub fn trace_self(fd: RawFd) -> std::io::Result<()> {
     Ok(())
 }
 
-/// One attachment, kept so it can be released in parallel.
-enum LinkId {
-    Tp(&'static str, aya::programs::trace_point::TracePointLinkId),
-    Raw(
-        &'static str,
-        aya::programs::raw_trace_point::RawTracePointLinkId,
-    ),
-    Up(&'static str, aya::programs::uprobe::UProbeLinkId),
-}
-
-fn attach_all(ebpf: &mut Ebpf) -> Result<Vec<LinkId>, LoadError> {
-    let mut links = Vec::new();
+fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
+    let mut attached = 0;
     for tp in [
         "sched_process_fork",
         "sched_process_exec",
@@ -353,12 +339,12 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<Vec<LinkId>, LoadError> {
             program: tp.into(),
             source: Box::new(source),
         })?;
-        let id = prog.attach(tp).map_err(|source| LoadError::Attach {
+        prog.attach(tp).map_err(|source| LoadError::Attach {
             program: tp.into(),
             target: format!("raw tracepoint {tp}"),
             source: Box::new(source),
         })?;
-        links.push(LinkId::Raw(tp, id));
+        attached += 1;
     }
     let enter: &mut TracePoint = program(ebpf, "sys_enter")?;
     enter.load().map_err(|source| LoadError::Load {
@@ -369,14 +355,14 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<Vec<LinkId>, LoadError> {
         for sc in fam.syscalls {
             let enter: &mut TracePoint = program(ebpf, "sys_enter")?;
             let tp = format!("sys_enter_{sc}");
-            let id = enter
+            enter
                 .attach("syscalls", &tp)
                 .map_err(|source| LoadError::Attach {
                     program: "sys_enter".into(),
                     target: format!("tracepoint syscalls:{tp}"),
                     source: Box::new(source),
                 })?;
-            links.push(LinkId::Tp("sys_enter", id));
+            attached += 1;
         }
         let exit: &mut TracePoint = program(ebpf, fam.exit_program)?;
         exit.load().map_err(|source| LoadError::Load {
@@ -385,17 +371,16 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<Vec<LinkId>, LoadError> {
         })?;
         for sc in fam.syscalls {
             let tp = format!("sys_exit_{sc}");
-            let id = exit
-                .attach("syscalls", &tp)
+            exit.attach("syscalls", &tp)
                 .map_err(|source| LoadError::Attach {
                     program: fam.exit_program.into(),
                     target: format!("tracepoint syscalls:{tp}"),
                     source: Box::new(source),
                 })?;
-            links.push(LinkId::Tp(fam.exit_program, id));
+            attached += 1;
         }
     }
-    Ok(links)
+    Ok(attached)
 }
 
 fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, LoadError>
