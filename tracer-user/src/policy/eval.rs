@@ -245,18 +245,7 @@ fn allows(r: &Rule, kind: Kind, target: &str) -> bool {
 
 /// A toml entry that would allow a behaviour.
 fn suggestion(name: &str, b: &BehaviorOut) -> String {
-    let (key, value) = match b.kind {
-        Kind::FsRead => ("read", b.target.clone()),
-        Kind::FsWrite => ("write", b.target.clone()),
-        Kind::FsDelete => ("delete", b.target.clone()),
-        Kind::ProcessExec => (
-            "exec",
-            b.target.rsplit('/').next().unwrap_or(&b.target).to_string(),
-        ),
-        Kind::NetDns => ("hosts", b.target.clone()),
-        Kind::NetConnect => ("hosts", b.target.clone()),
-        Kind::NetListen => ("listen", b.target.clone()),
-    };
+    let (key, value) = super::suggest::allow_entry(b.kind, &b.target);
     format!(
         "[[allow]]\ncrate = {name:?}\nphase = {:?}\nreason = \"TODO: why {name} needs this\"\n{key} = [{value:?}]",
         b.phase.as_str()

@@ -5,6 +5,21 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use crate::{aggregate::Kind, report::Report};
 
+/// The allow-entry key and value that permit a behaviour (`exec` takes the program's name).
+pub fn allow_entry(kind: Kind, target: &str) -> (&'static str, String) {
+    match kind {
+        Kind::FsRead => ("read", target.to_string()),
+        Kind::FsWrite => ("write", target.to_string()),
+        Kind::FsDelete => ("delete", target.to_string()),
+        Kind::ProcessExec => (
+            "exec",
+            target.rsplit('/').next().unwrap_or(target).to_string(),
+        ),
+        Kind::NetDns | Kind::NetConnect => ("hosts", target.to_string()),
+        Kind::NetListen => ("listen", target.to_string()),
+    }
+}
+
 /// A `tracer.toml` allowing every notable behaviour of `report`, one entry per crate and phase.
 pub fn suggest(report: &Report) -> String {
     // (crate, phase) → key → values
@@ -12,17 +27,7 @@ pub fn suggest(report: &Report) -> String {
         BTreeMap::new();
     for c in &report.crates {
         for b in &c.behaviors {
-            let (key, value) = match b.kind {
-                Kind::FsRead => ("read", b.target.clone()),
-                Kind::FsWrite => ("write", b.target.clone()),
-                Kind::FsDelete => ("delete", b.target.clone()),
-                Kind::ProcessExec => (
-                    "exec",
-                    b.target.rsplit('/').next().unwrap_or(&b.target).to_string(),
-                ),
-                Kind::NetDns | Kind::NetConnect => ("hosts", b.target.clone()),
-                Kind::NetListen => ("listen", b.target.clone()),
-            };
+            let (key, value) = allow_entry(b.kind, &b.target);
             let list = entries
                 .entry((c.name.clone(), b.phase.as_str().to_string()))
                 .or_default()
