@@ -6,10 +6,7 @@ fn main() {
     prost.protoc_executable(protoc_bin_vendored::protoc_bin_path().unwrap());
     prost.compile_protos(&[format!("{out}/x.proto")], &[out.clone()]).unwrap();
     cxx_build::bridge("src/main.rs").compile("bench-policies-cxx");
-    let build = vergen_gitcl::BuildBuilder::all_build().unwrap();
-    vergen_gitcl::Emitter::default().add_instructions(&build).unwrap().emit().unwrap();
     let _ = pkg_config::probe_library("zlib");
     let _ = version_check::is_min_version("1.70.0");
-    let _ = pyo3_build_config::get();
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -16,8 +16,8 @@ pub const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../../policies/cxx-build.toml"),
     ),
     (
-        "git-version",
-        include_str!("../../../policies/git-version.toml"),
+        "git-version-macro",
+        include_str!("../../../policies/git-version-macro.toml"),
     ),
     ("libz-sys", include_str!("../../../policies/libz-sys.toml")),
     (
@@ -46,8 +46,8 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ),
     ("ring", include_str!("../../../policies/ring.toml")),
     (
-        "rust-embed",
-        include_str!("../../../policies/rust-embed.toml"),
+        "rust-embed-impl",
+        include_str!("../../../policies/rust-embed-impl.toml"),
     ),
     (
         "rustversion",

@@ -173,6 +173,22 @@ fn finding_kind(k: Kind) -> FindingKind {
     }
 }
 
+/// Whether the acting process is a program the phase started rather than the phase's own code
+/// (the build script binary, or rustc running a proc macro).
+fn spawned_program(b: &BehaviorOut) -> bool {
+    let Some(actor) = b.example_chain.last() else {
+        return false;
+    };
+    let name = actor.split('[').next().unwrap_or("");
+    match b.phase {
+        Phase::BuildScript => {
+            !name.starts_with("build-script-build") && !name.starts_with("build_script_build")
+        }
+        Phase::ProcMacro => !name.starts_with("rustc"),
+        _ => false,
+    }
+}
+
 /// Code phases whose findings can explain behaviour in an observed phase.
 fn explaining_phases(p: Phase) -> &'static [CodePhase] {
     match p {
@@ -218,7 +234,8 @@ fn applies(
         return phase_ok && version_ok(version);
     }
     r.dependents
-        && phase == Phase::BuildScript
+        && phase_ok
+        && matches!(phase, Phase::BuildScript | Phase::Compile)
         && deps
             .get(&format!("{name}@{version}"))
             .into_iter()
@@ -275,7 +292,13 @@ pub fn evaluate(
     // (crate, kind, phase) observed, for confirming findings.
     let mut observed: BTreeSet<(String, FindingKind, Phase)> = BTreeSet::new();
     let explain = |key: &str, b: &BehaviorOut| -> Option<String> {
-        let want = finding_kind(b.kind);
+        // What a program the crate started did (`sh`, `git` run by a build script) is explained
+        // by the crate starting programs, not by its own file or network code.
+        let want = if spawned_program(b) {
+            FindingKind::ProcessExec
+        } else {
+            finding_kind(b.kind)
+        };
         let phases = explaining_phases(b.phase);
         let own = findings_of
             .get(key)
