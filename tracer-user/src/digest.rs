@@ -40,6 +40,8 @@ pub struct Group {
 #[derive(Debug, Default)]
 pub struct Digest {
     groups: BTreeMap<String, Group>,
+    /// Label of each pid (walking the lineage per event was wasteful); refreshed at its exec.
+    labels: std::collections::HashMap<u32, String>,
 }
 
 fn basename(p: &str) -> &str {
@@ -96,6 +98,9 @@ pub fn label(table: &ProcTable, pid: u32) -> String {
 impl Digest {
     /// Adds one event, labelled with what the table says about its process now.
     pub fn observe(&mut self, rec: &EventRecord, table: &ProcTable) {
+        if matches!(rec.detail, RecordDetail::Exec { .. }) {
+            self.labels.remove(&rec.pid);
+        }
         let note: Option<(&str, String)> = match &rec.detail {
             RecordDetail::Exec { path, argv, .. } => {
                 let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
@@ -169,7 +174,11 @@ impl Digest {
     }
 
     fn group(&mut self, pid: u32, table: &ProcTable) -> &mut Group {
-        let l = label(table, pid);
+        let l = self
+            .labels
+            .entry(pid)
+            .or_insert_with(|| label(table, pid))
+            .clone();
         let g = self.groups.entry(l.clone()).or_insert_with(|| Group {
             label: l,
             ..Group::default()

@@ -65,6 +65,9 @@ pub struct Aggregator<'a> {
     /// Failed exec attempts per pid, dropped if the same program name then runs (PATH search).
     pending_failed_exec: HashMap<u32, Vec<(String, Actor, Vec<String>)>>,
     sysroots: BTreeSet<String>,
+    /// Placeholders per owner: rebuilding them per event (sorting, scanning build dirs) was the
+    /// aggregation's hot spot.
+    places_cache: HashMap<Owner, std::rc::Rc<(Placeholders, Placeholders)>>,
     out: Aggregate,
 }
 
@@ -191,8 +194,19 @@ impl<'a> Aggregator<'a> {
             order: Vec::new(),
             pending_failed_exec: HashMap::new(),
             sysroots: BTreeSet::new(),
+            places_cache: HashMap::new(),
             out: Aggregate::default(),
         }
+    }
+
+    /// [`Self::places`], built once per owner (and again when a new toolchain is seen).
+    fn cached_places(&mut self, owner: Owner) -> std::rc::Rc<(Placeholders, Placeholders)> {
+        if let Some(p) = self.places_cache.get(&owner) {
+            return p.clone();
+        }
+        let p = std::rc::Rc::new(self.places(owner));
+        self.places_cache.insert(owner, p.clone());
+        p
     }
 
     /// Placeholders for rendering (`render`) and for routine checks (`check`, with more names).
@@ -243,7 +257,8 @@ impl<'a> Aggregator<'a> {
 
     fn add(&mut self, actor: Actor, kind: Kind, raw: String, ok: bool, pid: u32) {
         let (owner, phase, within) = owner_phase(actor);
-        let (render, check) = self.places(owner);
+        let places = self.cached_places(owner);
+        let (render, check) = (&places.0, &places.1);
         // `..` is resolved lexically: `/usr/lib/../../home/u/.ssh/id_rsa` must not pass for a
         // system library read (a symlinked directory can only make this less exact, never hide).
         let raw = if kind.is_path() { normalize(&raw) } else { raw };
@@ -252,13 +267,13 @@ impl<'a> Aggregator<'a> {
         } else {
             raw.clone()
         };
-        let routine = kind.is_path()
-            && (routine::is_routine(phase, kind, &raw, &check)
-                || (!ok && routine::is_library_search(kind, &raw)));
         let key = (owner, phase, kind, target.clone(), within);
-        let chain = || self.attributor.chain(pid);
         if !self.acc.contains_key(&key) {
-            let example_chain = chain();
+            // Decided once per behaviour, at its first occurrence.
+            let routine = kind.is_path()
+                && (routine::is_routine(phase, kind, &raw, check)
+                    || (!ok && routine::is_library_search(kind, &raw)));
+            let example_chain = self.attributor.chain(pid);
             self.acc.insert(
                 key.clone(),
                 Behavior {
@@ -294,8 +309,10 @@ impl<'a> Aggregator<'a> {
                     && ["rustc", "cargo", "rustdoc", "clippy-driver"]
                         .iter()
                         .any(|t| basename(&exe).starts_with(t))
+                    && self.sysroots.insert(root.to_string())
                 {
-                    self.sysroots.insert(root.to_string());
+                    // Routine checks know a new toolchain directory from now on.
+                    self.places_cache.clear();
                 }
                 *self.out.processes.entry((owner, phase)).or_default() += 1;
                 if let Owner::Crate(p) = owner {
