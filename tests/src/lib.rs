@@ -277,6 +277,8 @@ impl CargoSandbox {
     pub fn context(&self) -> tracer::cargo::invocation::BuildContext {
         tracer::cargo::invocation::BuildContext {
             workspace_root: self.workspace.display().to_string(),
+            // Fixture workspaces are temp dirs outside any git work tree.
+            repo_root: String::new(),
             target_dir: self.target.display().to_string(),
             home: self.home.display().to_string(),
             cargo_home: self.cargo_home.display().to_string(),

@@ -230,8 +230,9 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
     let mut incomplete = Vec::new();
     if !s.complete {
         incomplete.push(format!(
-            "{} events were lost; behaviour may be missing",
-            info.lost_events
+            "{} events were lost (ring buffer full: {}, syscalls in flight: {}, process \
+             tracking: {}, undecodable: {}); behaviour may be missing",
+            info.lost_events, s.lost.ringbuf, s.lost.inflight, s.lost.tracking, s.decode_errors
         ));
     }
     if a.fresh {

@@ -59,6 +59,12 @@ impl Pipeline {
                 }
             }
             Detail::Exec { cwd, .. } => self.resolver.warm_cwd(e.pid, *cwd),
+            // From here on the directory's inode may name another directory.
+            Detail::Unlink { rmdir: true, .. } | Detail::Rename { .. } if e.ret >= 0 => {
+                if let Some(abs) = paths.first().and_then(|p| p.abs.as_deref()) {
+                    self.resolver.forget(abs);
+                }
+            }
             _ => {}
         }
         let exe = match &e.detail {

@@ -91,27 +91,32 @@ fn is_dylib_in_deps(path: &str) -> bool {
     dir.ends_with("/deps") && base.starts_with("lib") && base.ends_with(".so")
 }
 
-/// Attaches the proc-macro probes to libraries not probed yet. A library that cannot be probed
-/// (not a proc macro, stripped) is noted, not fatal: its activity stays with the compiler.
+/// Queues the proc-macro probes for libraries not probed yet (the attacher's thread does the
+/// slow part) and collects the attachments that finished. A library that cannot be probed (not
+/// a proc macro, stripped) is noted, not fatal: its activity stays with the compiler.
 fn attach_new(
     probes: &mut Probes,
     pipe: &mut Pipeline,
     libs: &mut Vec<String>,
+    probed: &mut Vec<String>,
     failed: &mut Vec<String>,
 ) {
-    if probes.uprobes_unavailable.is_some() {
+    let Some(m) = probes.macros.as_mut() else {
         libs.clear();
         return;
-    }
+    };
     for lib in libs.drain(..) {
-        if pipe.macros.values().any(|p| *p == lib) || failed.iter().any(|f| f.starts_with(&lib)) {
-            continue;
-        }
-        match probes.attach_proc_macro(&lib) {
-            Ok(id) => {
-                pipe.macros.insert(id, lib);
+        // Named before the probes are in: events can carry the id only afterwards.
+        let id = m.request(&lib);
+        pipe.macros.insert(id, lib);
+    }
+    for a in m.finished() {
+        match a.result {
+            Ok(()) => probed.push(a.path),
+            Err(e) => {
+                pipe.macros.remove(&a.id);
+                failed.push(format!("{}: {e}", a.path));
             }
-            Err(e) => failed.push(format!("{lib}: {e}")),
         }
     }
 }
@@ -228,6 +233,7 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
     let messages = child.stdout.take().map(crate::cargo::stdout::spawn_reader);
     let mut new_libs = Vec::new();
     let mut attach_failures = Vec::new();
+    let mut probed = Vec::new();
     let ring_fd = probes.ring().as_raw_fd();
     let mut status: Option<ExitStatus> = None;
     let mut exited_at: Option<Instant> = None;
@@ -255,7 +261,13 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
                 &mut new_libs,
             )?;
         }
-        attach_new(&mut probes, &mut pipe, &mut new_libs, &mut attach_failures);
+        attach_new(
+            &mut probes,
+            &mut pipe,
+            &mut new_libs,
+            &mut probed,
+            &mut attach_failures,
+        );
         if status.is_none()
             && let Some(s) = child.try_wait().map_err(SessionError::Wait)?
         {
@@ -278,6 +290,20 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
             opts.text_to_stderr,
             &mut new_libs,
         )?;
+    }
+    attach_new(
+        &mut probes,
+        &mut pipe,
+        &mut new_libs,
+        &mut probed,
+        &mut attach_failures,
+    );
+    if let Some(m) = &probes.macros {
+        for lib in m.pending() {
+            attach_failures.push(format!(
+                "{lib}: its probes were still being attached when the command ended"
+            ));
+        }
     }
     let lost = probes.losses()?;
     let status = status.expect("loop exits only after the command exited");
@@ -327,7 +353,7 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
         tracer_max_rss_kib: self_usage().0,
         tracer_cpu_ms: self_usage().1,
         proc_macro_probes: probes.uprobes_unavailable.is_none(),
-        proc_macros: probes.proc_macros.clone(),
+        proc_macros: probed,
         proc_macro_failures: attach_failures,
     })
 }

@@ -26,9 +26,12 @@ enum Which {
     /// Clean build of benches/graph: plain, under `cargo tracer run`, under `cargo tracer build`
     /// (full report and verdict), and under `strace -f` — interleaved. Needs root.
     Build,
-    /// Event throughput: processes opening missing files as fast as they can, under the tracer
-    /// with the default ring buffer. Needs root.
+    /// Event throughput: paced writers (opens, refused loopback connects, execs) swept up to
+    /// the highest rate without loss, then an unpaced overload. Needs root.
     Throughput,
+    /// Attach and detach: `cargo tracer run -- true`, from start to all probes attached, from
+    /// the command's exit to the report, and the tracer's whole wall time. Needs root.
+    Attach,
 }
 
 fn root() -> PathBuf {
@@ -69,11 +72,18 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Runs `argv` in `dir`, returning wall seconds and stdout.
 fn timed(argv: &[String], dir: &Path) -> anyhow::Result<(f64, String)> {
+    timed_env(argv, dir, &[])
+}
+
+/// [`timed`] with extra environment variables.
+fn timed_env(argv: &[String], dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<(f64, String)> {
     let t0 = Instant::now();
     let out = Command::new(&argv[0])
         .args(&argv[1..])
+        .envs(env.iter().copied())
         .current_dir(dir)
-        .output()?;
+        .output()
+        .with_context(|| format!("running {}", argv[0]))?;
     let wall = t0.elapsed().as_secs_f64();
     if !out.status.success() {
         bail!("{argv:?} failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -134,15 +144,47 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
     if Command::new("strace").arg("-V").output().is_err() {
         bail!("strace is not installed (apt-get install strace)");
     }
+    let mut variants = variants;
+    // cackle (cargo-acl) where it is installed: a config that accepts everything this graph
+    // does is generated in the warm-up (`--auto-accept-fixes`), so every timed run analyses
+    // the whole build and succeeds.
+    let cackle_cfg = std::env::temp_dir().join("cargo-tracer-bench-cackle.toml");
+    let cackle = Command::new("cargo")
+        .args(["acl", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if cackle {
+        std::fs::write(
+            &cackle_cfg,
+            "[common]\nversion = 2\nimport_std = [\"fs\", \"net\", \"process\", \"env\", \"terminate\"]\n\
+             # Like the plain build: no tests, no examples.\nbuild_flags = []\n",
+        )?;
+        let c = cackle_cfg.display().to_string();
+        let _ = std::fs::remove_dir_all(&target);
+        println!("warm-up: cackle generating its configuration for the graph");
+        timed_env(
+            &["cargo", "acl", "-n", "--auto-accept-fixes", "-c", &c].map(String::from),
+            graph,
+            &[("CARGO_TARGET_DIR", &t)],
+        )?;
+        variants.push((
+            "cackle (cargo acl -n)",
+            ["cargo", "acl", "-n", "-c", &c].map(String::from).into(),
+        ));
+    } else {
+        println!("cargo-acl is not installed (cargo install --locked cargo-acl): no cackle column");
+    }
     // Warm-up: fills caches (and the scan cache `cargo tracer build` uses).
     let _ = std::fs::remove_dir_all(&target);
+    println!("warm-up: cargo tracer build");
     timed(&variants[2].1, graph)?;
     let mut walls: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     let mut summaries = Vec::new();
-    for _ in 0..runs {
-        for (i, (_, argv)) in variants.iter().enumerate() {
+    for round in 0..runs {
+        for (i, (name, argv)) in variants.iter().enumerate() {
             let _ = std::fs::remove_dir_all(&target);
-            let (w, out) = timed(argv, graph)?;
+            let (w, out) = timed_env(argv, graph, &[("CARGO_TARGET_DIR", &t)])?;
+            eprintln!("round {}/{runs}: {name}: {w:.1} s", round + 1);
             walls[i].push(w);
             if i == 1 {
                 // cargo writes to stderr: stdout is the summary alone.
@@ -184,6 +226,35 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One `cargo tracer run` of `script` (sh -c): the tracer's JSON summary.
+fn traced_sh(bin: &Path, root: &Path, script: String) -> anyhow::Result<serde_json::Value> {
+    let argv: Vec<String> = [
+        bin.display().to_string(),
+        "tracer".into(),
+        "run".into(),
+        "--format".into(),
+        "json".into(),
+        "--".into(),
+        "sh".into(),
+        "-c".into(),
+        script,
+    ]
+    .into();
+    let (_, out) = timed(&argv, root)?;
+    Ok(serde_json::from_str(out.trim_start())?)
+}
+
+fn lost(s: &serde_json::Value) -> u64 {
+    ["ringbuf", "inflight", "tracking"]
+        .iter()
+        .map(|k| s["lost"][*k].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// Offered load swept upwards: 2 paced writers (one per core) doing a mix of opens, refused
+/// loopback connects and execs of `true`, 3 s per step, under the default ring buffer. The
+/// highest step with zero loss is the sustained rate; an unpaced overload shows what happens
+/// above it.
 fn throughput_bench(bin: &Path, root: &Path) -> anyhow::Result<()> {
     let st = Command::new("cargo")
         .args([
@@ -207,31 +278,97 @@ fn throughput_bench(bin: &Path, root: &Path) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join("cargo-tracer-throughput");
     std::fs::create_dir_all(&dir)?;
     let d = dir.display().to_string();
-    println!("| writers | events | lost | wall | events/s | complete |\n|---|---|---|---|---|---|");
-    for procs in [1usize, 2, 4, 8] {
-        let per = 400_000 / procs;
-        let script = format!("for i in $(seq {procs}); do {testbin} spam {d} {per} & done; wait");
-        let argv: Vec<String> = [
-            bin.display().to_string(),
-            "tracer".into(),
-            "run".into(),
-            "--format".into(),
-            "json".into(),
-            "--".into(),
-            "sh".into(),
-            "-c".into(),
-            script,
-        ]
-        .into();
-        let (_, out) = timed(&argv, root)?;
-        let s: serde_json::Value = serde_json::from_str(out.trim_start())?;
+    const WRITERS: u32 = 2;
+    const SECONDS: f64 = 3.0;
+    println!(
+        "paced mixed load ({WRITERS} writers, {SECONDS} s per step: open missing / open+close / \
+         refused loopback connect, exec of `true` every 1,000 operations)"
+    );
+    println!("| offered target | events | lost | wall | events/s observed | complete |");
+    println!("|---|---|---|---|---|---|");
+    let mut best = 0.0f64;
+    let mut lossy_steps = 0;
+    for target in (1..=16).map(|k| k as f64 * 100_000.0) {
+        let per = target / WRITERS as f64;
+        let script = format!(
+            "for i in $(seq {WRITERS}); do {testbin} load {d} {SECONDS} {per} >/dev/null & done; wait"
+        );
+        let s = traced_sh(bin, root, script)?;
         let events = s["events"].as_u64().unwrap_or(0);
-        let lost = s["lost"]["ringbuf"].as_u64().unwrap_or(0);
+        let lost = lost(&s);
         let secs = s["duration_ms"].as_u64().unwrap_or(1) as f64 / 1000.0;
+        let rate = (events + lost) as f64 / secs;
         println!(
-            "| {procs} | {events} | {lost} | {secs:.2} s | {:.0} | {} |",
-            (events + lost) as f64 / secs,
+            "| {:.0}k/s | {events} | {lost} | {secs:.2} s | {rate:.0} | {} |",
+            target / 1000.0,
             s["complete"]
+        );
+        if lost == 0 {
+            best = best.max(rate);
+        } else {
+            lossy_steps += 1;
+        }
+        // Writers saturated (they fall short of the target) or the tracer loses events twice:
+        // further steps only repeat that.
+        if lossy_steps >= 2 || rate < 0.8 * target {
+            break;
+        }
+    }
+    println!("highest sustained rate with zero loss: {best:.0} events/s");
+    // Overload: unpaced writers, more than the cores.
+    let script =
+        format!("for i in $(seq 8); do {testbin} load {d} {SECONDS} 1e9 >/dev/null & done; wait");
+    let s = traced_sh(bin, root, script)?;
+    let (events, lost) = (s["events"].as_u64().unwrap_or(0), lost(&s));
+    let secs = s["duration_ms"].as_u64().unwrap_or(1) as f64 / 1000.0;
+    println!(
+        "overload (8 unpaced writers): {events} events, {lost} lost, {:.0} events/s offered, complete: {} (the tracer stayed up and wrote its summary)",
+        (events + lost) as f64 / secs,
+        s["complete"]
+    );
+    Ok(())
+}
+
+fn attach_bench(bin: &Path, root: &Path, runs: usize) -> anyhow::Result<()> {
+    let argv: Vec<String> = [
+        bin.display().to_string(),
+        "tracer".into(),
+        "run".into(),
+        "--format".into(),
+        "json".into(),
+        "--".into(),
+        "true".into(),
+    ]
+    .into();
+    timed(&argv, root)?;
+    let (mut walls, mut attach, mut report, mut rest) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let (w, out) = timed(&argv, root)?;
+        let s: serde_json::Value = serde_json::from_str(out.trim_start())?;
+        let ms = |k: &str| s[k].as_u64().unwrap_or(0) as f64;
+        walls.push(w * 1000.0);
+        attach.push(ms("attach_ms"));
+        report.push(ms("report_ms"));
+        // Loading, BTF and offsets before attaching, and leaving after the report.
+        rest.push(w * 1000.0 - ms("attach_ms") - ms("duration_ms") - ms("report_ms"));
+    }
+    println!("`cargo tracer run -- true`, {runs} runs");
+    println!("| phase | median | min–max |\n|---|---|---|");
+    for (name, v) in [
+        (
+            "start → all probes attached (load, verify, attach)",
+            &mut attach,
+        ),
+        ("command exit → report written", &mut report),
+        ("everything else (start-up, exit)", &mut rest),
+        ("whole run, wall", &mut walls),
+    ] {
+        let m = median(v);
+        println!(
+            "| {name} | {m:.0} ms | {:.0}–{:.0} ms |",
+            v[0],
+            v[v.len() - 1]
         );
     }
     Ok(())
@@ -258,6 +395,7 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     match a.which {
         Which::Build => build_bench(&bin, &graph, a.runs)?,
         Which::Throughput => throughput_bench(&bin, &root)?,
+        Which::Attach => attach_bench(&bin, &root, a.runs)?,
         Which::Scan => {
             let b = bin.to_str().context("path")?;
             let cold = [

@@ -290,6 +290,73 @@ fn threads(dir: &str, n: usize) {
     }
 }
 
+/// `load DIR SECONDS RATE`: a paced mix of traced syscalls for the throughput benchmark —
+/// opens of a missing file, open+close of an existing one, connects to a closed loopback port
+/// (refused at once), and every 1,000th operation a fork+exec of `true`. Paced in batches so
+/// the offered rate is RATE operations per second (about one event each), whatever the tracer
+/// does; prints the operations performed.
+fn load(dir: &str, seconds: f64, rate: f64) {
+    let existing = format!("{dir}/load-existing");
+    close(open(&existing, libc::O_WRONLY | libc::O_CREAT));
+    let missing = c(&format!("{dir}/load-missing"));
+    let present = c(&existing);
+    // A port nobody listens on: bound for a moment, then released.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9);
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_be_bytes([127, 0, 0, 1]).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    const BATCH: u64 = 500;
+    let start = Instant::now();
+    let mut ops = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        for _ in 0..BATCH {
+            ops += 1;
+            // SAFETY: valid C strings and a valid sockaddr; every fd opened is closed.
+            unsafe {
+                match ops % 3 {
+                    0 => {
+                        libc::open(missing.as_ptr(), libc::O_RDONLY);
+                    }
+                    1 => {
+                        let fd = libc::open(present.as_ptr(), libc::O_RDONLY);
+                        if fd >= 0 {
+                            libc::close(fd);
+                        }
+                    }
+                    _ => {
+                        let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+                        if s >= 0 {
+                            libc::connect(
+                                s,
+                                (&addr as *const libc::sockaddr_in).cast(),
+                                std::mem::size_of::<libc::sockaddr_in>() as u32,
+                            );
+                            libc::close(s);
+                        }
+                    }
+                }
+            }
+            if ops.is_multiple_of(1000) {
+                let _ = std::process::Command::new("true").status();
+            }
+        }
+        // Pace: sleep until this batch's slot if ahead of schedule.
+        let due = Duration::from_secs_f64(ops as f64 / rate);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+    println!("{ops}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let a = |i: usize| {
@@ -330,6 +397,7 @@ fn main() {
                 unsafe { libc::open(c(&format!("{}/spam-{i}", a(1))).as_ptr(), libc::O_RDONLY) };
             }
         }
+        "load" => load(a(1), a(2).parse().unwrap(), a(3).parse().unwrap()),
         "whoami" => {
             // SAFETY: plain getters.
             let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };

@@ -1,6 +1,9 @@
 //! Proc-macro attribution: uprobes on the proc_macro bridge's `run_client` in each proc-macro
 //! library mark the rustc thread as running that macro (the attach cookie is the macro's id)
 //! until the function returns; every event the thread causes meanwhile carries the id.
+//! Each program exists twice: for per-point perf links and for multi-uprobe links (one link,
+//! one registration batch for all of a library's `run_client` instances; chosen at start-up
+//! when the kernel has them).
 
 use aya_ebpf::{
     EbpfContext,
@@ -22,6 +25,26 @@ use crate::{
 
 #[uprobe]
 pub fn proc_macro_enter(ctx: ProbeContext) -> u32 {
+    enter(&ctx)
+}
+
+#[uprobe(multi)]
+pub fn proc_macro_enter_multi(ctx: ProbeContext) -> u32 {
+    enter(&ctx)
+}
+
+#[uretprobe]
+pub fn proc_macro_exit(_ctx: RetProbeContext) -> u32 {
+    exit()
+}
+
+#[uretprobe(multi)]
+pub fn proc_macro_exit_multi(_ctx: RetProbeContext) -> u32 {
+    exit()
+}
+
+#[inline(always)]
+fn enter(ctx: &ProbeContext) -> u32 {
     let (tgid, tid) = scope::current_ids();
     if !scope::is_traced(tgid) {
         return 0;
@@ -45,8 +68,8 @@ pub fn proc_macro_enter(ctx: ProbeContext) -> u32 {
     0
 }
 
-#[uretprobe]
-pub fn proc_macro_exit(_ctx: RetProbeContext) -> u32 {
+#[inline(always)]
+fn exit() -> u32 {
     let (_, tid) = scope::current_ids();
     let _ = MACRO_THREAD.remove(&tid);
     0

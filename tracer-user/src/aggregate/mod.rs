@@ -215,6 +215,8 @@ impl<'a> Aggregator<'a> {
         let mut common: Vec<(&'static str, &str)> = vec![
             ("$TARGET_DIR", &c.target_dir),
             ("$WORKSPACE", &c.workspace_root),
+            // After $WORKSPACE: when both name one directory, $WORKSPACE wins the tie.
+            ("$REPO_ROOT", &c.repo_root),
             ("$CARGO_HOME", &c.cargo_home),
             ("$HOME", &c.home),
             ("$TMPDIR", &c.tmpdir),

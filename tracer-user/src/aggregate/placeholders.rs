@@ -76,4 +76,13 @@ mod tests {
         assert!(p.is_under("$WORKSPACE", "/home/u/proj/x"));
         assert!(!p.is_under("$WORKSPACE", "/home/u/projx"));
     }
+
+    #[test]
+    fn on_a_tie_the_first_named_wins() {
+        let p = Placeholders::new([("$WORKSPACE", "/r/ws"), ("$REPO_ROOT", "/r/ws")]);
+        assert_eq!(p.apply("/r/ws/.git/HEAD"), "$WORKSPACE/.git/HEAD");
+        let p = Placeholders::new([("$WORKSPACE", "/r/ws"), ("$REPO_ROOT", "/r")]);
+        assert_eq!(p.apply("/r/.git/HEAD"), "$REPO_ROOT/.git/HEAD");
+        assert_eq!(p.apply("/r/ws/src"), "$WORKSPACE/src");
+    }
 }

@@ -139,6 +139,10 @@ impl Invocation {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildContext {
     pub workspace_root: String,
+    /// The git work tree containing the workspace, when there is one and it lies above it
+    /// (tools like shadow-rs run `git status`, which reads the whole work tree).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub repo_root: String,
     pub target_dir: String,
     pub home: String,
     pub cargo_home: String,

@@ -131,6 +131,7 @@ pub fn trace(
         .or_else(|| std::env::var("HOME").ok())
         .unwrap_or_default();
     let context = BuildContext {
+        repo_root: repo_root(Path::new(&workspace_root)),
         workspace_root,
         target_dir: inv
             .target_dir
@@ -173,4 +174,13 @@ pub fn trace(
         summary,
         context,
     })
+}
+
+/// The nearest directory at or above `dir` holding `.git` (a directory, or a file for linked
+/// work trees and submodules); empty if none.
+fn repo_root(dir: &Path) -> String {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(|d| d.display().to_string())
+        .unwrap_or_default()
 }

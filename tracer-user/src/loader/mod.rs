@@ -3,19 +3,20 @@
 //! loss counters. Nothing is attached partially: any failure names the probe and stops.
 
 pub mod btf;
+pub mod macros;
 pub mod offsets;
 pub mod preflight;
 pub mod symbols;
 
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::{
+    os::fd::{AsFd, AsRawFd, RawFd},
+    sync::{Arc, Mutex},
+};
 
 use aya::{
     Ebpf, EbpfLoader,
     maps::{HashMap, MapData, PerCpuArray, RingBuf},
-    programs::{
-        RawTracePoint, TracePoint, UProbe,
-        uprobe::{UProbeAttachLocation, UProbeAttachPoint, UProbeScope},
-    },
+    programs::{RawTracePoint, TracePoint, UProbe},
 };
 use tracer_common::{ABI_VERSION, config::Config, counters, syscalls::FAMILIES};
 
@@ -81,8 +82,10 @@ impl Default for LoadOptions {
 
 /// Loaded and attached probes. Dropping this detaches everything.
 pub struct Probes {
-    // Keeps programs and links alive.
-    _ebpf: Option<Ebpf>,
+    // Keeps programs and links alive; shared with the proc-macro attacher's thread.
+    ebpf: Arc<Mutex<Option<Ebpf>>>,
+    /// Attaches proc-macro probes off the thread that drains the ring (None without uprobes).
+    pub macros: Option<macros::MacroAttacher>,
     ring: RingBuf<MapData>,
     traced: HashMap<MapData, u32, u32>,
     traced_fd: RawFd,
@@ -91,8 +94,6 @@ pub struct Probes {
     pub attached: usize,
     /// Why proc-macro uprobes are unavailable, if they are (then macros are not attributed).
     pub uprobes_unavailable: Option<String>,
-    /// Proc-macro libraries with probes, by attach cookie (1, 2, …).
-    pub proc_macros: Vec<String>,
 }
 
 /// Loss counters summed over CPUs, plus the per-CPU split of ring-buffer losses.
@@ -133,15 +134,22 @@ impl Probes {
             .map_err(|e| LoadError::Object(Box::new(e)))?;
         let attached = attach_all(&mut ebpf)?;
         // Optional: without uprobes the build is still traced, only macros are not told apart.
-        let uprobes_unavailable = ["proc_macro_enter", "proc_macro_exit"]
-            .iter()
-            .find_map(|name| {
-                let p: &mut UProbe = match program(&mut ebpf, name) {
-                    Ok(p) => p,
-                    Err(e) => return Some(e.to_string()),
-                };
-                p.load().err().map(|e| format!("loading {name}: {e}"))
-            });
+        // Multi-uprobe links register all of a library's probe points in one batch; per-point
+        // perf links are the fallback on kernels without them.
+        let multi = aya::sys::is_uprobe_multi_supported(aya::sys::UProbeMultiFeature::LinkCreation)
+            .unwrap_or(false);
+        let macro_programs = if multi {
+            ["proc_macro_enter_multi", "proc_macro_exit_multi"]
+        } else {
+            ["proc_macro_enter", "proc_macro_exit"]
+        };
+        let uprobes_unavailable = macro_programs.iter().find_map(|name| {
+            let p: &mut UProbe = match program(&mut ebpf, name) {
+                Ok(p) => p,
+                Err(e) => return Some(e.to_string()),
+            };
+            p.load().err().map(|e| format!("loading {name}: {e}"))
+        });
         let ring = RingBuf::try_from(
             ebpf.take_map("EVENTS")
                 .ok_or(LoadError::MissingMap("EVENTS"))?,
@@ -170,10 +178,19 @@ impl Probes {
             map: "COUNTERS",
             source: Box::new(source),
         })?;
+        let ebpf = Arc::new(Mutex::new(Some(ebpf)));
+        let macros = match &uprobes_unavailable {
+            Some(_) => None,
+            None => Some(
+                macros::MacroAttacher::start(ebpf.clone(), macro_programs).map_err(|e| {
+                    LoadError::MissingProgram(format!("proc_macro_enter (worker thread: {e})"))
+                })?,
+            ),
+        };
         Ok(Self {
             uprobes_unavailable,
-            proc_macros: Vec::new(),
-            _ebpf: Some(ebpf),
+            macros,
+            ebpf,
             ring,
             traced,
             traced_fd,
@@ -196,36 +213,6 @@ impl Probes {
     /// long as `self` lives.
     pub fn traced_map_fd(&self) -> RawFd {
         self.traced_fd
-    }
-
-    /// Attaches the proc-macro probes to the library at `path`; returns its id (the cookie
-    /// events carry as `macro_id`). Attaching again to a library already probed returns its id.
-    pub fn attach_proc_macro(&mut self, path: &str) -> Result<u32, LoadError> {
-        if let Some(i) = self.proc_macros.iter().position(|p| p == path) {
-            return Ok(i as u32 + 1);
-        }
-        if let Some(why) = &self.uprobes_unavailable {
-            return Err(LoadError::MissingProgram(format!(
-                "proc_macro_enter ({why})"
-            )));
-        }
-        let names = symbols::run_client_symbols(path)?;
-        let id = self.proc_macros.len() as u32 + 1;
-        for prog in ["proc_macro_enter", "proc_macro_exit"] {
-            let p: &mut UProbe = program(self._ebpf.as_mut().expect("present until drop"), prog)?;
-            let points = names.iter().map(|n| UProbeAttachPoint {
-                location: UProbeAttachLocation::Symbol(n),
-                cookie: Some(u64::from(id)),
-            });
-            p.attach(points, path, UProbeScope::AllProcesses)
-                .map_err(|source| LoadError::Attach {
-                    program: prog.into(),
-                    target: format!("uprobe in {path}"),
-                    source: Box::new(source),
-                })?;
-        }
-        self.proc_macros.push(path.to_string());
-        Ok(id)
     }
 
     /// The event ring buffer.
@@ -274,8 +261,17 @@ impl Drop for Probes {
                 libc::_exit(0);
             }
         }
-        // Our references go now (quickly: the child still holds the links)…
-        drop(self._ebpf.take());
+        // The attacher lets go of the programs first (after the library it is attaching)…
+        if let Some(m) = self.macros.as_mut() {
+            m.stop();
+        }
+        // …our references go now (quickly: the child still holds the links)…
+        let taken = self
+            .ebpf
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        drop(taken);
         if piped {
             // …then the child may exit and do the slow release.
             // SAFETY: closing our own pipe ends.
@@ -383,7 +379,7 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
     Ok(attached)
 }
 
-fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, LoadError>
+pub(crate) fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, LoadError>
 where
     &'a mut T: TryFrom<&'a mut aya::programs::Program>,
 {

@@ -19,6 +19,10 @@ pub const DEFAULTS: &[(&str, &str)] = &[
         "git-version-macro",
         include_str!("../../../policies/git-version-macro.toml"),
     ),
+    (
+        "libgit2-sys",
+        include_str!("../../../policies/libgit2-sys.toml"),
+    ),
     ("libz-sys", include_str!("../../../policies/libz-sys.toml")),
     (
         "openssl-src",
@@ -70,6 +74,10 @@ pub const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../../policies/tonic-build.toml"),
     ),
     ("vergen", include_str!("../../../policies/vergen.toml")),
+    (
+        "vergen-gitcl",
+        include_str!("../../../policies/vergen-gitcl.toml"),
+    ),
     (
         "version_check",
         include_str!("../../../policies/version_check.toml"),

@@ -4,6 +4,9 @@
 //! syscall. Here we find a path for that directory — from a cache of directories already
 //! identified, or from `/proc/<pid>/cwd` / `/proc/<pid>/fd/<n>` while the process lives — and
 //! accept it only if `stat` shows the same identity. Anything else is reported unresolved.
+//! The cache follows the event stream: a directory removed or renamed is forgotten, because
+//! filesystems reuse inode numbers at once (a configure script's `conftest.dir` gets the inode of
+//! the temp dir removed a moment earlier).
 
 use std::{collections::HashMap, os::unix::fs::MetadataExt};
 
@@ -65,6 +68,8 @@ pub fn join(dir: &str, rel: &str) -> String {
 #[derive(Debug, Default)]
 pub struct PathResolver {
     dirs: HashMap<(u32, u64), String>,
+    /// The reverse of `dirs`, to forget a path without a scan.
+    by_path: HashMap<String, (u32, u64)>,
     /// Paths resolved through the cache or /proc, and paths left unresolved (for the summary).
     pub resolved: u64,
     pub unresolved: u64,
@@ -74,7 +79,41 @@ impl PathResolver {
     /// Records the identity of directory `path` as `stat` sees it now (the root's cwd at start).
     pub fn learn(&mut self, path: &str) {
         if let Some(id) = identity(path) {
-            self.dirs.insert((id.dev, id.ino), path.to_string());
+            self.insert(id, path.to_string());
+        }
+    }
+
+    fn insert(&mut self, id: InodeRef, path: String) {
+        let key = (id.dev, id.ino);
+        if let Some(old) = self.dirs.insert(key, path.clone()) {
+            self.by_path.remove(&old);
+        }
+        if let Some(old_key) = self.by_path.insert(path, key)
+            && old_key != key
+        {
+            self.dirs.remove(&old_key);
+        }
+    }
+
+    /// Directory `path` was removed or renamed away: its identity no longer names it (and, for
+    /// a rename, nothing below it keeps its path).
+    pub fn forget(&mut self, path: &str) {
+        let path = path.trim_end_matches('/');
+        let Some(key) = self.by_path.remove(path) else {
+            return;
+        };
+        self.dirs.remove(&key);
+        let prefix = format!("{path}/");
+        let below: Vec<String> = self
+            .by_path
+            .keys()
+            .filter(|p| p.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for p in below {
+            if let Some(k) = self.by_path.remove(&p) {
+                self.dirs.remove(&k);
+            }
         }
     }
 
@@ -82,7 +121,7 @@ impl PathResolver {
     /// descriptor of it resolve without racing the process to /proc.
     pub fn remember(&mut self, id: InodeRef, path: &str) {
         if id.ino != 0 && id.is_dir() {
-            self.dirs.insert((id.dev, id.ino), path.to_string());
+            self.insert(id, path.to_string());
         }
     }
 
@@ -107,7 +146,7 @@ impl PathResolver {
                 continue;
             };
             if identity(&target).is_some_and(|t| t.same_file(&id)) {
-                self.dirs.insert((id.dev, id.ino), target.clone());
+                self.insert(id, target.clone());
                 return Some(target);
             }
         }
@@ -229,6 +268,33 @@ mod tests {
         drop(handle);
         let got = r.resolve(u32::MAX - 1, u32::MAX - 1, &arg("g", Base::Cwd(id)));
         assert_eq!(got.abs.as_deref(), Some(format!("{d}/g").as_str()));
+    }
+
+    #[test]
+    fn a_removed_directory_does_not_name_its_reused_inode() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_string();
+        let sub = format!("{d}/sub");
+        std::fs::create_dir(&sub).unwrap();
+        let id = identity(&d).unwrap();
+        let sub_id = identity(&sub).unwrap();
+        let mut r = PathResolver::default();
+        r.remember(id, &d);
+        r.remember(sub_id, &sub);
+        let gone = u32::MAX - 1;
+        let cwd_rel =
+            |r: &mut PathResolver, id| r.resolve(gone, gone, &arg("f", Base::Cwd(id))).abs;
+        assert_eq!(cwd_rel(&mut r, sub_id), Some(format!("{sub}/f")));
+        // Renaming the parent away takes everything below it along.
+        r.forget(&format!("{d}/"));
+        assert_eq!(cwd_rel(&mut r, id), None);
+        assert_eq!(cwd_rel(&mut r, sub_id), None);
+        // Relearned under a new path, the same identity resolves there.
+        r.remember(sub_id, "/elsewhere");
+        assert_eq!(cwd_rel(&mut r, sub_id).as_deref(), Some("/elsewhere/f"));
+        r.forget("/elsewhere");
+        assert_eq!(cwd_rel(&mut r, sub_id), None);
+        r.forget("/never/seen");
     }
 
     #[test]

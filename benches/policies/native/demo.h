@@ -1,0 +1,1 @@
+int bench_add(int a, int b);
