@@ -182,6 +182,17 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         fresh: a.fresh,
         text_to_stderr: a.format != cli::ReportFormat::Human,
     };
+    // --verbose: how long each stage took, on stderr (the tool's own cost, stage by stage).
+    let mut stage_start = std::time::Instant::now();
+    let mut stage = |name: &str| {
+        if a.verbose {
+            eprintln!(
+                "cargo-tracer: {name}: {} ms",
+                stage_start.elapsed().as_millis()
+            );
+        }
+        stage_start = std::time::Instant::now();
+    };
     // The policy is read (and its mistakes reported) before anything is built.
     let graph = Graph::load(&inv.graph_args()).context("reading the dependency graph")?;
     let policy = policy::load(
@@ -189,6 +200,28 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         &graph.local_manifests(),
         a.policy.as_deref(),
     )?;
+    stage("dependency graph and policy");
+    // The source scan needs nothing built: it runs while the build does, at the lowest CPU
+    // priority so it only takes what the build leaves idle.
+    let all: Vec<usize> = (0..graph.packages.len()).collect();
+    let scan_opts = ScanOptions {
+        cache_dir: Some(graph.target_dir.join("cargo-tracer").join("scan-cache")),
+        progress: false,
+        jobs: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+    };
+    let source_scan = (!a.no_scan).then(|| {
+        let (graph, all, opts) = (graph.clone(), all.clone(), scan_opts.clone());
+        std::thread::spawn(move || {
+            // SAFETY: plain syscalls on the calling thread; its scan workers inherit the nice
+            // value. Failing to lower it only costs the build some CPU.
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+            }
+            tracer::analysis::scan::scan_sources(&graph, &all, &opts)
+        })
+    });
     let mut file = events_sink(a.trace.events.as_deref())?;
     let t = trace::trace(
         &inv,
@@ -196,6 +229,7 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         file.as_deref_mut().map(|f| f as &mut dyn Sink),
     )?;
     drop(file);
+    stage("traced build");
     let s = &t.summary;
     for f in &s.proc_macro_failures {
         eprintln!("warning: proc-macro library not probed (its activity stays with rustc): {f}");
@@ -216,17 +250,20 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         &info,
         a.verbose,
     );
-    let scan = (!a.no_scan).then(|| {
-        let all: Vec<usize> = (0..graph.packages.len()).collect();
-        let opts = ScanOptions {
-            cache_dir: Some(graph.target_dir.join("cargo-tracer").join("scan-cache")),
-            progress: false,
-            jobs: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
-        };
-        tracer::analysis::scan::scan(&graph, &all, &opts)
-    });
+    stage("per-crate report");
+    // Artifacts (build scripts, proc macros, test binaries) exist only now.
+    let scan = match source_scan {
+        Some(h) => {
+            let src = match h.join() {
+                Ok(src) => src,
+                // A scan thread that panicked: scan again here, where a panic is reported.
+                Err(_) => tracer::analysis::scan::scan_sources(&graph, &all, &scan_opts),
+            };
+            Some(tracer::analysis::scan::with_artifacts(src, &graph, &all))
+        }
+        None => None,
+    };
+    stage("static scan");
     let mut incomplete = Vec::new();
     if !s.complete {
         incomplete.push(format!(
@@ -256,6 +293,7 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         &levels,
         incomplete,
     );
+    stage("verdict");
     let markdown = policy::render::markdown(&verdict, &r.command);
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         // CI summary: best effort, the verdict is also on stdout.

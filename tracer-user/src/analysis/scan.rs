@@ -257,6 +257,29 @@ pub struct ScanOptions {
 
 /// Scans `selected` packages of `graph`, in parallel, using and filling the cache.
 pub fn scan(graph: &Graph, selected: &[usize], opts: &ScanOptions) -> ScanReport {
+    with_artifacts(scan_sources(graph, selected, opts), graph, selected)
+}
+
+/// The source half of a scan: needs nothing built, so it can run while the build does.
+#[derive(Debug, Clone)]
+pub struct SourceScan {
+    pub packages: Vec<PackageScan>,
+    pub stats: ScanStats,
+}
+
+/// Completes a source scan with the compiled artifacts as they are now.
+pub fn with_artifacts(src: SourceScan, graph: &Graph, selected: &[usize]) -> ScanReport {
+    ScanReport {
+        schema_version: SCAN_SCHEMA_VERSION,
+        workspace_root: graph.workspace_root.display().to_string(),
+        packages: src.packages,
+        artifacts: binary::scan_artifacts(graph, selected),
+        stats: src.stats,
+    }
+}
+
+/// Scans the sources of `selected` packages, in parallel, using and filling the cache.
+pub fn scan_sources(graph: &Graph, selected: &[usize], opts: &ScanOptions) -> SourceScan {
     let t0 = Instant::now();
     let results: Mutex<Vec<Option<PackageScan>>> = Mutex::new(vec![None; selected.len()]);
     let next = AtomicUsize::new(0);
@@ -318,14 +341,7 @@ pub fn scan(graph: &Graph, selected: &[usize], opts: &ScanOptions) -> ScanReport
         lines: packages.iter().map(|p| p.lines).sum(),
         millis: t0.elapsed().as_millis() as u64,
     };
-    let artifacts = binary::scan_artifacts(graph, selected);
-    ScanReport {
-        schema_version: SCAN_SCHEMA_VERSION,
-        workspace_root: graph.workspace_root.display().to_string(),
-        packages,
-        artifacts,
-        stats,
-    }
+    SourceScan { packages, stats }
 }
 
 /// Lower is more dangerous: build-time code first, then by kind.

@@ -13,9 +13,13 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
             [b'/', b'*', b'*', rest @ ..] if s.is_empty() => go(rest, s),
             [b'*', b'*', rest @ ..] => {
                 let rest = rest.strip_prefix(b"/").unwrap_or(rest);
-                (0..=s.len())
-                    .any(|i| go(rest, &s[i..]) && (i == 0 || s[i - 1] == b'/' || rest.is_empty()))
+                // What follows `**` starts at a directory boundary: try only those (checking
+                // the boundary before recursing keeps patterns with several wildcards cheap).
+                rest.is_empty()
                     || go(rest, s)
+                    || (1..=s.len())
+                        .filter(|&i| s[i - 1] == b'/')
+                        .any(|i| go(rest, &s[i..]))
             }
             [b'*', rest @ ..] => (0..=s.len())
                 .take_while(|&i| i == 0 || s[i - 1] != b'/')
@@ -188,6 +192,19 @@ mod tests {
         assert!(exec_match("cc", "/usr/bin/cc"));
         assert!(exec_match("clang*", "/usr/lib/llvm-22/bin/clang-22"));
         assert!(!exec_match("/usr/bin/cc", "/tmp/cc"));
+        // `**` spans zero or more whole directories, never part of a name.
+        assert!(glob_match("/a/**/b", "/a/b"));
+        assert!(glob_match("/a/**/b", "/a/x/y/b"));
+        assert!(!glob_match("/a/**/b", "/a/xb"));
+        assert!(glob_match("**/bin", "/usr/local/bin"));
+        assert!(!glob_match("**/bin", "/usr/local/sbin"));
+        assert!(glob_match(
+            "$CARGO_HOME/registry/src/**/protoc-bin-vendored-*/**",
+            "$CARGO_HOME/registry/src/index/protoc-bin-vendored-linux-3.3.0/include/a.proto"
+        ));
+        let deep = format!("{}/x", "/d".repeat(60));
+        assert!(!glob_match("/**/**/**/**/e/**/**/*.c", &deep));
+        assert!(glob_match("/**/**/**/**/x", &deep));
     }
 
     #[test]
