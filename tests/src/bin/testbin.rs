@@ -290,12 +290,13 @@ fn threads(dir: &str, n: usize) {
     }
 }
 
-/// `load DIR SECONDS RATE`: a paced mix of traced syscalls for the throughput benchmark —
-/// opens of a missing file, open+close of an existing one, connects to a closed loopback port
-/// (refused at once), and every 1,000th operation a fork+exec of `true`. Paced in batches so
+/// `load DIR SECONDS RATE [mix|open]`: a paced load of traced syscalls for the throughput
+/// benchmark. `mix` (default): opens of a missing file, open+close of an existing one, connects
+/// to a closed loopback port (refused at once), and every 1,000th operation a fork+exec of
+/// `true`. `open`: opens of a missing file only, the cheapest event to cause. Paced in batches so
 /// the offered rate is RATE operations per second (about one event each), whatever the tracer
 /// does; prints the operations performed.
-fn load(dir: &str, seconds: f64, rate: f64) {
+fn load(dir: &str, seconds: f64, rate: f64, only_open: bool) {
     let existing = format!("{dir}/load-existing");
     close(open(&existing, libc::O_WRONLY | libc::O_CREAT));
     let missing = c(&format!("{dir}/load-missing"));
@@ -313,7 +314,7 @@ fn load(dir: &str, seconds: f64, rate: f64) {
         },
         sin_zero: [0; 8],
     };
-    const BATCH: u64 = 500;
+    const BATCH: u64 = 50;
     let start = Instant::now();
     let mut ops = 0u64;
     while start.elapsed().as_secs_f64() < seconds {
@@ -321,7 +322,7 @@ fn load(dir: &str, seconds: f64, rate: f64) {
             ops += 1;
             // SAFETY: valid C strings and a valid sockaddr; every fd opened is closed.
             unsafe {
-                match ops % 3 {
+                match if only_open { 0 } else { ops % 3 } {
                     0 => {
                         libc::open(missing.as_ptr(), libc::O_RDONLY);
                     }
@@ -344,7 +345,7 @@ fn load(dir: &str, seconds: f64, rate: f64) {
                     }
                 }
             }
-            if ops.is_multiple_of(1000) {
+            if !only_open && ops.is_multiple_of(1000) {
                 let _ = std::process::Command::new("true").status();
             }
         }
@@ -397,7 +398,12 @@ fn main() {
                 unsafe { libc::open(c(&format!("{}/spam-{i}", a(1))).as_ptr(), libc::O_RDONLY) };
             }
         }
-        "load" => load(a(1), a(2).parse().unwrap(), a(3).parse().unwrap()),
+        "load" => load(
+            a(1),
+            a(2).parse().unwrap(),
+            a(3).parse().unwrap(),
+            args.get(4).is_some_and(|m| m == "open"),
+        ),
         "whoami" => {
             // SAFETY: plain getters.
             let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
