@@ -189,6 +189,12 @@ pub struct CargoArgs {
     #[arg(long)]
     pub no_scan: bool,
 
+    /// Where the static scan caches its results [default: <target-dir>/cargo-tracer/scan-cache].
+    /// In CI, a directory kept between jobs (like ~/.cargo) makes the scan of unchanged
+    /// dependencies free even when the target directory is new.
+    #[arg(long, value_name = "DIR")]
+    pub scan_cache: Option<std::path::PathBuf>,
+
     /// Build in a private, empty target directory so every build script and proc macro runs
     /// (a cached build would hide their behaviour).
     #[arg(long)]

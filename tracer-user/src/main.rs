@@ -201,11 +201,15 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
         a.policy.as_deref(),
     )?;
     stage("dependency graph and policy");
-    // The source scan needs nothing built: it runs while the build does, at the lowest CPU
-    // priority so it only takes what the build leaves idle.
+    // The source scan needs nothing built: it runs while the build does, under SCHED_IDLE so
+    // it only takes CPU the build leaves idle.
     let all: Vec<usize> = (0..graph.packages.len()).collect();
     let scan_opts = ScanOptions {
-        cache_dir: Some(graph.target_dir.join("cargo-tracer").join("scan-cache")),
+        cache_dir: Some(
+            a.scan_cache
+                .clone()
+                .unwrap_or_else(|| graph.target_dir.join("cargo-tracer").join("scan-cache")),
+        ),
         progress: false,
         jobs: std::thread::available_parallelism()
             .map(|n| n.get())
@@ -214,10 +218,11 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
     let source_scan = (!a.no_scan).then(|| {
         let (graph, all, opts) = (graph.clone(), all.clone(), scan_opts.clone());
         std::thread::spawn(move || {
-            // SAFETY: plain syscalls on the calling thread; its scan workers inherit the nice
-            // value. Failing to lower it only costs the build some CPU.
+            // SAFETY: a plain syscall on the calling thread with a valid sched_param; the scan
+            // workers it starts inherit the policy. Failing only costs the build some CPU.
             unsafe {
-                libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
             }
             tracer::analysis::scan::scan_sources(&graph, &all, &opts)
         })

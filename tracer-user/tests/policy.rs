@@ -190,6 +190,45 @@ fn an_incomplete_trace_exits_2_even_without_violations() {
     let (code, out, err) = sb.build(&["--ring-size", "4096", "-p", "mini-sys"]);
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(out.contains("INCOMPLETE"), "{out}");
+    // Which counter lost them, so the user knows what to change (`--ring-size`).
+    assert!(out.contains("ring buffer full: "), "{out}");
+}
+
+#[test]
+fn the_scan_cache_can_be_kept_outside_the_target_dir_and_verbose_times_stages() {
+    if !is_root() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let cache = sb.dir.path().join("kept-scan-cache");
+    let c = cache.to_str().unwrap();
+    // The tracer's options first: from the first cargo argument on, everything goes to cargo.
+    let args = [
+        "--audit",
+        "--verbose",
+        "--format",
+        "json",
+        "--scan-cache",
+        c,
+    ];
+    let (code, out, err) = sb.build(&[&args[..], &["-p", "mini-sys"]].concat());
+    assert_eq!(code, 0, "{out}\n{err}");
+    let cached = std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
+    assert!(cached > 0, "no scan results kept in {c}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    // The scan was used: behaviours are explained by static findings (cc running compilers).
+    assert!(
+        v["verdict"]["behaviors"]
+            .as_array()
+            .is_some_and(|b| b.iter().any(|b| b["explained_by"].is_string())),
+        "{out}"
+    );
+    for stage in ["traced build", "static scan", "verdict"] {
+        assert!(
+            err.contains(&format!("cargo-tracer: {stage}: ")),
+            "{stage}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -17,6 +17,10 @@ pub struct BenchArgs {
     /// Runs of each measurement (after one warm-up).
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// `build` only: the variants to time besides `plain` (default: all of run, build,
+    /// build-cached, strace, cackle).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,7 +28,8 @@ enum Which {
     /// Static scan of the benchmark graph (benches/graph): cold (no cache) and warm.
     Scan,
     /// Clean build of benches/graph: plain, under `cargo tracer run`, under `cargo tracer build`
-    /// (full report and verdict), and under `strace -f` — interleaved. Needs root.
+    /// (full report, scan and verdict; scan cache cold or kept), under `strace -f`, and cackle
+    /// where installed — interleaved. Needs root.
     Build,
     /// Event throughput: paced writers (opens, refused loopback connects, execs) swept up to
     /// the highest rate without loss, then an unpaced overload. Needs root.
@@ -91,7 +96,7 @@ fn timed_env(argv: &[String], dir: &Path, env: &[(&str, &str)]) -> anyhow::Resul
     Ok((wall, String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
-fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
+fn build_bench(bin: &Path, graph: &Path, runs: usize, only: &[String]) -> anyhow::Result<()> {
     let target = std::env::temp_dir().join("cargo-tracer-bench-target");
     let b = bin.display().to_string();
     let t = target.display().to_string();
@@ -106,30 +111,45 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
             .chain(cargo.iter().cloned())
             .collect()
     };
-    let variants: Vec<(&str, Vec<String>)> = vec![
-        ("plain", cargo.clone()),
-        (
-            "cargo tracer run",
-            prefixed(&[&b, "tracer", "run", "--format", "json", "--"]),
-        ),
-        (
-            "cargo tracer build",
-            [
-                b.as_str(),
-                "tracer",
-                "build",
+    let tracer_build = |extra: &[&str]| -> Vec<String> {
+        // The tracer's own options first: what follows `--offline` goes to cargo.
+        [b.as_str(), "tracer", "build"]
+            .iter()
+            .chain(extra)
+            .chain(&[
                 "--audit",
                 "--format",
                 "json",
                 "--offline",
                 "--target-dir",
                 &t,
-            ]
-            .iter()
+            ])
             .map(|s| s.to_string())
-            .collect(),
+            .collect()
+    };
+    // The scan cache normally lives in the target directory, new in every run here; a CI job
+    // can keep it elsewhere (`--scan-cache`), like ~/.cargo.
+    let kept_cache = std::env::temp_dir().join("cargo-tracer-bench-scan-cache");
+    let kept = kept_cache.display().to_string();
+    let variants: Vec<(&str, &str, Vec<String>)> = vec![
+        ("plain", "plain", cargo.clone()),
+        (
+            "run",
+            "cargo tracer run",
+            prefixed(&[&b, "tracer", "run", "--format", "json", "--"]),
         ),
         (
+            "build",
+            "cargo tracer build (cold scan cache)",
+            tracer_build(&[]),
+        ),
+        (
+            "build-cached",
+            "cargo tracer build (scan cache kept)",
+            tracer_build(&["--scan-cache", &kept]),
+        ),
+        (
+            "strace",
             "strace -f",
             prefixed(&[
                 "strace",
@@ -145,6 +165,8 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
         bail!("strace is not installed (apt-get install strace)");
     }
     let mut variants = variants;
+    let wanted = |key: &str| key == "plain" || only.is_empty() || only.iter().any(|o| o == key);
+    variants.retain(|(key, ..)| wanted(key));
     // cackle (cargo-acl) where it is installed: a config that accepts everything this graph
     // does is generated in the warm-up (`--auto-accept-fixes`), so every timed run analyses
     // the whole build and succeeds.
@@ -153,7 +175,7 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
         .args(["acl", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if cackle {
+    if cackle && wanted("cackle") {
         std::fs::write(
             &cackle_cfg,
             "[common]\nversion = 2\nimport_std = [\"fs\", \"net\", \"process\", \"env\", \"terminate\"]\n\
@@ -168,25 +190,26 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
             &[("CARGO_TARGET_DIR", &t)],
         )?;
         variants.push((
+            "cackle",
             "cackle (cargo acl -n)",
             ["cargo", "acl", "-n", "-c", &c].map(String::from).into(),
         ));
     } else {
         println!("cargo-acl is not installed (cargo install --locked cargo-acl): no cackle column");
     }
-    // Warm-up: fills caches (and the scan cache `cargo tracer build` uses).
+    // Warm-up: fills the OS caches (and the kept scan cache).
     let _ = std::fs::remove_dir_all(&target);
     println!("warm-up: cargo tracer build");
-    timed(&variants[2].1, graph)?;
+    timed(&tracer_build(&["--scan-cache", &kept]), graph)?;
     let mut walls: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     let mut summaries = Vec::new();
     for round in 0..runs {
-        for (i, (name, argv)) in variants.iter().enumerate() {
+        for (i, (key, name, argv)) in variants.iter().enumerate() {
             let _ = std::fs::remove_dir_all(&target);
             let (w, out) = timed_env(argv, graph, &[("CARGO_TARGET_DIR", &t)])?;
             eprintln!("round {}/{runs}: {name}: {w:.1} s", round + 1);
             walls[i].push(w);
-            if i == 1 {
+            if *key == "run" {
                 // cargo writes to stderr: stdout is the summary alone.
                 summaries.push(serde_json::from_str::<serde_json::Value>(out.trim())?);
             }
@@ -195,7 +218,7 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
     let base = median(&mut walls[0].clone());
     println!("clean build of benches/graph, {runs} interleaved runs each (after a warm-up)");
     println!("| variant | median wall | min–max | ratio to plain |\n|---|---|---|---|");
-    for (i, (name, _)) in variants.iter().enumerate() {
+    for (i, (_, name, _)) in variants.iter().enumerate() {
         let mut v = walls[i].clone();
         let m = median(&mut v);
         println!(
@@ -205,7 +228,7 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
             m / base
         );
     }
-    for (i, (name, _)) in variants.iter().enumerate() {
+    for (i, (_, name, _)) in variants.iter().enumerate() {
         println!("raw {name}: {:.2?}", walls[i]);
     }
     for s in &summaries {
@@ -226,20 +249,18 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `cargo tracer run --format json -- <command…>`.
+fn tracer_run(bin: &Path, command: &[&str]) -> Vec<String> {
+    [bin.display().to_string()]
+        .into_iter()
+        .chain(["tracer", "run", "--format", "json", "--"].map(String::from))
+        .chain(command.iter().map(|s| s.to_string()))
+        .collect()
+}
+
 /// One `cargo tracer run` of `script` (sh -c): the tracer's JSON summary.
 fn traced_sh(bin: &Path, root: &Path, script: String) -> anyhow::Result<serde_json::Value> {
-    let argv: Vec<String> = [
-        bin.display().to_string(),
-        "tracer".into(),
-        "run".into(),
-        "--format".into(),
-        "json".into(),
-        "--".into(),
-        "sh".into(),
-        "-c".into(),
-        script,
-    ]
-    .into();
+    let argv = tracer_run(bin, &["sh", "-c", &script]);
     let (_, out) = timed(&argv, root)?;
     Ok(serde_json::from_str(out.trim_start())?)
 }
@@ -340,16 +361,7 @@ fn throughput_bench(bin: &Path, root: &Path) -> anyhow::Result<()> {
 }
 
 fn attach_bench(bin: &Path, root: &Path, runs: usize) -> anyhow::Result<()> {
-    let argv: Vec<String> = [
-        bin.display().to_string(),
-        "tracer".into(),
-        "run".into(),
-        "--format".into(),
-        "json".into(),
-        "--".into(),
-        "true".into(),
-    ]
-    .into();
+    let argv = tracer_run(bin, &["true"]);
     timed(&argv, root)?;
     let (mut walls, mut attach, mut report, mut rest) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -403,7 +415,7 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         bail!("fetching the benchmark graph failed (needs crates.io once)");
     }
     match a.which {
-        Which::Build => build_bench(&bin, &graph, a.runs)?,
+        Which::Build => build_bench(&bin, &graph, a.runs, &a.only)?,
         Which::Throughput => throughput_bench(&bin, &root)?,
         Which::Attach => attach_bench(&bin, &root, a.runs)?,
         Which::Scan => {
