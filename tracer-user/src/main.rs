@@ -216,7 +216,7 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(2),
     };
     let source_scan = (!a.no_scan).then(|| {
-        let (graph, all, opts) = (graph.clone(), all.clone(), scan_opts.clone());
+        let (graph, all, opts) = (graph.clone(), all.clone(), scan_opts);
         std::thread::spawn(move || {
             // SAFETY: a plain syscall on the calling thread with a valid sched_param; the scan
             // workers it starts inherit the policy. Failing only costs the build some CPU.
@@ -259,11 +259,8 @@ fn cargo(sub: Subcommand, a: cli::CargoArgs) -> anyhow::Result<ExitCode> {
     // Artifacts (build scripts, proc macros, test binaries) exist only now.
     let scan = match source_scan {
         Some(h) => {
-            let src = match h.join() {
-                Ok(src) => src,
-                // A scan thread that panicked: scan again here, where a panic is reported.
-                Err(_) => tracer::analysis::scan::scan_sources(&graph, &all, &scan_opts),
-            };
+            // A panic in the scan thread is a bug: report it as one, here.
+            let src = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             Some(tracer::analysis::scan::with_artifacts(src, &graph, &all))
         }
         None => None,

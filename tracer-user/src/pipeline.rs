@@ -18,7 +18,8 @@ pub struct Pipeline {
     pub events: u64,
     pub threads: u64,
     pub failed_syscalls: u64,
-    pub by_kind: BTreeMap<String, u64>,
+    /// Keyed by the static kind name: counting allocates nothing per event.
+    pub by_kind: BTreeMap<&'static str, u64>,
     pub decode_errors: u64,
     pub last_decode_error: Option<String>,
     pub digest: Digest,
@@ -89,10 +90,7 @@ impl Pipeline {
         if matches!(e.detail, Detail::Fork { thread: true, .. }) {
             self.threads += 1;
         }
-        *self
-            .by_kind
-            .entry(rec.detail.kind().to_string())
-            .or_default() += 1;
+        *self.by_kind.entry(rec.detail.kind()).or_default() += 1;
         self.digest.observe(&rec, &self.table);
         Some(rec)
     }

@@ -91,16 +91,17 @@ fn is_dylib_in_deps(path: &str) -> bool {
     dir.ends_with("/deps") && base.starts_with("lib") && base.ends_with(".so")
 }
 
+/// Proc-macro libraries probed, and those that could not be (with why).
+#[derive(Default)]
+struct Macros {
+    probed: Vec<String>,
+    failed: Vec<String>,
+}
+
 /// Queues the proc-macro probes for libraries not probed yet (the attacher's thread does the
 /// slow part) and collects the attachments that finished. A library that cannot be probed (not
 /// a proc macro, stripped) is noted, not fatal: its activity stays with the compiler.
-fn attach_new(
-    probes: &mut Probes,
-    pipe: &mut Pipeline,
-    libs: &mut Vec<String>,
-    probed: &mut Vec<String>,
-    failed: &mut Vec<String>,
-) {
+fn attach_new(probes: &mut Probes, pipe: &mut Pipeline, libs: &mut Vec<String>, out: &mut Macros) {
     let Some(m) = probes.macros.as_mut() else {
         libs.clear();
         return;
@@ -112,10 +113,10 @@ fn attach_new(
     }
     for a in m.finished() {
         match a.result {
-            Ok(()) => probed.push(a.path),
+            Ok(()) => out.probed.push(a.path),
             Err(e) => {
                 pipe.macros.remove(&a.id);
-                failed.push(format!("{}: {e}", a.path));
+                out.failed.push(format!("{}: {e}", a.path));
             }
         }
     }
@@ -232,8 +233,7 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
 
     let messages = child.stdout.take().map(crate::cargo::stdout::spawn_reader);
     let mut new_libs = Vec::new();
-    let mut attach_failures = Vec::new();
-    let mut probed = Vec::new();
+    let mut macros = Macros::default();
     let ring_fd = probes.ring().as_raw_fd();
     let mut status: Option<ExitStatus> = None;
     let mut exited_at: Option<Instant> = None;
@@ -261,13 +261,7 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
                 &mut new_libs,
             )?;
         }
-        attach_new(
-            &mut probes,
-            &mut pipe,
-            &mut new_libs,
-            &mut probed,
-            &mut attach_failures,
-        );
+        attach_new(&mut probes, &mut pipe, &mut new_libs, &mut macros);
         if status.is_none()
             && let Some(s) = child.try_wait().map_err(SessionError::Wait)?
         {
@@ -291,16 +285,10 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
             &mut new_libs,
         )?;
     }
-    attach_new(
-        &mut probes,
-        &mut pipe,
-        &mut new_libs,
-        &mut probed,
-        &mut attach_failures,
-    );
+    attach_new(&mut probes, &mut pipe, &mut new_libs, &mut macros);
     if let Some(m) = &probes.macros {
         for lib in m.pending() {
-            attach_failures.push(format!(
+            macros.failed.push(format!(
                 "{lib}: its probes were still being attached when the command ended"
             ));
         }
@@ -332,7 +320,11 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
         processes: pipe.table.len(),
         threads: pipe.threads,
         events: pipe.events,
-        events_by_kind: pipe.by_kind,
+        events_by_kind: pipe
+            .by_kind
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect(),
         failed_syscalls: pipe.failed_syscalls,
         paths_resolved: pipe.resolver.resolved,
         paths_unresolved: pipe.resolver.unresolved,
@@ -353,7 +345,7 @@ pub fn run(opts: &RunOptions, sink: &mut dyn Sink) -> Result<Summary, SessionErr
         tracer_max_rss_kib: self_usage().0,
         tracer_cpu_ms: self_usage().1,
         proc_macro_probes: probes.uprobes_unavailable.is_none(),
-        proc_macros: probed,
-        proc_macro_failures: attach_failures,
+        proc_macros: macros.probed,
+        proc_macro_failures: macros.failed,
     })
 }

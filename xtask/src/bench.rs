@@ -235,9 +235,7 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize, only: &[String]) -> anyhow
         println!(
             "traced run: {} events, {} lost, {} processes, attach {} ms, report {} ms after exit, tracer peak RSS {} MiB, tracer CPU {:.1} s",
             s["events"],
-            s["lost"]["ringbuf"].as_u64().unwrap_or(0)
-                + s["lost"]["inflight"].as_u64().unwrap_or(0)
-                + s["lost"]["tracking"].as_u64().unwrap_or(0),
+            lost(s),
             s["processes"],
             s["attach_ms"],
             s["report_ms"],
