@@ -397,3 +397,5 @@ pub fn phase<'a>(krate: &'a Value, phase: &str) -> &'a Value {
             )
         })
 }
+
+pub mod golden;
