@@ -2,33 +2,42 @@
 //! committed (`tests/golden/<case>/`), so the stages after the kernel — attribution, report,
 //! scan, verdict, every renderer — are tested without root against snapshots.
 //!
-//! A recording is made in a fixed directory (`/var/tmp/cargo-tracer-golden/<case>`), so the paths in
-//! it are the same on every machine and a re-recording differs from the committed one only where
-//! the probes or the build changed. `tests/golden.rs` re-records and compares (root);
-//! `cargo xtask golden` re-records into the repository.
+//! A recording is made in a fixed directory (`/var/tmp/cargo-tracer-golden/<case>`), so the
+//! paths in it are the same on every machine and a re-recording differs from the committed one
+//! only where the probes or the build changed. `tests/golden.rs` re-records and compares what
+//! matters (root); `cargo xtask golden` re-records into the repository.
 
 use std::{
-    io::Write,
-    net::TcpListener,
+    collections::BTreeSet,
+    net::{Ipv4Addr, TcpListener},
     path::{Path, PathBuf},
     process::Command,
     time::Duration,
 };
 
 use tracer::{
-    analysis::{graph::Graph, scan::ScanOptions},
-    cargo::invocation::BuildContext,
+    analysis::scan::{ScanOptions, ScanReport},
+    cargo::{
+        graph::Graph,
+        observer::{CargoObserver, Text},
+    },
+    check::incompleteness,
     loader::LoadOptions,
+    policy::{
+        self, Loaded as Policy,
+        eval::{Verdict, evaluate},
+        levels::Levels,
+    },
+    report::Report,
     session::{self, RunOptions},
-    sink::JsonLines,
+    trace::{Collector, Sink, Trace, jsonl},
 };
-
-use crate::{DnsStub, copy_fixture};
+use tracer_test_support::{DnsStub, Sandbox, sandbox::fixture};
 
 /// One recorded build.
 pub struct Case {
     pub name: &'static str,
-    /// `tests/fixtures/<fixture>` (or the demo, `../demo`).
+    /// `tests/fixtures/<fixture>`, or `demo`.
     pub fixture: &'static str,
     /// `build` or `test`.
     pub sub: &'static str,
@@ -73,10 +82,10 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "demo-build",
-        fixture: "../../demo",
+        fixture: "demo",
         sub: "build",
         cargo_args: &[],
-        home_files: &[],
+        home_files: &[".config/demo-token"],
         dns_stub: false,
     },
 ];
@@ -96,6 +105,8 @@ pub fn committed_dir(case: &Case) -> PathBuf {
 /// The fixed port the fixtures connect to (a listener of the recorder's own). Fixed so a
 /// re-recording names the same target; another free port if it is taken.
 const PORT: u16 = 47_021;
+/// The DNS stub's preferred address, for the same reason.
+const DNS_STUB: Ipv4Addr = Ipv4Addr::new(127, 53, 0, 53);
 /// Where the policy fixture sends its raw DNS query: a loopback address nothing listens on.
 const DNS_SINK: &str = "127.53.200.1";
 
@@ -103,53 +114,31 @@ const DNS_SINK: &str = "127.53.200.1";
 /// `--events` writes it, zstd-compressed), `metadata.json` (`cargo metadata` of the workspace)
 /// and `scan.json` (the static scan after the build, artifacts included).
 pub fn record(case: &Case, testbin: &str, out: &Path) {
-    let dir = recording_dir(case);
-    let _ = std::fs::remove_dir_all(&dir);
-    let ws = dir.join("ws");
-    copy_fixture(case.fixture, &ws);
-    let (home, cargo_home, target) = (dir.join("home"), dir.join("cargo-home"), dir.join("target"));
-    for d in [&home, &cargo_home] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    for f in case.home_files {
-        std::fs::write(home.join(f), "x").unwrap();
-    }
-    let home_config = home.join(".config");
-    std::fs::create_dir_all(&home_config).unwrap();
-    std::fs::write(home_config.join("demo-token"), "demo-secret-token\n").unwrap();
+    let sb = Sandbox::at(&recording_dir(case), case.fixture);
+    sb.home_files(case.home_files);
     let listener = TcpListener::bind(("127.0.0.1", PORT))
         .or_else(|_| TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
-    let stub = case.dns_stub.then(DnsStub::start);
+    let stub = case.dns_stub.then(|| DnsStub::start_at(Some(DNS_STUB)));
 
-    let real_home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
-    let rustup_home =
-        std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{real_home}/.rustup"));
-    let path = format!(
-        "{real_home}/.cargo/bin:{}",
-        std::env::var("PATH").unwrap_or_default()
+    let mut env = sb.env();
+    env.extend(
+        [
+            ("CARGO_TARGET_DIR", sb.target.display().to_string()),
+            ("TRACER_FIXTURE_PORT", port),
+            ("TRACER_FIXTURE_DNS_ADDR", DNS_SINK.into()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
     );
-    let mut env: Vec<(String, String)> = vec![
-        ("HOME".into(), home.display().to_string()),
-        ("CARGO_HOME".into(), cargo_home.display().to_string()),
-        ("CARGO_TARGET_DIR".into(), target.display().to_string()),
-        ("RUSTUP_HOME".into(), rustup_home.clone()),
-        ("PATH".into(), path),
-        ("TRACER_FIXTURE_PORT".into(), port),
-        ("TRACER_FIXTURE_DNS_ADDR".into(), DNS_SINK.into()),
-    ];
-    if stub.is_some() {
-        env.push(("TRACER_FIXTURE_DNS_STUB".into(), "1".into()));
-    }
-    let manifest = ws.join("Cargo.toml").display().to_string();
     let mut command: Vec<String> = Vec::new();
-    let conf;
     if let Some(s) = &stub {
-        conf = s.resolv_conf(&dir);
+        env.push(("TRACER_FIXTURE_DNS_STUB".into(), "1".into()));
+        let conf = s.resolv_conf(&sb.dir);
         command.extend([testbin.to_string(), "with-resolv".into()]);
         command.push(conf.display().to_string());
     }
+    let manifest = sb.manifest();
     command.extend(
         [
             "cargo",
@@ -163,38 +152,30 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
         .map(|s| s.to_string()),
     );
     command.extend(case.cargo_args.iter().map(|s| s.to_string()));
-    let context = BuildContext {
-        workspace_root: ws.display().to_string(),
-        repo_root: String::new(),
-        target_dir: target.display().to_string(),
-        home: home.display().to_string(),
-        cargo_home: cargo_home.display().to_string(),
-        tmpdir: "/tmp".into(),
-        rustup_home,
-        cwd: ws.display().to_string(),
-        fresh: false,
-    };
+    let mut context = crate::context(&sb);
+    context.target_dir = sb.target.display().to_string();
     let opts = RunOptions {
         command,
         load: LoadOptions::default(),
         as_root: true,
         linger: Duration::from_secs(5),
-        cwd: Some(ws.clone()),
-        cargo_messages: true,
-        text_to_stderr: true,
+        cwd: Some(sb.workspace.clone()),
         env: env.clone(),
-        preamble: vec![(
-            "build_context".into(),
-            serde_json::to_value(&context).unwrap(),
-        )],
+        context: Some(context),
     };
-    let mut lines = JsonLines(Vec::new());
-    let summary = session::run(&opts, &mut lines)
+    let mut collect = Collector::default();
+    let summary = session::run(&opts, &mut collect, &mut CargoObserver::new(Text::Discard))
         .unwrap_or_else(|e| panic!("{}: traced build failed: {e}", case.name));
-    assert!(summary.complete, "{}: {}", case.name, summary.human());
-    assert_eq!(summary.exit_code, Some(0), "{}", summary.human());
+    assert!(
+        summary.complete,
+        "{}: {}",
+        case.name,
+        tracer::output::human::summary::render(&summary)
+    );
+    assert_eq!(summary.exit_code, Some(0), "{}", case.name);
     drop(listener);
     drop(stub);
+    let trace = collect.finish().unwrap();
 
     let metadata = Command::new("cargo")
         .args(["metadata", "--format-version", "1", "--offline"])
@@ -203,7 +184,7 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
         .output()
         .unwrap();
     assert!(metadata.status.success(), "{metadata:?}");
-    let graph = Graph::from_metadata(&serde_json::from_slice(&metadata.stdout).unwrap()).unwrap();
+    let graph = Graph::from_json(std::str::from_utf8(&metadata.stdout).unwrap()).unwrap();
     let all: Vec<usize> = (0..graph.packages.len()).collect();
     let scan = tracer::analysis::scan::scan(
         &graph,
@@ -216,10 +197,93 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
     );
 
     std::fs::create_dir_all(out).unwrap();
-    let trace = zstd::encode_all(&lines.0[..], 19).unwrap();
-    std::fs::write(out.join("trace.jsonl.zst"), trace).unwrap();
+    let mut lines = jsonl::Writer(Vec::new());
+    for l in trace.lines() {
+        lines.write(&l).unwrap();
+    }
+    let compressed = zstd::encode_all(&lines.0[..], 19).unwrap();
+    std::fs::write(out.join("trace.jsonl.zst"), compressed).unwrap();
     std::fs::write(out.join("metadata.json"), &metadata.stdout).unwrap();
-    let mut scan_json = serde_json::to_vec_pretty(&scan).unwrap();
-    scan_json.write_all(b"\n").unwrap();
+    let mut scan_json = serde_json::to_string_pretty(&scan).unwrap();
+    scan_json.push('\n');
     std::fs::write(out.join("scan.json"), scan_json).unwrap();
+}
+
+/// A recording read back and judged, as `cargo tracer build` would have.
+pub struct Loaded {
+    pub trace: Trace,
+    pub report: Report,
+    pub graph: Graph,
+    pub scan: ScanReport,
+    pub policy: Policy,
+    pub verdict: Verdict,
+}
+
+/// Reads the recording of `case` in `dir` and judges it against the fixture's own policy (as
+/// it is in the repository) and the shipped defaults.
+pub fn load(case: &Case, dir: &Path, verbose: bool) -> Loaded {
+    let bytes = std::fs::read(dir.join("trace.jsonl.zst")).unwrap();
+    let trace = jsonl::read_bytes(&bytes).unwrap();
+    let report = tracer::report::from_trace(&trace, verbose).unwrap();
+    let graph =
+        Graph::from_json(&std::fs::read_to_string(dir.join("metadata.json")).unwrap()).unwrap();
+    let scan: ScanReport =
+        serde_json::from_slice(&std::fs::read(dir.join("scan.json")).unwrap()).unwrap();
+    let workspace = fixture(case.fixture);
+    let manifests: Vec<PathBuf> = graph
+        .local_manifests()
+        .iter()
+        .map(|m| workspace.join(m.strip_prefix(&graph.workspace_root).unwrap()))
+        .collect();
+    let policy = policy::load(&workspace, &manifests, None).unwrap();
+    let verdict = evaluate(
+        &report,
+        &policy.rules,
+        Some(&scan),
+        &graph.dependencies(),
+        &Levels::default(),
+        incompleteness(&trace, &report, false),
+    );
+    Loaded {
+        trace,
+        report,
+        graph,
+        scan,
+        policy,
+        verdict,
+    }
+}
+
+/// What a re-recording must keep: every notable behaviour of every crate (and of cargo, and
+/// anything unattributed) with its verdict, the phases that ran, the findings' outcomes.
+/// Counts, pids and timings may change between recordings; these may not.
+pub fn essentials(l: &Loaded) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for c in &l.report.crates {
+        for p in c.phases.iter().filter(|p| p.ran) {
+            out.insert(format!("{} ran {}", c.package.key(), p.phase));
+        }
+    }
+    for b in &l.verdict.behaviors {
+        let bh = &b.behavior;
+        out.insert(format!(
+            "{}@{} {} {} {} {}",
+            b.name, b.version, bh.phase, bh.kind, bh.target, b.outcome
+        ));
+    }
+    for b in &l.report.cargo.behaviors {
+        out.insert(format!("cargo {} {}", b.kind, b.target));
+    }
+    for f in &l.verdict.findings {
+        out.insert(format!(
+            "{}@{} finding {} {}:{} {}",
+            f.name,
+            f.version,
+            f.finding.kind,
+            f.finding.location.file,
+            f.finding.location.line,
+            f.outcome
+        ));
+    }
+    out
 }

@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 
 use serde_json::Value;
-use tracer_tests::{CargoSandbox, DnsStub, behavior, krate, phase, require_root};
+use tracer_tests::{DnsStub, Sandbox, behavior, krate, phase, traced_build};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracer-testbin");
 
@@ -23,32 +23,31 @@ fn targets(k: &Value) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_so() {
-    if !require_root() {
-        return;
-    }
-    let sb = CargoSandbox::new("attribution");
-    for f in [
+    let sb = Sandbox::new("attribution");
+    sb.home_files(&[
         ".evil-secret",
         ".inner-secret",
         "evil-delete-me",
         "inner-delete-me",
         "macro-input.txt",
-    ] {
-        std::fs::write(sb.home.join(f), "x").unwrap();
-    }
+    ]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let stub = DnsStub::start();
-    let conf = stub.resolv_conf(sb.dir.path());
+    let conf = stub.resolv_conf(&sb.dir);
     let conf = conf.to_str().unwrap();
     let env = [
         ("TRACER_FIXTURE_PORT", port.as_str()),
         ("TRACER_FIXTURE_DNS_STUB", "1"),
     ];
-    let (summary, r) = sb.traced_build(&[BIN, "with-resolv", conf], "build", &env);
-    assert_eq!(summary.exit_code, Some(0), "{}", summary.human());
+    let (summary, r) = traced_build(&sb, &[BIN, "with-resolv", conf], "build", &env);
+    assert_eq!(
+        summary.exit_code,
+        Some(0),
+        "{}",
+        tracer::output::human::summary::render(&summary)
+    );
     assert_eq!(r["complete"], true);
 
     // The build script of `evil`, and the same behaviour one level down in `evil-inner`.
@@ -71,7 +70,7 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|c| c.as_str().unwrap().starts_with("build-script-build["))
+                .any(|c| c["name"] == "build-script-build")
         );
         let c = behavior(k, "net.connect", &format!("127.0.0.1:{port}"));
         assert_eq!(c["succeeded"], 1);
@@ -134,7 +133,13 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
         targets(b)
     );
     assert!(
-        b["routine"]["build-script fs.write"].as_u64().unwrap() >= 1,
+        b["routine"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["phase"] == "build-script"
+                && r["kind"] == "fs.write"
+                && r["count"].as_u64() >= Some(1)),
         "its OUT_DIR write is routine"
     );
     assert!(
@@ -144,7 +149,7 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
     );
 
     // A second build is cached: the build scripts did not run, and the report says so.
-    let (_, r2) = sb.traced_build(&[BIN, "with-resolv", conf], "build", &env);
+    let (_, r2) = traced_build(&sb, &[BIN, "with-resolv", conf], "build", &env);
     for (name, version) in [("evil", "0.1.0"), ("benign", "0.1.0"), ("dup", "1.0.0")] {
         let k = krate(&r2, name, version);
         let bs = phase(k, "build-script");
@@ -157,4 +162,10 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
         );
     }
     drop(listener);
+}
+
+fn main() {
+    tracer_test_support::harness::main(
+        tracer_test_support::tests![root: every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_so],
+    );
 }

@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::Value;
 use tracer_common::limits::ARGV_LEN;
-use tracer_tests::{DnsStub, Trace, TraceOpts, require_root, trace, trace_with};
+use tracer_tests::{DnsStub, Trace, TraceOpts, trace, trace_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracer-testbin");
 
@@ -28,16 +28,16 @@ fn access(e: &Value) -> (bool, bool, bool, bool) {
     )
 }
 
-#[test]
 fn file_operations_are_recorded_with_absolute_paths_modes_and_results() {
-    if !require_root() {
-        return;
-    }
     let (_d, dir) = tmp();
     std::fs::write(format!("{dir}/read.txt"), "x").unwrap();
     std::fs::create_dir(format!("{dir}/sub")).unwrap();
     let t = trace(&[BIN, "files", &dir]);
-    assert!(t.summary.complete, "{}", t.summary.human());
+    assert!(
+        t.summary.complete,
+        "{}",
+        tracer::output::human::summary::render(&t.summary)
+    );
 
     let read = t.with_path("open", &format!("{dir}/read.txt"));
     assert_eq!(access(read), (true, false, false, false));
@@ -118,11 +118,7 @@ fn file_operations_are_recorded_with_absolute_paths_modes_and_results() {
     );
 }
 
-#[test]
 fn exec_successes_and_failed_path_search_attempts_are_told_apart() {
-    if !require_root() {
-        return;
-    }
     let (_d, dir) = tmp();
     let t = trace(&[BIN, "exec-search", &dir]);
     let failed: Vec<_> = t
@@ -174,11 +170,7 @@ fn exec_successes_and_failed_path_search_attempts_are_told_apart() {
     assert!(e["argv"][1].as_str().unwrap().len() < ARGV_LEN);
 }
 
-#[test]
 fn connects_binds_and_listens_are_recorded_with_addresses_and_results() {
-    if !require_root() {
-        return;
-    }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let open_port = listener.local_addr().unwrap().port();
     // A port that was free a moment ago: connecting to it is refused.
@@ -256,11 +248,7 @@ fn connects_binds_and_listens_are_recorded_with_addresses_and_results() {
     drop(listener);
 }
 
-#[test]
 fn dns_queries_through_the_libc_resolver_are_decoded() {
-    if !require_root() {
-        return;
-    }
     let stub = DnsStub::start();
     let (d, _) = tmp();
     let conf = stub.resolv_conf(d.path());
@@ -309,11 +297,7 @@ fn dns_queries_through_the_libc_resolver_are_decoded() {
     );
 }
 
-#[test]
 fn a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits() {
-    if !require_root() {
-        return;
-    }
     let (_d, dir) = tmp();
     let marker = format!("{dir}/grandchild-was-here");
     let t = trace(&[BIN, "double-fork", &marker]);
@@ -343,11 +327,7 @@ fn a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits() 
     assert!(child_exit["seq"].as_u64() < ev["seq"].as_u64());
 }
 
-#[test]
 fn a_daemon_acting_after_the_command_exited_is_still_traced() {
-    if !require_root() {
-        return;
-    }
     let (_d, dir) = tmp();
     let marker = format!("{dir}/daemon-was-here");
     let t = trace_with(
@@ -374,11 +354,7 @@ fn a_daemon_acting_after_the_command_exited_is_still_traced() {
     );
 }
 
-#[test]
 fn threads_are_told_from_processes_and_their_syscalls_recorded() {
-    if !require_root() {
-        return;
-    }
     let (_d, dir) = tmp();
     let t = trace(&[BIN, "threads", &dir, "4"]);
     let (threads, procs): (Vec<&Value>, Vec<&Value>) = t
@@ -416,11 +392,7 @@ fn with_unrelated_activity(marker: &str, f: impl FnOnce() -> Trace) -> Trace {
     t
 }
 
-#[test]
 fn unrelated_processes_are_not_recorded_unless_system_wide() {
-    if !require_root() {
-        return;
-    }
     let (_d, dir) = tmp();
     let marker = format!("{dir}/unrelated");
     let t = with_unrelated_activity(&marker, || trace(&[BIN, "threads", &dir, "2"]));
@@ -454,18 +426,14 @@ fn unrelated_processes_are_not_recorded_unless_system_wide() {
     );
 }
 
-#[test]
 fn a_full_ring_buffer_loses_events_and_counts_exactly_how_many() {
-    if !require_root() {
-        return;
-    }
     let (_d, dir) = tmp();
     let n = "20000";
     let full = trace(&[BIN, "spam", &dir, n]);
     assert!(
         full.summary.complete,
         "the default buffer holds this burst: {}",
-        full.summary.human()
+        tracer::output::human::summary::render(&full.summary)
     );
     let small = trace_with(
         &[BIN, "spam", &dir, n],
@@ -490,11 +458,7 @@ fn a_full_ring_buffer_loses_events_and_counts_exactly_how_many() {
     );
 }
 
-#[test]
 fn explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored() {
-    if !require_root() {
-        return;
-    }
     let stub = DnsStub::start();
     let ip = stub.addr.to_string();
     let t = trace(&[BIN, "udp-send", &ip, "53", "direct.tracer-test.invalid"]);
@@ -522,4 +486,10 @@ fn explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored() {
         "direct.tracer-test.invalid",
     ]);
     assert!(t.kind("dns").is_empty(), "{:#?}", t.kind("dns"));
+}
+
+fn main() {
+    tracer_test_support::harness::main(
+        tracer_test_support::tests![root: file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
+    );
 }

@@ -1,23 +1,40 @@
-//! Re-records the golden traces with the real probes (root). With `TRACER_GOLDEN_RECORD=1`
-//! (`cargo xtask golden`) the recordings replace the committed ones.
+//! The golden traces still describe what the probes record: each case is recorded afresh with
+//! the real probes (root) and must keep every behaviour, verdict and phase of the committed
+//! recording. With `TRACER_GOLDEN_RECORD=1` (`cargo xtask golden`) the new recordings replace
+//! the committed ones instead.
 
-use tracer_tests::{golden, require_root};
+use tracer_test_support::harness;
+use tracer_tests::golden::{self, CASES};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracer-testbin");
 
-#[test]
-fn golden_traces_can_be_recorded() {
-    if !require_root() {
-        return;
-    }
+fn a_fresh_recording_matches_the_committed_one() {
     let record = std::env::var_os("TRACER_GOLDEN_RECORD").is_some();
-    for case in golden::CASES {
+    let mut problems = Vec::new();
+    for case in CASES {
+        if record {
+            golden::record(case, BIN, &golden::committed_dir(case));
+            continue;
+        }
         let tmp = tempfile::tempdir().unwrap();
-        let out = if record {
-            golden::committed_dir(case)
-        } else {
-            tmp.path().to_path_buf()
-        };
-        golden::record(case, BIN, &out);
+        golden::record(case, BIN, tmp.path());
+        let fresh = golden::essentials(&golden::load(case, tmp.path(), false));
+        let committed =
+            golden::essentials(&golden::load(case, &golden::committed_dir(case), false));
+        for gone in committed.difference(&fresh) {
+            problems.push(format!("{}: no longer recorded: {gone}", case.name));
+        }
+        for new in fresh.difference(&committed) {
+            problems.push(format!("{}: newly recorded: {new}", case.name));
+        }
     }
+    assert!(
+        problems.is_empty(),
+        "re-record with `cargo xtask golden` if the change is intended:\n{}",
+        problems.join("\n")
+    );
+}
+
+fn main() {
+    harness::main(tracer_test_support::tests![root: a_fresh_recording_matches_the_committed_one]);
 }

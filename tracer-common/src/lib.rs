@@ -24,7 +24,8 @@ pub const ABI_VERSION: u32 = 2;
 #[cfg(feature = "user")]
 mod pod {
     use crate::{config::Config, config::KernelOffsets};
-    // SAFETY: both are #[repr(C)], contain only integers and have no padding (see their tests).
+    // SAFETY: #[repr(C)], only integers, no padding (see its layout test).
     unsafe impl aya::Pod for Config {}
+    // SAFETY: as above.
     unsafe impl aya::Pod for KernelOffsets {}
 }

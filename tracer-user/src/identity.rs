@@ -43,6 +43,7 @@ pub fn for_command(as_root: bool) -> Result<Option<Identity>, IdentityError> {
 
 fn lookup(uid: u32, gid: u32) -> Result<Identity, IdentityError> {
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: passwd is plain data; all-zero is a valid (empty) value.
     let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
     let mut out: *mut libc::passwd = std::ptr::null_mut();
     // SAFETY: buffers are valid for the given sizes; `out` is set only on success.
@@ -54,6 +55,7 @@ fn lookup(uid: u32, gid: u32) -> Result<Identity, IdentityError> {
     let name = unsafe { CStr::from_ptr(pw.pw_name) }
         .to_string_lossy()
         .into_owned();
+    // SAFETY: as above.
     let home = unsafe { CStr::from_ptr(pw.pw_dir) }
         .to_string_lossy()
         .into_owned();
@@ -63,6 +65,7 @@ fn lookup(uid: u32, gid: u32) -> Result<Identity, IdentityError> {
     // SAFETY: `groups` holds `n` entries; on overflow n reports the size needed.
     if unsafe { libc::getgrouplist(cname.as_ptr(), gid, groups.as_mut_ptr(), &mut n) } < 0 {
         groups.resize(n.max(0) as usize, 0);
+        // SAFETY: `groups` now holds the `n` entries needed.
         unsafe { libc::getgrouplist(cname.as_ptr(), gid, groups.as_mut_ptr(), &mut n) };
     }
     groups.truncate(n.max(0) as usize);

@@ -1,24 +1,26 @@
-//! cargo-tracer: trace what every crate in a Rust build does to the machine.
+//! cargo-tracer: trace what every crate in a Rust build does to the machine, and judge it.
 //!
 //! Data flows one way: [`loader`] (probes in the kernel) → [`events`] (raw records decoded into
-//! owned events) → [`proctable`] (process tree, path resolution) → [`record`] (JSON Lines) →
-//! [`attribution`] (which crate and phase, from [`cargo`]'s messages) → [`aggregate`]
-//! (per-crate behaviours) → [`report`]. [`session`] runs a traced command; [`summary`] and
-//! [`digest`] describe a plain `run`.
+//! owned events) → [`proctable`] (process tree, path resolution) → [`trace`] (the typed trace:
+//! records, cargo's messages, start and end) → [`attribution`] (which crate and phase, from
+//! [`cargo`]'s messages) → [`aggregate`] (per-crate behaviours) → [`report`] → with
+//! [`analysis`] (static findings) → [`policy`] (the verdict). [`session`] runs a traced
+//! command; [`check`] is the use case of `build|test`; [`output`] renders everything; [`cli`]
+//! turns flags into options. Every stage speaks [`model`]'s vocabulary.
 
 pub mod aggregate;
 pub mod analysis;
 pub mod attribution;
 pub mod cargo;
-pub mod digest;
+pub mod check;
+pub mod cli;
 pub mod events;
 pub mod identity;
 pub mod loader;
-pub mod pipeline;
+pub mod model;
+pub mod output;
 pub mod policy;
 pub mod proctable;
-pub mod record;
 pub mod report;
 pub mod session;
-pub mod sink;
-pub mod summary;
+pub mod trace;

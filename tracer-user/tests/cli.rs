@@ -5,10 +5,6 @@ use std::{os::unix::process::CommandExt, process::Command};
 
 use serde_json::Value;
 
-mod common;
-
-use common::is_root;
-
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 
 fn tracer(args: &[&str]) -> Command {
@@ -21,11 +17,7 @@ fn tracer(args: &[&str]) -> Command {
     c
 }
 
-#[test]
 fn exits_with_the_commands_code_or_128_plus_its_signal() {
-    if !is_root() {
-        return;
-    }
     let st = tracer(&["run", "--", "sh", "-c", "exit 7"])
         .output()
         .unwrap();
@@ -42,11 +34,7 @@ fn exits_with_the_commands_code_or_128_plus_its_signal() {
     assert!(String::from_utf8_lossy(&st.stderr).contains("killed by signal 15"));
 }
 
-#[test]
 fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
-    if !is_root() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("ev.jsonl");
     let out = tracer(&[
@@ -102,11 +90,7 @@ fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
     );
 }
 
-#[test]
 fn under_sudo_the_command_runs_as_the_invoking_user() {
-    if !is_root() {
-        return;
-    }
     let script = "echo \"$(id -u) $(id -g) $HOME\"";
     let out = tracer(&["run", "--", "sh", "-c", script])
         .env("SUDO_UID", "65534")
@@ -137,7 +121,6 @@ fn under_sudo_the_command_runs_as_the_invoking_user() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
 }
 
-#[test]
 fn without_privileges_it_says_what_to_do_and_exits_2() {
     let mut c = tracer(&["run", "--", "true"]);
     // SAFETY: geteuid has no preconditions.
@@ -154,56 +137,40 @@ fn without_privileges_it_says_what_to_do_and_exits_2() {
     );
 }
 
-#[test]
 fn a_missing_command_is_a_usage_error() {
     let out = tracer(&["run"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("COMMAND"));
 }
 
-#[test]
 fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
-    if !is_root() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("ws");
-    common::copy_fixture("attribution", &ws);
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(home.join("test-reads-this"), "x").unwrap();
-    let real_home = std::env::var("HOME").unwrap();
-    let events = dir.path().join("ev.jsonl");
-    let manifest = ws.join("Cargo.toml");
+    let sb = tracer_test_support::Sandbox::new("attribution");
+    sb.home_files(&["test-reads-this"]);
+    let ws = &sb.workspace;
+    let events = sb.dir.join("ev.jsonl.zst");
+    let manifest = sb.manifest();
     // No TRACER_FIXTURE_* variables: the fixture's build scripts stay off the network.
-    let out = tracer(&[
-        "test",
-        "--fresh",
-        // Verdicts are for the policy tests; this one checks the report.
-        "--audit",
-        "--format",
-        "json",
-        "--events",
-        events.to_str().unwrap(),
-        "--offline",
-        "--manifest-path",
-        manifest.to_str().unwrap(),
-        "-p",
-        "fixture-app",
-    ])
-    .current_dir(dir.path())
-    .env("HOME", &home)
-    .env("CARGO_HOME", dir.path().join("cargo-home"))
-    .env(
-        "RUSTUP_HOME",
-        std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup")),
-    )
-    .env(
-        "PATH",
-        format!("{real_home}/.cargo/bin:{}", std::env::var("PATH").unwrap()),
-    )
-    .output()
-    .unwrap();
+    let out = sb
+        .command(BIN)
+        .args([
+            "tracer",
+            "test",
+            "--fresh",
+            // Verdicts are for the policy tests; this one checks the report.
+            "--audit",
+            "--format",
+            "json",
+            "--events",
+            events.to_str().unwrap(),
+            "--offline",
+            "--manifest-path",
+            &manifest,
+            "-p",
+            "fixture-app",
+        ])
+        .current_dir(&sb.dir)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -211,7 +178,7 @@ fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
         "the test harness output goes to stderr with --format json"
     );
     let live: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON report");
-    assert_eq!(live["schema_version"], 1);
+    assert_eq!(live["schema_version"], 2);
     assert_eq!(live["complete"], true);
     assert!(
         live["context"]["fresh"] == true
@@ -292,7 +259,6 @@ fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
     );
 }
 
-#[test]
 fn report_rejects_a_file_that_is_not_a_trace_with_its_line_number() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bad.jsonl");
@@ -301,4 +267,11 @@ fn report_rejects_a_file_that_is_not_a_trace_with_its_line_number() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 1") || err.contains("line 2"), "{err}");
+}
+
+fn main() {
+    tracer_test_support::harness::main(tracer_test_support::tests![
+        root: exits_with_the_commands_code_or_128_plus_its_signal, writes_json_lines_framed_by_start_and_end_and_a_json_summary, under_sudo_the_command_runs_as_the_invoking_user, cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline;
+        plain: without_privileges_it_says_what_to_do_and_exits_2, a_missing_command_is_a_usage_error, report_rejects_a_file_that_is_not_a_trace_with_its_line_number
+    ]);
 }

@@ -5,66 +5,50 @@
 use std::{net::TcpListener, process::Command};
 
 use serde_json::Value;
-
-mod common;
-
-use common::is_root;
+use tracer_test_support::{Output, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 /// A loopback address nothing listens on: the fixture's DNS query goes there and no further.
 const DNS_SINK: &str = "127.53.200.1";
 
+/// The policy fixture in a sandbox, with a loopback listener its build script connects to.
 struct Sandbox {
-    dir: tempfile::TempDir,
+    sb: tracer_test_support::Sandbox,
     port: u16,
     _listener: TcpListener,
 }
 
 impl Sandbox {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        common::copy_fixture("policy", &dir.path().join("ws"));
-        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        let sb = tracer_test_support::Sandbox::new("policy");
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         Self {
-            dir,
+            sb,
             port,
             _listener: listener,
         }
     }
 
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.sb.dir.join(name)
+    }
+
     /// `cargo tracer build --fresh --offline <args>` in the fixture; (exit code, stdout, stderr).
     fn build(&self, args: &[&str]) -> (i32, String, String) {
-        std::fs::write(self.dir.path().join("home/sneaky-victim"), "x").unwrap();
-        let real_home = std::env::var("HOME").unwrap();
-        let out = Command::new(BIN)
-            .args(["tracer", "build", "--fresh"])
+        self.sb.home_files(&["sneaky-victim"]);
+        let mut c: Command = self.sb.command(BIN);
+        c.args(["tracer", "build", "--fresh"])
             .args(args)
             .arg("--offline")
-            .current_dir(self.dir.path().join("ws"))
-            .env("HOME", self.dir.path().join("home"))
-            .env("CARGO_HOME", self.dir.path().join("cargo-home"))
-            .env(
-                "RUSTUP_HOME",
-                std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup")),
-            )
-            .env(
-                "PATH",
-                format!("{real_home}/.cargo/bin:{}", std::env::var("PATH").unwrap()),
-            )
             .env("TRACER_FIXTURE_PORT", self.port.to_string())
-            .env("TRACER_FIXTURE_DNS_ADDR", DNS_SINK)
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env_remove("SUDO_UID")
-            .output()
-            .unwrap();
-        let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            out.status.code().unwrap_or(-1),
-            s(&out.stdout),
-            s(&out.stderr),
-        )
+            .env("TRACER_FIXTURE_DNS_ADDR", DNS_SINK);
+        let Output {
+            code,
+            stdout,
+            stderr,
+        } = run(&mut c);
+        (code, stdout, stderr)
     }
 }
 
@@ -86,11 +70,7 @@ fn behaviour<'a>(v: &'a Value, name: &str, kind: &str, target_contains: &str) ->
         })
 }
 
-#[test]
 fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
-    if !is_root() {
-        return;
-    }
     let sb = Sandbox::new();
     let (code, out, err) = sb.build(&["--format", "json"]);
     assert_eq!(code, 1, "violations fail the build\n{err}");
@@ -104,13 +84,17 @@ fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
         &format!("127.0.0.1:{}", sb.port),
     );
     assert_eq!(ok["outcome"], "allowed");
-    assert!(
-        ok["allowed_by"]
-            .as_str()
-            .unwrap()
-            .contains("fetches test vectors from the local mirror")
+    // The rule is referred to by where it is written.
+    let rule = &ok["allowed_by"];
+    assert_eq!(
+        rule["reason"], "fetches test vectors from the local mirror",
+        "{rule}"
     );
-    assert!(ok["allowed_by"].as_str().unwrap().contains("Cargo.toml"));
+    assert!(
+        rule["file"].as_str().unwrap().ends_with("/ws/Cargo.toml"),
+        "{rule}"
+    );
+    assert!(rule["line"].as_u64().unwrap() > 1, "{rule}");
 
     // What no static finding explains is unexpected, at deny level, with the rule to allow it.
     for (kind, target) in [
@@ -126,12 +110,7 @@ fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
             ),
             (Some("unexpected"), Some("deny"), Some("build-script"))
         );
-        assert!(
-            b["suggestion"]
-                .as_str()
-                .unwrap()
-                .contains("crate = \"sneaky-sys\"")
-        );
+        assert_eq!(b["suggestion"]["crate"], "sneaky-sys", "{b}");
     }
 
     // The gated delete was never run: a dormant static finding.
@@ -156,12 +135,10 @@ fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
         .collect();
     assert!(!cc.is_empty(), "mini-sys ran the compiler");
     assert!(cc.iter().all(|b| b["outcome"] == "allowed"), "{cc:#?}");
-    assert!(cc.iter().any(|b| {
-        b["allowed_by"]
-            .as_str()
-            .unwrap()
-            .contains("default:policies/cc.toml")
-    }));
+    assert!(
+        cc.iter()
+            .any(|b| b["allowed_by"]["file"] == "default:policies/cc.toml")
+    );
 
     // --audit reports the same verdicts without failing; -A lowers levels like cargo-deny.
     let (code, out, _) = sb.build(&["--audit"]);
@@ -181,11 +158,7 @@ fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
     );
 }
 
-#[test]
 fn an_incomplete_trace_exits_2_even_without_violations() {
-    if !is_root() {
-        return;
-    }
     let sb = Sandbox::new();
     let (code, out, err) = sb.build(&["--ring-size", "4096", "-p", "mini-sys"]);
     assert_eq!(code, 2, "{out}\n{err}");
@@ -194,13 +167,9 @@ fn an_incomplete_trace_exits_2_even_without_violations() {
     assert!(out.contains("ring buffer full: "), "{out}");
 }
 
-#[test]
 fn the_scan_cache_can_be_kept_outside_the_target_dir_and_verbose_times_stages() {
-    if !is_root() {
-        return;
-    }
     let sb = Sandbox::new();
-    let cache = sb.dir.path().join("kept-scan-cache");
+    let cache = sb.path("kept-scan-cache");
     let c = cache.to_str().unwrap();
     // The tracer's options first: from the first cargo argument on, everything goes to cargo.
     let args = [
@@ -220,7 +189,7 @@ fn the_scan_cache_can_be_kept_outside_the_target_dir_and_verbose_times_stages() 
     assert!(
         v["verdict"]["behaviors"]
             .as_array()
-            .is_some_and(|b| b.iter().any(|b| b["explained_by"].is_string())),
+            .is_some_and(|b| b.iter().any(|b| b["explained_by"].is_object())),
         "{out}"
     );
     for stage in ["traced build", "static scan", "verdict"] {
@@ -231,10 +200,9 @@ fn the_scan_cache_can_be_kept_outside_the_target_dir_and_verbose_times_stages() 
     }
 }
 
-#[test]
 fn a_malformed_policy_is_reported_with_file_line_and_exits_2_before_building() {
     let sb = Sandbox::new();
-    let bad = sb.dir.path().join("bad.toml");
+    let bad = sb.path("bad.toml");
     std::fs::write(
         &bad,
         "[[allow]]\ncrate = \"cc\"\nreason = \"x\"\nexce = [\"cc\"]\nphase = \"build\"\n",
@@ -251,13 +219,9 @@ fn a_malformed_policy_is_reported_with_file_line_and_exits_2_before_building() {
     assert!(!err.contains("Compiling"), "nothing was built");
 }
 
-#[test]
 fn a_rule_that_matches_nothing_is_reported() {
-    if !is_root() {
-        return;
-    }
     let sb = Sandbox::new();
-    let p = sb.dir.path().join("policy.toml");
+    let p = sb.path("policy.toml");
     std::fs::write(&p, "[[allow]]\ncrate = \"mini-sys\"\nreason = \"once fetched headers\"\nhosts = [\"*.example.org\"]\n").unwrap();
     let (code, out, _) = sb.build(&[
         "--policy",
@@ -274,17 +238,13 @@ fn a_rule_that_matches_nothing_is_reported() {
     assert_eq!(code, 1, "-D unused-rule makes it fail");
 }
 
-#[test]
 fn suggested_policy_makes_the_same_build_pass_and_sarif_is_valid() {
-    if !is_root() {
-        return;
-    }
     let sb = Sandbox::new();
-    let events = sb.dir.path().join("ev.jsonl");
+    let events = sb.path("ev.jsonl");
     let (code, sarif, err) = sb.build(&["--format", "sarif", "--events", events.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
     let sarif: Value = serde_json::from_str(&sarif).unwrap();
-    if let Some(errors) = common::sarif_errors(&sarif) {
+    if let Some(errors) = tracer_test_support::sarif::errors(&sarif) {
         assert!(errors.is_empty(), "{errors:#?}");
     }
     let results = sarif["runs"][0]["results"].as_array().unwrap();
@@ -317,9 +277,16 @@ fn suggested_policy_makes_the_same_build_pass_and_sarif_is_valid() {
         suggested.contains("crate = \"sneaky-sys\"") && suggested.contains("reason = \"TODO"),
         "{suggested}"
     );
-    let policy = sb.dir.path().join("suggested.toml");
+    let policy = sb.path("suggested.toml");
     std::fs::write(&policy, &suggested).unwrap();
     let (code, out, err) = sb.build(&["--policy", policy.to_str().unwrap(), "-A", "dormant"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("result: passed"), "{out}");
+}
+
+fn main() {
+    tracer_test_support::harness::main(tracer_test_support::tests![
+        root: verdicts_allowed_unexpected_dormant_defaults_and_exit_codes, an_incomplete_trace_exits_2_even_without_violations, the_scan_cache_can_be_kept_outside_the_target_dir_and_verbose_times_stages, a_rule_that_matches_nothing_is_reported, suggested_policy_makes_the_same_build_pass_and_sarif_is_valid;
+        plain: a_malformed_policy_is_reported_with_file_line_and_exits_2_before_building
+    ]);
 }

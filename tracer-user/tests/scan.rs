@@ -6,14 +6,15 @@ use std::{path::Path, process::Command};
 
 use serde_json::Value;
 
-mod common;
-
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 
 /// A private copy of the fixture (its scan cache lands in the copy's target dir).
 fn fixture() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    common::copy_fixture("scan", d.path());
+    tracer_test_support::sandbox::copy_dir(
+        &tracer_test_support::sandbox::fixture("scan"),
+        d.path(),
+    );
     d
 }
 
@@ -184,7 +185,7 @@ fn finds_every_category_and_trick_with_file_line_and_phase() {
 fn sarif_output_is_valid_sarif_2_1_0_with_source_locations() {
     let d = fixture();
     let sarif = scan(d.path(), "sarif");
-    let Some(errors) = common::sarif_errors(&sarif) else {
+    let Some(errors) = tracer_test_support::sarif::errors(&sarif) else {
         return;
     };
     assert!(errors.is_empty(), "{errors:#?}");
@@ -206,20 +207,11 @@ fn sarif_output_is_valid_sarif_2_1_0_with_source_locations() {
 fn compiled_build_scripts_and_proc_macros_are_read_and_attributed() {
     // Build the attribution fixture (offline, fake HOME: its build scripts write there), then
     // scan: the artifacts are found and what they can do is listed.
-    let d = tempfile::tempdir().unwrap();
-    common::copy_fixture("attribution", &d.path().join("ws"));
-    let home = d.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let real_home = std::env::var("HOME").unwrap();
-    let build = Command::new("cargo")
+    let sb = tracer_test_support::Sandbox::new("attribution");
+    let build = sb
+        .command("cargo")
         .args(["test", "--no-run", "--offline", "--manifest-path"])
-        .arg(d.path().join("ws/Cargo.toml"))
-        .env("HOME", &home)
-        .env("CARGO_HOME", d.path().join("cargo-home"))
-        .env(
-            "RUSTUP_HOME",
-            std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup")),
-        )
+        .arg(sb.manifest())
         .env_remove("TRACER_FIXTURE_PORT")
         .env_remove("TRACER_FIXTURE_DNS_STUB")
         .output()
@@ -229,7 +221,7 @@ fn compiled_build_scripts_and_proc_macros_are_read_and_attributed() {
         "{}",
         String::from_utf8_lossy(&build.stderr)
     );
-    let r = scan(&d.path().join("ws"), "json");
+    let r = scan(&sb.workspace, "json");
     let arts = r["artifacts"]["scanned"].as_array().unwrap();
     let of = |pkg: &str, artifact: &str| {
         arts.iter()

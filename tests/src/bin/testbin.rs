@@ -2,6 +2,10 @@
 //! exact syscalls named, so a test can assert every event it must produce.
 //!
 //! Usage: tracer-testbin <scenario> [args…]
+#![expect(
+    clippy::undocumented_unsafe_blocks,
+    reason = "each libc call on buffers the helper owns is the behaviour a test asks for"
+)]
 
 use std::{
     ffi::CString,
@@ -50,6 +54,10 @@ fn files(dir: &str) {
         unsafe { libc::creat(c(&format!("{dir}/creat.txt")).as_ptr(), 0o600) } as i64,
     ) as i32);
     close(open(&format!("{dir}/missing/nope.txt"), libc::O_RDONLY));
+    // The directory is opened before the chdir, as programs that walk a tree do: the tracer
+    // then knows it from the trace. (Without that it can only ask /proc while the process
+    // lives, a race this short-lived process often wins; `chdir` itself is not traced.)
+    close(open(dir, libc::O_RDONLY | libc::O_DIRECTORY));
     check("chdir", unsafe { libc::chdir(c(dir).as_ptr()) } as i64);
     close(open("rel.txt", w));
     /// `struct open_how` of openat2(2).

@@ -2,20 +2,18 @@
 //! target), targets are normalised with placeholders, identical behaviours are counted together
 //! with one example process chain, and routine ones are set apart.
 
-pub mod kind;
 pub mod placeholders;
 pub mod routine;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub use kind::Kind;
 use placeholders::Placeholders;
 
 use crate::{
-    attribution::{Actor, Attributor, Index, Phase},
-    cargo::invocation::BuildContext,
+    attribution::{Actor, Attributor, Index},
     events::SockAddr,
-    record::{EventRecord, RecordDetail},
+    model::{BuildContext, Kind, Phase, Placeholder, ProcessChain},
+    trace::{EventRecord, RecordDetail},
 };
 
 /// One aggregated behaviour.
@@ -28,7 +26,7 @@ pub struct Behavior {
     pub within: Option<usize>,
     pub count: u64,
     pub succeeded: u64,
-    pub example_chain: Vec<String>,
+    pub example_chain: ProcessChain,
     pub routine: bool,
 }
 
@@ -63,7 +61,7 @@ pub struct Aggregator<'a> {
     acc: HashMap<Key, Behavior>,
     order: Vec<Key>,
     /// Failed exec attempts per pid, dropped if the same program name then runs (PATH search).
-    pending_failed_exec: HashMap<u32, Vec<(String, Actor, Vec<String>)>>,
+    pending_failed_exec: HashMap<u32, Vec<(String, Actor)>>,
     sysroots: BTreeSet<String>,
     /// Placeholders per owner: rebuilding them per event (sorting, scanning build dirs) was the
     /// aggregation's hot spot.
@@ -212,46 +210,46 @@ impl<'a> Aggregator<'a> {
     /// Placeholders for rendering (`render`) and for routine checks (`check`, with more names).
     fn places(&self, owner: Owner) -> (Placeholders, Placeholders) {
         let c = self.ctx;
-        let mut common: Vec<(&'static str, &str)> = vec![
-            ("$TARGET_DIR", &c.target_dir),
-            ("$WORKSPACE", &c.workspace_root),
+        let mut common: Vec<(Placeholder, &str)> = vec![
+            (Placeholder::TargetDir, &c.target_dir),
+            (Placeholder::Workspace, &c.workspace_root),
             // After $WORKSPACE: when both name one directory, $WORKSPACE wins the tie.
-            ("$REPO_ROOT", &c.repo_root),
-            ("$CARGO_HOME", &c.cargo_home),
-            ("$HOME", &c.home),
-            ("$TMPDIR", &c.tmpdir),
+            (Placeholder::RepoRoot, &c.repo_root),
+            (Placeholder::CargoHome, &c.cargo_home),
+            (Placeholder::Home, &c.home),
+            (Placeholder::TmpDir, &c.tmpdir),
         ];
         let ancestors = ancestors(&c.workspace_root).chain(ancestors(&c.cwd));
         if let Owner::Crate(p) = owner {
             if let Some(m) = self.index.manifest_dirs.get(&p) {
-                common.push(("$CARGO_MANIFEST_DIR", m));
+                common.push((Placeholder::CargoManifestDir, m));
             }
             for o in self.index.out_dirs.get(&p).into_iter().flatten() {
-                common.push(("$OUT_DIR", o));
+                common.push((Placeholder::OutDir, o));
             }
         }
         let render = Placeholders::new(common.iter().copied());
         let mut check = common;
         for s in &self.sysroots {
-            check.push(("$SYSROOT", s));
+            check.push((Placeholder::Sysroot, s));
         }
-        check.push(("$SYSROOT", &c.rustup_home));
+        check.push((Placeholder::Sysroot, &c.rustup_home));
         for a in ancestors {
-            check.push(("$CONFIG_DIR", a));
+            check.push((Placeholder::ConfigDir, a));
         }
         if let Owner::Crate(p) = owner {
             // The script's own directories: where its binary is and where its OUT_DIR lives.
             for d in self.index.build_dirs_of(p) {
-                check.push(("$BUILD_DIR", d));
+                check.push((Placeholder::BuildDir, d));
             }
             for o in self.index.out_dirs.get(&p).into_iter().flatten() {
                 if let Some(d) = o.strip_suffix("/out") {
-                    check.push(("$BUILD_DIR", d));
+                    check.push((Placeholder::BuildDir, d));
                 }
             }
         } else {
             for m in self.index.manifest_dirs.values() {
-                check.push(("$PACKAGES", m));
+                check.push((Placeholder::Packages, m));
             }
         }
         (render, Placeholders::new(check))
@@ -321,16 +319,15 @@ impl<'a> Aggregator<'a> {
                     self.out.ran.insert((p, phase));
                 }
                 if let Some(list) = self.pending_failed_exec.get_mut(&rec.pid) {
-                    list.retain(|(tried, _, _)| basename(tried) != basename(&exe));
+                    list.retain(|(tried, _)| basename(tried) != basename(&exe));
                 }
             }
             RecordDetail::ExecFailed { path } => {
                 let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
-                self.pending_failed_exec.entry(rec.pid).or_default().push((
-                    exe,
-                    actor,
-                    self.attributor.chain(rec.pid),
-                ));
+                self.pending_failed_exec
+                    .entry(rec.pid)
+                    .or_default()
+                    .push((exe, actor));
                 return;
             }
             RecordDetail::Exit {
@@ -350,7 +347,7 @@ impl<'a> Aggregator<'a> {
     }
 
     fn flush_failed_exec(&mut self, pid: u32) {
-        for (exe, actor, _) in self.pending_failed_exec.remove(&pid).unwrap_or_default() {
+        for (exe, actor) in self.pending_failed_exec.remove(&pid).unwrap_or_default() {
             self.add(actor, Kind::ProcessExec, exe, false, pid);
         }
     }

@@ -1,16 +1,18 @@
 //! Paths rewritten with placeholders (`$OUT_DIR/…`, `$HOME/…`) so a report reads the same on
 //! every machine and a policy can name them.
 
+use crate::model::Placeholder;
+
 /// Ordered prefixes; the longest match wins.
 #[derive(Debug, Clone, Default)]
 pub struct Placeholders {
-    prefixes: Vec<(String, &'static str)>,
+    prefixes: Vec<(String, Placeholder)>,
 }
 
 impl Placeholders {
     /// `(name, directory)` pairs; empty directories are ignored.
-    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'static str, &'a str)>) -> Self {
-        let mut prefixes: Vec<(String, &'static str)> = pairs
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (Placeholder, &'a str)>) -> Self {
+        let mut prefixes: Vec<(String, Placeholder)> = pairs
             .into_iter()
             .filter(|(_, d)| !d.is_empty() && *d != "/")
             .map(|(n, d)| (d.trim_end_matches('/').to_string(), n))
@@ -23,24 +25,24 @@ impl Placeholders {
     pub fn apply(&self, path: &str) -> String {
         for (dir, name) in &self.prefixes {
             if path == dir {
-                return name.to_string();
+                return name.as_str().to_string();
             }
             if let Some(rest) = path.strip_prefix(dir.as_str())
                 && rest.starts_with('/')
             {
-                return format!("{name}{rest}");
+                return format!("{}{rest}", name.as_str());
             }
         }
         path.to_string()
     }
 
     /// True if `path` is exactly one of the directories named `name`.
-    pub fn is_exactly(&self, name: &str, path: &str) -> bool {
+    pub fn is_exactly(&self, name: Placeholder, path: &str) -> bool {
         self.prefixes.iter().any(|(d, n)| *n == name && d == path)
     }
 
     /// True if `path` is `dir` or below it, for the directory named `name`.
-    pub fn is_under(&self, name: &str, path: &str) -> bool {
+    pub fn is_under(&self, name: Placeholder, path: &str) -> bool {
         self.prefixes
             .iter()
             .filter(|(_, n)| *n == name)
@@ -56,14 +58,15 @@ impl Placeholders {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Placeholder::*;
 
     #[test]
     fn longest_prefix_wins_and_partial_names_do_not_match() {
         let p = Placeholders::new([
-            ("$HOME", "/home/u"),
-            ("$WORKSPACE", "/home/u/proj"),
-            ("$CARGO_MANIFEST_DIR", "/home/u/proj/crates/a"),
-            ("$TMPDIR", ""),
+            (Home, "/home/u"),
+            (Workspace, "/home/u/proj"),
+            (CargoManifestDir, "/home/u/proj/crates/a"),
+            (TmpDir, ""),
         ]);
         assert_eq!(
             p.apply("/home/u/proj/crates/a/build.rs"),
@@ -73,15 +76,15 @@ mod tests {
         assert_eq!(p.apply("/home/u/.ssh/id_rsa"), "$HOME/.ssh/id_rsa");
         assert_eq!(p.apply("/home/user2/x"), "/home/user2/x");
         assert_eq!(p.apply("/home/u"), "$HOME");
-        assert!(p.is_under("$WORKSPACE", "/home/u/proj/x"));
-        assert!(!p.is_under("$WORKSPACE", "/home/u/projx"));
+        assert!(p.is_under(Workspace, "/home/u/proj/x"));
+        assert!(!p.is_under(Workspace, "/home/u/projx"));
     }
 
     #[test]
     fn on_a_tie_the_first_named_wins() {
-        let p = Placeholders::new([("$WORKSPACE", "/r/ws"), ("$REPO_ROOT", "/r/ws")]);
+        let p = Placeholders::new([(Workspace, "/r/ws"), (RepoRoot, "/r/ws")]);
         assert_eq!(p.apply("/r/ws/.git/HEAD"), "$WORKSPACE/.git/HEAD");
-        let p = Placeholders::new([("$WORKSPACE", "/r/ws"), ("$REPO_ROOT", "/r")]);
+        let p = Placeholders::new([(Workspace, "/r/ws"), (RepoRoot, "/r")]);
         assert_eq!(p.apply("/r/.git/HEAD"), "$REPO_ROOT/.git/HEAD");
         assert_eq!(p.apply("/r/ws/src"), "$WORKSPACE/src");
     }

@@ -2,8 +2,11 @@
 //! own sources and writing its OUT_DIR, rustc reading the toolchain and writing target/, cargo
 //! reading its registry). Routine behaviour is summarised, not listed; network is never routine.
 
-use super::{Kind, placeholders::Placeholders};
-use crate::attribution::Phase;
+use super::placeholders::Placeholders;
+use crate::model::{
+    Kind, Phase,
+    Placeholder::{self, *},
+};
 
 /// Reads every program makes: the dynamic loader, the C library's data, process self-inspection.
 const SYSTEM_READ_PREFIXES: &[&str] = &[
@@ -85,12 +88,12 @@ fn config_lookup(path: &str, places: &Placeholders) -> bool {
     {
         return true;
     }
-    places.is_under("$CONFIG_DIR", path)
+    places.is_under(ConfigDir, path)
         && (toolchain_file
             || path.contains("/.cargo/config")
             || path.contains("/.git/")
             || basename(path) == ".git"
-            || places.is_exactly("$CONFIG_DIR", path))
+            || places.is_exactly(ConfigDir, path))
 }
 
 /// A failed read of a shared library: the dynamic loader trying each directory of its path.
@@ -112,69 +115,63 @@ fn basename(p: &str) -> &str {
 }
 
 /// Decides routine-ness for one phase of one crate. `places` knows `$OUT_DIR`,
-/// `$CARGO_MANIFEST_DIR`, `$TARGET_DIR`, `$WORKSPACE`, `$CARGO_HOME`, `$TMPDIR`, `$SYSROOT`.
+/// `$CARGO_MANIFEST_DIR`, `$TARGET_DIR`, `$WORKSPACE`, `$CARGO_HOME`, `$TMPDIR`, `$SYSROOT`…
 pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -> bool {
     if kind.is_network() {
         return false;
     }
-    let under = |name: &str| places.is_under(name, path);
+    let under = |name: Placeholder| places.is_under(name, path);
     match kind {
-        Kind::FsRead if starts_with_any(path, SYSTEM_READ_PREFIXES) || under("$SYSROOT") => {
+        Kind::FsRead if starts_with_any(path, SYSTEM_READ_PREFIXES) || under(Sysroot) => {
             return true;
         }
         Kind::FsWrite if starts_with_any(path, SINK_WRITES) => return true,
         _ => {}
     }
     let tmp_of = |prefixes: &[&str]| {
-        under("$TMPDIR")
+        under(TmpDir)
             && prefixes
                 .iter()
                 .any(|p| basename(path).starts_with(p) || path.contains(&format!("/{p}")))
     };
     match phase {
         Phase::BuildScript => match kind {
-            Kind::FsRead => {
-                under("$CARGO_MANIFEST_DIR") || under("$OUT_DIR") || under("$BUILD_DIR")
-            }
-            Kind::FsWrite | Kind::FsDelete => under("$OUT_DIR"),
+            Kind::FsRead => under(CargoManifestDir) || under(OutDir) || under(BuildDir),
+            Kind::FsWrite | Kind::FsDelete => under(OutDir),
             // The script itself starting, and probing the compiler ($RUSTC).
             Kind::ProcessExec => {
-                under("$BUILD_DIR") || (basename(path).starts_with("rustc") && under("$SYSROOT"))
+                under(BuildDir) || (basename(path).starts_with("rustc") && under(Sysroot))
             }
             _ => false,
         },
         Phase::Compile => match kind {
             Kind::FsRead => {
-                under("$CARGO_MANIFEST_DIR")
-                    || under("$TARGET_DIR")
-                    || tmp_of(&["rustc", "cc", "ld"])
+                under(CargoManifestDir) || under(TargetDir) || tmp_of(&["rustc", "cc", "ld"])
             }
-            Kind::FsWrite | Kind::FsDelete => {
-                under("$TARGET_DIR") || tmp_of(&["rustc", "cc", "ld"])
-            }
-            Kind::ProcessExec => LINKERS.contains(&basename(path)) || under("$SYSROOT"),
+            Kind::FsWrite | Kind::FsDelete => under(TargetDir) || tmp_of(&["rustc", "cc", "ld"]),
+            Kind::ProcessExec => LINKERS.contains(&basename(path)) || under(Sysroot),
             _ => false,
         },
         Phase::Cargo => match kind {
             Kind::FsRead => {
-                under("$CARGO_HOME")
-                    || under("$WORKSPACE")
-                    || under("$TARGET_DIR")
-                    || under("$PACKAGES")
+                under(CargoHome)
+                    || under(Workspace)
+                    || under(TargetDir)
+                    || under(Packages)
                     || config_lookup(path, places)
-                    || under("$HOME") && CARGO_HOME_READS.iter().any(|f| path.ends_with(f))
+                    || under(Home) && CARGO_HOME_READS.iter().any(|f| path.ends_with(f))
                     || starts_with_any(path, CARGO_SYSTEM_READS)
             }
             Kind::FsWrite | Kind::FsDelete => {
-                under("$CARGO_HOME") || under("$TARGET_DIR") || under("$WORKSPACE")
+                under(CargoHome) || under(TargetDir) || under(Workspace)
             }
             // Cargo runs rustc, rustdoc, build scripts and tests: that is the build itself.
-            Kind::ProcessExec => under("$SYSROOT") || under("$TARGET_DIR") || under("$CARGO_HOME"),
+            Kind::ProcessExec => under(Sysroot) || under(TargetDir) || under(CargoHome),
             _ => false,
         },
         Phase::Test | Phase::Run => match kind {
-            Kind::FsRead => under("$CARGO_MANIFEST_DIR") || under("$TARGET_DIR"),
-            Kind::FsWrite | Kind::FsDelete => under("$TARGET_DIR"),
+            Kind::FsRead => under(CargoManifestDir) || under(TargetDir),
+            Kind::FsWrite | Kind::FsDelete => under(TargetDir),
             _ => false,
         },
         Phase::ProcMacro => false,
@@ -187,15 +184,15 @@ mod tests {
 
     fn places() -> Placeholders {
         Placeholders::new([
-            ("$OUT_DIR", "/t/debug/build/a-2/out"),
-            ("$BUILD_DIR", "/t/debug/build/a-1"),
-            ("$CARGO_MANIFEST_DIR", "/w/a"),
-            ("$TARGET_DIR", "/t"),
-            ("$WORKSPACE", "/w"),
-            ("$CARGO_HOME", "/h/.cargo"),
-            ("$HOME", "/h"),
-            ("$TMPDIR", "/tmp"),
-            ("$SYSROOT", "/h/.rustup/toolchains/x"),
+            (OutDir, "/t/debug/build/a-2/out"),
+            (BuildDir, "/t/debug/build/a-1"),
+            (CargoManifestDir, "/w/a"),
+            (TargetDir, "/t"),
+            (Workspace, "/w"),
+            (CargoHome, "/h/.cargo"),
+            (Home, "/h"),
+            (TmpDir, "/tmp"),
+            (Sysroot, "/h/.rustup/toolchains/x"),
         ])
     }
 

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use object::{Object, ObjectSymbol};
 use serde::{Deserialize, Serialize};
 
-use super::{FindingKind, graph::Graph, source::rules};
+use super::source::rules;
+use crate::{
+    cargo::graph::Graph,
+    model::{FindingKind, Kind, TargetKind},
+};
 
 /// One artifact and what it can do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,18 +52,39 @@ pub struct ArtifactReport {
 
 /// Rust paths (demangled, hash stripped) whose presence means the capability is linked in.
 const RUST_FUNCTIONS: &[(&str, FindingKind)] = &[
-    ("std::net::tcp::TcpStream::connect", FindingKind::NetConnect),
-    ("std::net::udp::UdpSocket::send_to", FindingKind::NetConnect),
-    ("std::net::tcp::TcpListener::bind", FindingKind::NetListen),
-    ("std::process::Command::spawn", FindingKind::ProcessExec),
-    ("std::process::Command::output", FindingKind::ProcessExec),
-    ("std::process::Command::status", FindingKind::ProcessExec),
-    ("std::fs::remove_file", FindingKind::FsDelete),
-    ("std::fs::remove_dir_all", FindingKind::FsDelete),
-    ("std::net::socket_addr::ToSocketAddrs", FindingKind::NetDns),
+    (
+        "std::net::tcp::TcpStream::connect",
+        FindingKind::Does(Kind::NetConnect),
+    ),
+    (
+        "std::net::udp::UdpSocket::send_to",
+        FindingKind::Does(Kind::NetConnect),
+    ),
+    (
+        "std::net::tcp::TcpListener::bind",
+        FindingKind::Does(Kind::NetListen),
+    ),
+    (
+        "std::process::Command::spawn",
+        FindingKind::Does(Kind::ProcessExec),
+    ),
+    (
+        "std::process::Command::output",
+        FindingKind::Does(Kind::ProcessExec),
+    ),
+    (
+        "std::process::Command::status",
+        FindingKind::Does(Kind::ProcessExec),
+    ),
+    ("std::fs::remove_file", FindingKind::Does(Kind::FsDelete)),
+    ("std::fs::remove_dir_all", FindingKind::Does(Kind::FsDelete)),
+    (
+        "std::net::socket_addr::ToSocketAddrs",
+        FindingKind::Does(Kind::NetDns),
+    ),
     (
         "std::sys::net::connection::socket::lookup_host",
-        FindingKind::NetDns,
+        FindingKind::Does(Kind::NetDns),
     ),
     ("std::env::var", FindingKind::EnvRead),
 ];
@@ -179,22 +204,19 @@ pub fn scan_artifacts(graph: &Graph, selected: &[usize]) -> ArtifactReport {
     for &i in selected {
         let p = &graph.packages[i];
         let crate_name = p.name.replace('-', "_");
-        let has = |ph: super::CodePhase| p.targets.iter().any(|t| t.phase == ph);
         // Test binaries are built only by `cargo test`: looked for, never reported missing.
-        let local = p.source.starts_with("path+");
+        let local = p.is_local();
         let test_names: Vec<String> = p
             .targets
             .iter()
             .filter(|t| {
-                local
-                    && t.phase != super::CodePhase::BuildScript
-                    && t.phase != super::CodePhase::ProcMacro
+                local && t.kind != TargetKind::BuildScript && t.kind != TargetKind::ProcMacro
             })
             .map(|t| t.name.replace('-', "_"))
             .collect();
         for (artifact, wanted) in [
-            ("build-script", has(super::CodePhase::BuildScript)),
-            ("proc-macro", has(super::CodePhase::ProcMacro)),
+            ("build-script", p.has(TargetKind::BuildScript)),
+            ("proc-macro", p.has(TargetKind::ProcMacro)),
             ("test", !test_names.is_empty()),
         ] {
             if !wanted {
@@ -284,17 +306,21 @@ mod tests {
         // coreutils' env execs its argument and rm unlinks: both are on every Debian system.
         let env = functions_of(Path::new("/usr/bin/env")).unwrap();
         assert!(
-            env.iter()
-                .any(|f| f.kind == FindingKind::ProcessExec && f.symbol == "libc execvp"),
+            env.iter().any(
+                |f| f.kind == FindingKind::Does(Kind::ProcessExec) && f.symbol == "libc execvp"
+            ),
             "{env:?}"
         );
         let rm = functions_of(Path::new("/usr/bin/rm")).unwrap();
         assert!(
             rm.iter()
-                .any(|f| f.kind == FindingKind::FsDelete && f.symbol == "libc unlinkat"),
+                .any(|f| f.kind == FindingKind::Does(Kind::FsDelete) && f.symbol == "libc unlinkat"),
             "{rm:?}"
         );
-        assert!(!rm.iter().any(|f| f.kind == FindingKind::NetConnect));
+        assert!(
+            !rm.iter()
+                .any(|f| f.kind == FindingKind::Does(Kind::NetConnect))
+        );
         assert!(functions_of(Path::new("/nonexistent")).is_err());
     }
 }

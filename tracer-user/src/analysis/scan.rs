@@ -16,10 +16,10 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    CodePhase, Finding, FindingKind, binary,
-    graph::{Graph, Package},
-    source,
+use super::{Finding, binary, source};
+use crate::{
+    cargo::graph::{Crate, Graph},
+    model::{FindingKind, Kind, TargetKind},
 };
 
 /// Version of the scan JSON. Bumped on any incompatible change.
@@ -104,18 +104,18 @@ fn module_file(parent: &Path, root: bool, decl: &source::ModDecl) -> Option<Path
 
 /// A missing root file of code that runs (a library, build script, proc macro, binary) is a
 /// problem worth a finding; a missing test or bench root is ordinary for a published crate.
-fn root_of_lib(phase: CodePhase, root: bool) -> bool {
-    root && phase != CodePhase::Test
+fn root_of_lib(phase: TargetKind, root: bool) -> bool {
+    root && phase != TargetKind::Test
 }
 
 /// Scans one package from its sources.
-pub fn scan_package(p: &Package) -> PackageScan {
+pub fn scan_package(p: &Crate) -> PackageScan {
     let mut findings = Vec::new();
-    let mut done: HashSet<(PathBuf, CodePhase)> = HashSet::new();
+    let mut done: HashSet<(PathBuf, TargetKind)> = HashSet::new();
     let (mut files, mut lines) = (0, 0);
     let mut missing_files = Vec::new();
     for t in &p.targets {
-        let mut todo = vec![(t.src_path.clone(), true, t.phase)];
+        let mut todo = vec![(t.src_path.clone(), true, t.kind)];
         while let Some((file, root, phase)) = todo.pop() {
             if !done.insert((file.clone(), phase)) {
                 continue;
@@ -129,7 +129,7 @@ pub fn scan_package(p: &Package) -> PackageScan {
                 Ok(t) => t,
                 // Published crates often leave out the files of their tests and benches.
                 Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound && !root_of_lib(t.phase, root) =>
+                    if e.kind() == std::io::ErrorKind::NotFound && !root_of_lib(t.kind, root) =>
                 {
                     missing_files.push(rel);
                     continue;
@@ -158,7 +158,7 @@ pub fn scan_package(p: &Package) -> PackageScan {
             findings.extend(scan.findings);
             for m in &scan.modules {
                 if let Some(f) = module_file(&file, root, m) {
-                    let phase = if m.test { CodePhase::Test } else { phase };
+                    let phase = if m.test { TargetKind::Test } else { phase };
                     todo.push((f, false, phase));
                 }
             }
@@ -179,9 +179,9 @@ pub fn scan_package(p: &Package) -> PackageScan {
             matches!(
                 f.kind,
                 FindingKind::LiteralHost
-                    | FindingKind::NetConnect
-                    | FindingKind::NetDns
-                    | FindingKind::NetListen
+                    | FindingKind::Does(Kind::NetConnect)
+                    | FindingKind::Does(Kind::NetDns)
+                    | FindingKind::Does(Kind::NetListen)
             )
         })
         .filter_map(|f| f.target.clone())
@@ -203,7 +203,7 @@ pub fn scan_package(p: &Package) -> PackageScan {
 
 /// What identifies a package's sources for the cache: its id, and for local packages the size
 /// and modification time of every file under it.
-fn cache_key(p: &Package) -> String {
+fn cache_key(p: &Crate) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (RULES_VERSION, &p.id).hash(&mut h);
     // A rebuilt scanner may have other rules: its binary's size and time are part of the key.
@@ -347,7 +347,7 @@ pub fn scan_sources(graph: &Graph, selected: &[usize], opts: &ScanOptions) -> So
 /// Lower is more dangerous: build-time code first, then by kind.
 pub fn danger(f: &Finding) -> u8 {
     let phase = if f.phase.runs_at_build_time() { 0 } else { 50 };
-    phase + f.kind as u8 + if f.obfuscated { 0 } else { 1 }
+    phase + f.kind.rank() + if f.obfuscated { 0 } else { 1 }
 }
 
 /// Writes a finished line for people (used by the CLI).

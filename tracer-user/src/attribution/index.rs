@@ -3,15 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
+use cargo_metadata::Message;
 
-use super::Phase;
-use crate::cargo::messages::{self, Message, PackageRef, UnitKind};
+use crate::{
+    cargo::messages::{self, Known},
+    model::{Package, Phase, TargetKind},
+};
 
 /// Everything attribution looks up, built once from all of a build's messages.
 #[derive(Debug, Default)]
 pub struct Index {
-    pub packages: Vec<PackageRef>,
+    pub packages: Vec<Package>,
     by_id: HashMap<String, usize>,
     /// Build-script, test and bin executables.
     exes: HashMap<String, (usize, Phase)>,
@@ -42,84 +44,75 @@ pub fn basename(path: &str) -> &str {
 }
 
 impl Index {
-    /// Builds the index from cargo's raw JSON messages, in any order.
-    pub fn from_messages<'a>(msgs: impl IntoIterator<Item = &'a Value>) -> Self {
+    /// Builds the index from cargo's messages, in any order.
+    pub fn from_messages<'a>(msgs: impl IntoIterator<Item = &'a Message>) -> Self {
         let mut ix = Self::default();
-        for raw in msgs {
-            let manifest = raw
-                .get("manifest_path")
-                .and_then(Value::as_str)
-                .map(|m| parent(m).to_string());
-            let src = raw
-                .pointer("/target/src_path")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let Some(msg) = messages::parse(raw) else {
-                continue;
-            };
-            match msg {
-                Message::Artifact(a) => {
-                    let p = ix.package(&a.package);
-                    if let Some(m) = manifest {
-                        ix.manifest_dirs.insert(p, m);
-                    }
-                    if let Some(src) = src {
-                        ix.src_paths.insert(src, p);
-                    }
-                    for f in &a.filenames {
-                        if let Some(h) = messages::unit_hash(f) {
-                            ix.units.insert((a.crate_name.clone(), h.to_string()), p);
-                        }
-                    }
-                    let names = ix.crate_names.entry(a.crate_name.clone()).or_default();
-                    if !names.contains(&p) {
-                        names.push(p);
-                    }
-                    match a.kind {
-                        UnitKind::BuildScript => {
-                            ix.build_scripts.insert(p, a.fresh);
-                            for f in &a.filenames {
-                                ix.exes.insert(f.clone(), (p, Phase::BuildScript));
-                                let dir = parent(f);
-                                ix.build_dirs.insert(dir.to_string(), p);
-                                // rustc names the build script unit after its directory's hash.
-                                if let Some(h) = messages::unit_hash(dir) {
-                                    ix.units
-                                        .insert(("build_script_build".into(), h.to_string()), p);
-                                }
-                            }
-                        }
-                        UnitKind::ProcMacro => {
-                            for f in a.filenames.iter().filter(|f| f.ends_with(".so")) {
-                                ix.proc_macros.insert(f.clone(), p);
-                            }
-                        }
-                        UnitKind::TestBinary => {
-                            if let Some(e) = &a.executable {
-                                ix.exes.insert(e.clone(), (p, Phase::Test));
-                            }
-                        }
-                        UnitKind::Bin => {
-                            if let Some(e) = &a.executable {
-                                ix.exes.insert(e.clone(), (p, Phase::Run));
-                            }
-                        }
-                        UnitKind::Lib | UnitKind::Other => {}
-                    }
-                }
-                Message::BuildScript(b) => {
+        for m in msgs {
+            match messages::known(m) {
+                Some(Known::Unit(u)) => ix.add_unit(u),
+                Some(Known::ScriptRun(b)) => {
                     let p = ix.package(&b.package);
                     let dirs = ix.out_dirs.entry(p).or_default();
                     if !dirs.contains(&b.out_dir) {
                         dirs.push(b.out_dir);
                     }
                 }
+                None => {}
             }
         }
         ix
     }
 
-    fn package(&mut self, p: &PackageRef) -> usize {
+    fn add_unit(&mut self, u: messages::Unit) {
+        let p = self.package(&u.package);
+        if let Some(m) = u.manifest_dir {
+            self.manifest_dirs.insert(p, m);
+        }
+        self.src_paths.insert(u.src_path, p);
+        for f in &u.filenames {
+            if let Some(h) = messages::unit_hash(f) {
+                self.units.insert((u.crate_name.clone(), h.to_string()), p);
+            }
+        }
+        let names = self.crate_names.entry(u.crate_name.clone()).or_default();
+        if !names.contains(&p) {
+            names.push(p);
+        }
+        match u.target {
+            TargetKind::BuildScript => {
+                self.build_scripts.insert(p, u.fresh);
+                for f in &u.filenames {
+                    self.exes.insert(f.clone(), (p, Phase::BuildScript));
+                    let dir = parent(f);
+                    self.build_dirs.insert(dir.to_string(), p);
+                    // rustc names the build script unit after its directory's hash.
+                    if let Some(h) = messages::unit_hash(dir) {
+                        self.units
+                            .insert(("build_script_build".into(), h.to_string()), p);
+                    }
+                }
+            }
+            TargetKind::ProcMacro => {
+                for f in u.filenames.iter().filter(|f| f.ends_with(".so")) {
+                    self.proc_macros.insert(f.clone(), p);
+                }
+            }
+            // A test harness (of a test, a bench, or the library's unit tests).
+            _ if u.test_profile => {
+                if let Some(e) = u.executable {
+                    self.exes.insert(e, (p, Phase::Test));
+                }
+            }
+            TargetKind::Binary => {
+                if let Some(e) = u.executable {
+                    self.exes.insert(e, (p, Phase::Run));
+                }
+            }
+            TargetKind::Library | TargetKind::Test => {}
+        }
+    }
+
+    fn package(&mut self, p: &Package) -> usize {
         if let Some(&i) = self.by_id.get(&p.id) {
             return i;
         }
@@ -244,29 +237,54 @@ fn codegen_values(argv: &[String]) -> impl Iterator<Item = &str> {
 mod tests {
     use super::*;
 
-    fn msg(s: &str) -> Value {
-        serde_json::from_str(s).unwrap()
-    }
-
     fn demo_index() -> Index {
+        use crate::cargo::messages::fake::{artifact, script_run};
         let msgs = [
-            msg(
-                r#"{"reason":"compiler-artifact","package_id":"path+file:///w/t#0.3.1","manifest_path":"/w/t/Cargo.toml","target":{"kind":["custom-build"],"name":"build-script-build"},"profile":{"test":false},"filenames":["/tg/debug/build/t-24eb/build-script-build"],"executable":null,"fresh":false}"#,
+            artifact(
+                "path+file:///w/t#0.3.1",
+                "custom-build",
+                "build-script-build",
+                false,
+                &["/tg/debug/build/t-24eb/build-script-build"],
+                None,
+                false,
             ),
-            msg(
-                r#"{"reason":"build-script-executed","package_id":"path+file:///w/t#0.3.1","out_dir":"/tg/debug/build/t-f415/out"}"#,
+            script_run("path+file:///w/t#0.3.1", "/tg/debug/build/t-f415/out"),
+            artifact(
+                "path+file:///w/t#0.3.1",
+                "lib",
+                "t",
+                false,
+                &["/tg/debug/deps/libt-1908.rmeta"],
+                None,
+                false,
             ),
-            msg(
-                r#"{"reason":"compiler-artifact","package_id":"path+file:///w/t#0.3.1","manifest_path":"/w/t/Cargo.toml","target":{"kind":["lib"],"name":"t"},"profile":{"test":false},"filenames":["/tg/debug/deps/libt-1908.rmeta"],"executable":null,"fresh":false}"#,
+            artifact(
+                "registry+https://x#dup@1.0.0",
+                "lib",
+                "dup",
+                false,
+                &["/tg/debug/deps/libdup-aaaa.rmeta"],
+                None,
+                false,
             ),
-            msg(
-                r#"{"reason":"compiler-artifact","package_id":"registry+https://x#dup@1.0.0","target":{"kind":["lib"],"name":"dup"},"profile":{"test":false},"filenames":["/tg/debug/deps/libdup-aaaa.rmeta"],"fresh":false}"#,
+            artifact(
+                "registry+https://x#dup@2.0.0",
+                "lib",
+                "dup",
+                false,
+                &["/tg/debug/deps/libdup-bbbb.rmeta"],
+                None,
+                false,
             ),
-            msg(
-                r#"{"reason":"compiler-artifact","package_id":"registry+https://x#dup@2.0.0","target":{"kind":["lib"],"name":"dup"},"profile":{"test":false},"filenames":["/tg/debug/deps/libdup-bbbb.rmeta"],"fresh":false}"#,
-            ),
-            msg(
-                r#"{"reason":"compiler-artifact","package_id":"path+file:///w/m#1.0.2","target":{"kind":["proc-macro"],"name":"m"},"profile":{"test":false},"filenames":["/tg/debug/deps/libm-2f3f.so"],"fresh":true}"#,
+            artifact(
+                "path+file:///w/m#1.0.2",
+                "proc-macro",
+                "m",
+                false,
+                &["/tg/debug/deps/libm-2f3f.so"],
+                None,
+                true,
             ),
         ];
         Index::from_messages(msgs.iter())
@@ -283,7 +301,7 @@ mod tests {
             .classify("/tg/debug/build/t-24eb/build-script-build", &[])
             .unwrap();
         assert_eq!(
-            (ix.packages[p].key(), ph),
+            (ix.packages[p].key().to_string(), ph),
             ("t@0.3.1".to_string(), Phase::BuildScript)
         );
         assert_eq!(
@@ -321,8 +339,8 @@ mod tests {
             )
             .unwrap()
             .0;
-        assert_eq!(ix.packages[v1].key(), "dup@1.0.0");
-        assert_eq!(ix.packages[v2].key(), "dup@2.0.0");
+        assert_eq!(ix.packages[v1].key().to_string(), "dup@1.0.0");
+        assert_eq!(ix.packages[v2].key().to_string(), "dup@2.0.0");
         // Without the hash (argv cut short) an ambiguous name is not guessed.
         assert_eq!(
             ix.classify("/tc/bin/rustc", &argv(&["rustc", "--crate-name", "dup"])),
@@ -332,7 +350,7 @@ mod tests {
             .classify("/tc/bin/rustc", &argv(&["rustc", "--crate-name", "t"]))
             .unwrap()
             .0;
-        assert_eq!(ix.packages[t].key(), "t@0.3.1");
+        assert_eq!(ix.packages[t].key().to_string(), "t@0.3.1");
     }
 
     #[test]
@@ -340,7 +358,9 @@ mod tests {
         let ix = demo_index();
         assert_eq!(ix.classify("/usr/bin/sh", &argv(&["sh", "-c", "x"])), None);
         assert_eq!(
-            ix.packages[ix.proc_macros["/tg/debug/deps/libm-2f3f.so"]].key(),
+            ix.packages[ix.proc_macros["/tg/debug/deps/libm-2f3f.so"]]
+                .key()
+                .to_string(),
             "m@1.0.2"
         );
     }

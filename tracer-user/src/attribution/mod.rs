@@ -11,41 +11,12 @@ pub mod index;
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::record::{EventRecord, RecordDetail};
 pub use index::Index;
 
-/// What part of a crate's life an event happened in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Phase {
-    /// The build script, and every process it started.
-    BuildScript,
-    /// The crate's proc macro, running inside rustc while another crate compiles.
-    ProcMacro,
-    /// rustc compiling the crate (and the linker it runs).
-    Compile,
-    /// A test, bench or doctest of the crate, run by cargo.
-    Test,
-    /// A binary of the crate.
-    Run,
-    /// Cargo itself.
-    Cargo,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BuildScript => "build-script",
-            Self::ProcMacro => "proc-macro",
-            Self::Compile => "compile",
-            Self::Test => "test",
-            Self::Run => "run",
-            Self::Cargo => "cargo",
-        }
-    }
-}
+use crate::{
+    model::{ChainLink, Phase, ProcessChain},
+    trace::{EventRecord, RecordDetail},
+};
 
 /// The party responsible for an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,7 +35,10 @@ pub enum Actor {
 #[derive(Debug, Clone)]
 struct Proc {
     parent: Option<u32>,
+    /// Its executable's file name once it exec'd, its `comm` before.
     name: String,
+    exe: Option<String>,
+    argv0: Option<String>,
     actor: Actor,
 }
 
@@ -86,6 +60,8 @@ impl<'a> Attributor<'a> {
             Proc {
                 parent: None,
                 name: "cargo".into(),
+                exe: None,
+                argv0: None,
                 actor: Actor::Cargo,
             },
         );
@@ -116,6 +92,8 @@ impl<'a> Attributor<'a> {
                 Proc {
                     parent: rec.ppid,
                     name: rec.comm.clone(),
+                    exe: None,
+                    argv0: None,
                     actor,
                 },
             );
@@ -135,6 +113,8 @@ impl<'a> Attributor<'a> {
                 let proc_ = Proc {
                     parent: Some(rec.pid),
                     name: rec.comm.clone(),
+                    exe: None,
+                    argv0: None,
                     actor: effective,
                 };
                 self.procs.insert(*child_pid, proc_);
@@ -160,6 +140,12 @@ impl<'a> Attributor<'a> {
                 };
                 let p = self.procs.get_mut(&rec.pid).expect("inserted above");
                 p.name = index::basename(exe).to_string();
+                p.exe = Some(exe.to_string());
+                // Kept when the program was started under another name (a symlink, a shim).
+                p.argv0 = argv
+                    .first()
+                    .filter(|a0| index::basename(a0) != p.name)
+                    .cloned();
                 p.actor = direct.unwrap_or(effective);
                 p.actor
             }
@@ -192,23 +178,33 @@ impl<'a> Attributor<'a> {
         }
     }
 
-    /// `name[pid]` of `pid` and its creators, outermost first.
-    pub fn chain(&self, pid: u32) -> Vec<String> {
+    /// `pid` and its creators, outermost first (at most 32).
+    pub fn chain(&self, pid: u32) -> ProcessChain {
         let mut out = Vec::new();
         let mut cur = Some(pid);
         while let Some(p) = cur {
             let Some(proc_) = self.procs.get(&p) else {
-                out.push(format!("?[{p}]"));
+                out.push(ChainLink {
+                    pid: p,
+                    name: "?".into(),
+                    exe: None,
+                    argv0: None,
+                });
                 break;
             };
-            out.push(format!("{}[{p}]", proc_.name));
+            out.push(ChainLink {
+                pid: p,
+                name: proc_.name.clone(),
+                exe: proc_.exe.clone(),
+                argv0: proc_.argv0.clone(),
+            });
             if out.len() >= 32 {
                 break;
             }
             cur = proc_.parent;
         }
         out.reverse();
-        out
+        ProcessChain(out)
     }
 }
 

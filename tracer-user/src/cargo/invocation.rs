@@ -1,7 +1,5 @@
-//! The cargo command lines `cargo tracer build|test` runs, and the build's context (directories
-//! the report names by placeholder).
-
-use serde::{Deserialize, Serialize};
+//! The cargo command lines `cargo tracer build|test` runs: the user's arguments passed through,
+//! with JSON messages on, and the flags `cargo metadata` needs to see the same workspace.
 
 /// The cargo subcommand being traced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +90,9 @@ impl Invocation {
         c
     }
 
-    /// `cargo metadata --no-deps` with the flags that select the same workspace.
-    pub fn metadata_command(&self) -> Vec<String> {
-        let mut c: Vec<String> = ["cargo", "metadata", "--no-deps", "--format-version", "1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    /// The flags that select the workspace and lock file, for `cargo metadata`.
+    pub fn graph_args(&self) -> Vec<String> {
+        let mut c = Vec::new();
         let mut it = self.args.iter().take_while(|a| *a != "--");
         while let Some(a) = it.next() {
             for (flag, takes_value) in METADATA_FLAGS {
@@ -114,11 +109,6 @@ impl Invocation {
         c
     }
 
-    /// The flags that select the workspace and lock file, for `cargo metadata` with dependencies.
-    pub fn graph_args(&self) -> Vec<String> {
-        self.metadata_command().into_iter().skip(5).collect()
-    }
-
     /// The target directory the user asked for, if any.
     pub fn user_target_dir(&self) -> Option<String> {
         let mut it = self.args.iter();
@@ -132,29 +122,6 @@ impl Invocation {
         }
         None
     }
-}
-
-/// Directories the report replaces by placeholders, recorded with the trace so `report` can
-/// re-render it later.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BuildContext {
-    pub workspace_root: String,
-    /// The git work tree containing the workspace, when there is one and it lies above it
-    /// (tools like shadow-rs run `git status`, which reads the whole work tree).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub repo_root: String,
-    pub target_dir: String,
-    pub home: String,
-    pub cargo_home: String,
-    pub tmpdir: String,
-    /// Rustup's home (toolchains are read from it by every phase).
-    #[serde(default)]
-    pub rustup_home: String,
-    /// Where cargo was started.
-    #[serde(default)]
-    pub cwd: String,
-    /// Built in a private target directory (`--fresh`).
-    pub fresh: bool,
 }
 
 #[cfg(test)]
@@ -201,18 +168,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            inv.metadata_command(),
-            args(&[
-                "cargo",
-                "metadata",
-                "--no-deps",
-                "--format-version",
-                "1",
-                "--manifest-path",
-                "a/Cargo.toml",
-                "--locked",
-                "--config=x"
-            ])
+            inv.graph_args(),
+            args(&["--manifest-path", "a/Cargo.toml", "--locked", "--config=x"])
         );
     }
 

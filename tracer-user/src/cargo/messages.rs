@@ -1,159 +1,81 @@
-//! Cargo's `--message-format=json` messages, reduced to what attribution needs.
+//! Cargo's JSON messages (parsed by `cargo_metadata`), reduced to what attribution needs: which
+//! package each compiled unit, build script run and test binary belongs to.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use cargo_metadata::Message;
 
-/// A package of the graph, as cargo identifies it. Two versions of one crate are two packages.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct PackageRef {
-    pub name: String,
-    pub version: String,
-    /// `registry+…`, `path+file://…` or `git+…`.
-    pub source: String,
-    /// Cargo's package id.
-    pub id: String,
-}
+use crate::model::{Package, TargetKind};
 
-impl PackageRef {
-    /// `name@version`.
-    pub fn key(&self) -> String {
-        format!("{}@{}", self.name, self.version)
-    }
-}
-
-/// Parses a package id: `registry+https://…#serde@1.0.219`, `path+file:///dir/foo#0.1.0` (name
-/// left out when it equals the last path segment), or the pre-1.77 `serde 1.0.219 (registry+…)`.
-pub fn parse_package_id(id: &str) -> Option<PackageRef> {
-    if let Some((url, frag)) = id.rsplit_once('#') {
-        let (name, version) = match frag.split_once('@') {
-            Some((n, v)) => (n.to_string(), v.to_string()),
-            None => {
-                let path = url.split(['?', '#']).next().unwrap_or(url);
-                (
-                    path.trim_end_matches('/').rsplit('/').next()?.to_string(),
-                    frag.to_string(),
-                )
-            }
-        };
-        return Some(PackageRef {
-            name,
-            version,
-            source: url.to_string(),
-            id: id.to_string(),
-        });
-    }
-    let mut parts = id.splitn(3, ' ');
-    let name = parts.next()?.to_string();
-    let version = parts.next()?.to_string();
-    let source = parts
-        .next()
-        .map(|s| s.trim_matches(['(', ')']).to_string())
-        .unwrap_or_default();
-    Some(PackageRef {
-        name,
-        version,
-        source,
-        id: id.to_string(),
-    })
-}
-
-/// What kind of compilation unit an artifact is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnitKind {
-    Lib,
-    ProcMacro,
-    BuildScript,
-    Bin,
-    /// A test, bench or example built for testing (`profile.test`).
-    TestBinary,
-    Other,
-}
-
-/// A `compiler-artifact` message.
+/// A compiled unit (`compiler-artifact`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
-    pub package: PackageRef,
-    pub kind: UnitKind,
+pub struct Unit {
+    pub package: Package,
+    pub target: TargetKind,
+    /// Built with the test profile: a test harness (of a test, bench or the library).
+    pub test_profile: bool,
     /// The target's crate name (`-` replaced by `_`, as rustc's `--crate-name`).
     pub crate_name: String,
+    /// The crate root source file.
+    pub src_path: String,
+    /// The package's directory.
+    pub manifest_dir: Option<String>,
     pub filenames: Vec<String>,
     pub executable: Option<String>,
     /// Cargo did not rebuild it (up to date from an earlier build).
     pub fresh: bool,
 }
 
-/// A `build-script-executed` message (also sent for a build script that did not need to run).
+/// A build script run (`build-script-executed`, also sent for a script that did not need to
+/// run).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildScriptOutput {
-    pub package: PackageRef,
+pub struct ScriptRun {
+    pub package: Package,
     pub out_dir: String,
 }
 
 /// The messages attribution uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    Artifact(Artifact),
-    BuildScript(BuildScriptOutput),
+pub enum Known {
+    Unit(Unit),
+    ScriptRun(ScriptRun),
 }
 
-/// Reads one JSON message; `None` for reasons attribution does not use.
-pub fn parse(v: &Value) -> Option<Message> {
-    let package = parse_package_id(v.get("package_id")?.as_str()?)?;
-    match v.get("reason")?.as_str()? {
-        "compiler-artifact" => {
-            let target = v.get("target")?;
-            let kinds: Vec<&str> = target
-                .get("kind")?
-                .as_array()?
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
-            let test = v
-                .pointer("/profile/test")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let kind = if kinds.contains(&"custom-build") {
-                UnitKind::BuildScript
-            } else if kinds.contains(&"proc-macro") {
-                UnitKind::ProcMacro
-            } else if test {
-                UnitKind::TestBinary
-            } else if kinds.contains(&"bin") {
-                UnitKind::Bin
-            } else if kinds.iter().any(|k| k.ends_with("lib")) {
-                UnitKind::Lib
-            } else {
-                UnitKind::Other
-            };
-            let strings = |key: &str| -> Vec<String> {
-                v.get(key)
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            Some(Message::Artifact(Artifact {
-                package,
-                kind,
-                crate_name: target.get("name")?.as_str()?.replace('-', "_"),
-                filenames: strings("filenames"),
-                executable: v
-                    .get("executable")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                fresh: v.get("fresh").and_then(Value::as_bool).unwrap_or(false),
+/// What attribution takes from one message; `None` for messages it does not use.
+pub fn known(m: &Message) -> Option<Known> {
+    match m {
+        Message::CompilerArtifact(a) => {
+            let kinds: Vec<String> = a.target.kind.iter().map(|k| k.to_string()).collect();
+            let manifest = a.manifest_path.as_str();
+            Some(Known::Unit(Unit {
+                package: Package::from_id(&a.package_id.repr)?,
+                target: TargetKind::from_cargo(&kinds),
+                test_profile: a.profile.test,
+                crate_name: a.target.name.replace('-', "_"),
+                src_path: a.target.src_path.to_string(),
+                manifest_dir: (!manifest.is_empty())
+                    .then(|| manifest.rsplit_once('/').map_or("", |(d, _)| d).to_string()),
+                filenames: a.filenames.iter().map(|f| f.to_string()).collect(),
+                executable: a.executable.as_ref().map(|e| e.to_string()),
+                fresh: a.fresh,
             }))
         }
-        "build-script-executed" => Some(Message::BuildScript(BuildScriptOutput {
-            package,
-            out_dir: v.get("out_dir")?.as_str()?.to_string(),
+        Message::BuildScriptExecuted(b) => Some(Known::ScriptRun(ScriptRun {
+            package: Package::from_id(&b.package_id.repr)?,
+            out_dir: b.out_dir.to_string(),
         })),
         _ => None,
     }
+}
+
+/// Proc-macro libraries an artifact message announces (so their probes go in early).
+pub fn proc_macro_libraries(m: &Message) -> impl Iterator<Item = &str> {
+    let files = match m {
+        Message::CompilerArtifact(a) if a.target.is_proc_macro() => &a.filenames[..],
+        _ => &[],
+    };
+    files
+        .iter()
+        .map(|f| f.as_str())
+        .filter(|f| f.ends_with(".so"))
 }
 
 /// The `-<hash>` cargo appends to a unit's file names (`libfoo-0123abcd.rlib` → `0123abcd`).
@@ -164,61 +86,92 @@ pub fn unit_hash(file: &str) -> Option<&str> {
     (!hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit())).then_some(hash)
 }
 
+/// Test helpers: cargo's messages as cargo writes them, from the few fields a test cares about.
+#[cfg(test)]
+pub mod fake {
+    use cargo_metadata::Message;
+
+    /// A `compiler-artifact` message.
+    pub fn artifact(
+        id: &str,
+        kind: &str,
+        name: &str,
+        test: bool,
+        files: &[&str],
+        executable: Option<&str>,
+        fresh: bool,
+    ) -> Message {
+        let manifest = id
+            .strip_prefix("path+file://")
+            .and_then(|r| r.split('#').next())
+            .map(|d| format!("{d}/Cargo.toml"))
+            .unwrap_or_default();
+        serde_json::from_value(serde_json::json!({
+            "reason": "compiler-artifact", "package_id": id, "manifest_path": manifest,
+            "target": {"kind": [kind], "crate_types": [kind], "name": name,
+                       "src_path": format!("/src/{name}.rs"), "edition": "2024"},
+            "profile": {"opt_level": "0", "debuginfo": 2, "debug_assertions": true,
+                        "overflow_checks": true, "test": test},
+            "features": [], "filenames": files, "executable": executable, "fresh": fresh,
+        }))
+        .unwrap()
+    }
+
+    /// A `build-script-executed` message.
+    pub fn script_run(id: &str, out_dir: &str) -> Message {
+        serde_json::from_value(serde_json::json!({
+            "reason": "build-script-executed", "package_id": id, "linked_libs": [],
+            "linked_paths": [], "cfgs": [], "env": [], "out_dir": out_dir,
+        }))
+        .unwrap()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn package_ids_in_every_form() {
-        let p =
-            parse_package_id("registry+https://github.com/rust-lang/crates.io-index#serde@1.0.219")
-                .unwrap();
-        assert_eq!((p.name.as_str(), p.version.as_str()), ("serde", "1.0.219"));
-        assert_eq!(
-            p.source,
-            "registry+https://github.com/rust-lang/crates.io-index"
+    fn artifacts_and_build_script_runs() {
+        let m = fake::artifact(
+            "path+file:///w/t#0.3.1",
+            "custom-build",
+            "build-script-build",
+            false,
+            &["/t/debug/build/t-24ebe067e63c0c71/build-script-build"],
+            None,
+            true,
         );
-        let p = parse_package_id("path+file:///w/demo/crates/plain-util#2.0.0").unwrap();
-        assert_eq!(
-            (p.name.as_str(), p.version.as_str()),
-            ("plain-util", "2.0.0")
-        );
-        let p = parse_package_id("path+file:///w/demo/app#demo-app@0.1.0").unwrap();
-        assert_eq!(p.key(), "demo-app@0.1.0");
-        let p = parse_package_id("git+https://h/x.git?branch=main#abc@0.3.0").unwrap();
-        assert_eq!(p.key(), "abc@0.3.0");
-        let p = parse_package_id(
-            "serde 1.0.219 (registry+https://github.com/rust-lang/crates.io-index)",
-        )
-        .unwrap();
-        assert_eq!(p.key(), "serde@1.0.219");
-        assert!(p.source.starts_with("registry+"));
-    }
-
-    #[test]
-    fn artifacts_and_build_script_outputs() {
-        let v: Value = serde_json::from_str(r#"{"reason":"compiler-artifact","package_id":"path+file:///w/t#0.3.1","target":{"kind":["custom-build"],"name":"build-script-build"},"profile":{"test":false},"filenames":["/t/debug/build/t-24ebe067e63c0c71/build-script-build"],"executable":null,"fresh":true}"#).unwrap();
-        let Some(Message::Artifact(a)) = parse(&v) else {
+        let Some(Known::Unit(u)) = known(&m) else {
             panic!()
         };
-        assert_eq!(a.kind, UnitKind::BuildScript);
-        assert_eq!(a.crate_name, "build_script_build");
-        assert!(a.fresh);
-        let v: Value = serde_json::from_str(r#"{"reason":"compiler-artifact","package_id":"path+file:///w/app#demo-app@0.1.0","target":{"kind":["bin"],"name":"demo-app"},"profile":{"test":true},"filenames":["/t/debug/deps/demo_app-e152aafa70704885"],"executable":"/t/debug/deps/demo_app-e152aafa70704885","fresh":false}"#).unwrap();
-        let Some(Message::Artifact(a)) = parse(&v) else {
+        assert_eq!(u.target, TargetKind::BuildScript);
+        assert_eq!(u.crate_name, "build_script_build");
+        assert_eq!(u.manifest_dir.as_deref(), Some("/w/t"));
+        assert!(u.fresh);
+        let m = fake::artifact(
+            "path+file:///w/app#demo-app@0.1.0",
+            "bin",
+            "demo-app",
+            true,
+            &["/t/debug/deps/demo_app-e152aafa70704885"],
+            Some("/t/debug/deps/demo_app-e152aafa70704885"),
+            false,
+        );
+        let Some(Known::Unit(u)) = known(&m) else {
             panic!()
         };
         assert_eq!(
-            (a.kind, a.crate_name.as_str()),
-            (UnitKind::TestBinary, "demo_app")
+            (u.target, u.test_profile, u.crate_name.as_str()),
+            (TargetKind::Binary, true, "demo_app")
         );
-        let v: Value = serde_json::from_str(r#"{"reason":"build-script-executed","package_id":"path+file:///w/t#0.3.1","out_dir":"/t/debug/build/t-f415/out"}"#).unwrap();
+        let m = fake::script_run("path+file:///w/t#0.3.1", "/t/debug/build/t-f415/out");
         assert!(
-            matches!(parse(&v), Some(Message::BuildScript(b)) if b.out_dir == "/t/debug/build/t-f415/out")
+            matches!(known(&m), Some(Known::ScriptRun(b)) if b.out_dir == "/t/debug/build/t-f415/out")
         );
-        let v: Value =
+        let m: Message =
             serde_json::from_str(r#"{"reason":"build-finished","success":true}"#).unwrap();
-        assert_eq!(parse(&v), None);
+        assert_eq!(known(&m), None);
     }
 
     #[test]

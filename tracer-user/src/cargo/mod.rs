@@ -1,7 +1,9 @@
-//! What cargo tells us about a build: its JSON messages (which package each compiled unit,
-//! build script and test binary belongs to) and the command lines we run it with.
+//! Cargo as the traced command: the command lines `cargo tracer build|test` runs, the graph
+//! `cargo metadata` describes, cargo's JSON messages (which package each compiled unit, build
+//! script and test binary belongs to), and what the session needs to know while cargo runs.
 
+pub mod build;
+pub mod graph;
 pub mod invocation;
 pub mod messages;
-pub mod stdout;
-pub mod trace;
+pub mod observer;

@@ -250,6 +250,7 @@ impl Drop for Probes {
         let piped = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0;
         // SAFETY: the child only makes async-signal-safe calls (close, read, _exit).
         if piped && unsafe { libc::fork() } == 0 {
+            // SAFETY: in the forked child: closes descriptors it owns and reads its pipe end.
             unsafe {
                 libc::close(fds[1]);
                 for fd in 0..3 {

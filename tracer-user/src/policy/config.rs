@@ -8,17 +8,10 @@ use toml_span::{
 };
 
 use super::{
-    diag::{Diagnostic, did_you_mean, line_col},
-    pattern::HostPattern,
+    diag::{Diagnostic, line_col},
+    pattern::{HostPattern, PathGlobs, PatternError, Programs},
 };
-use crate::attribution::Phase;
-
-/// Where a rule was written, for "allowed by" and for rules that matched nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub file: String,
-    pub line: usize,
-}
+use crate::model::{Phase, RuleRef, did_you_mean};
 
 /// One allow entry.
 #[derive(Debug, Clone)]
@@ -27,17 +20,17 @@ pub struct Rule {
     pub version: Option<semver::VersionReq>,
     /// Phases it applies to; empty for all.
     pub phases: Vec<Phase>,
-    pub reason: String,
-    pub read: Vec<String>,
-    pub write: Vec<String>,
-    pub delete: Vec<String>,
-    pub exec: Vec<String>,
+    pub read: PathGlobs,
+    pub write: PathGlobs,
+    pub delete: PathGlobs,
+    pub exec: Programs,
     pub hosts: Vec<HostPattern>,
     pub listen: Vec<HostPattern>,
     /// Also covers the build scripts of crates that depend on this one (for build helpers like
     /// `cc`, whose code runs inside the dependent's build script).
     pub dependents: bool,
-    pub origin: Origin,
+    /// Where it is written, with its crate and reason.
+    pub origin: RuleRef,
 }
 
 /// A parsed policy (one file or table).
@@ -64,13 +57,10 @@ const RULE_KEYS: &[&str] = &[
     "listen",
     "dependents",
 ];
-const PHASES: &[(&str, Phase)] = &[
-    ("build-script", Phase::BuildScript),
-    ("proc-macro", Phase::ProcMacro),
-    ("compile", Phase::Compile),
-    ("test", Phase::Test),
-    ("run", Phase::Run),
-];
+
+fn span(s: Span) -> (usize, usize) {
+    (s.start, s.end)
+}
 
 struct Ctx<'a> {
     file: &'a str,
@@ -79,27 +69,29 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, code: &'static str, span: Span, message: String, help: Option<String>) {
-        self.diags.push(Diagnostic {
-            code,
-            message,
-            file: self.file.to_string(),
-            span: (span.start, span.end),
-            help,
-        });
+    fn err(&mut self, code: &'static str, at: Span, message: String, help: Option<String>) {
+        self.diags
+            .push(Diagnostic::new(code, span(at), message).help(help));
     }
 
-    fn unknown_keys(&mut self, t: &Table<'_>, known: &[&str], what: &str) {
+    fn unknown_keys(&mut self, t: &Table<'_>, known: &[&str], what: &str, whole: Span) {
         for k in t.keys() {
             if !known.contains(&k.name.as_ref()) {
                 let help = did_you_mean(&k.name, known)
                     .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| Some(format!("expected one of: {}", known.join(", "))));
-                self.err(
-                    "unknown-key",
-                    k.span,
-                    format!("unknown key `{}` in {what}", k.name),
-                    help,
+                self.diags.push(
+                    Diagnostic::new(
+                        "unknown-key",
+                        span(k.span),
+                        format!("unknown key `{}` in {what}", k.name),
+                    )
+                    .label("unknown key")
+                    .also(
+                        span(Span::new(whole.start, whole.start)),
+                        format!("in {what}"),
+                    )
+                    .help(help),
                 );
             }
         }
@@ -152,6 +144,32 @@ impl Ctx<'_> {
         }
     }
 
+    /// A compiled pattern list; a bad pattern is a diagnostic at its place.
+    fn patterns<T: Default>(
+        &mut self,
+        list: Vec<(String, Span)>,
+        key: &str,
+        compile: impl Fn(&[String]) -> Result<T, (usize, PatternError)>,
+    ) -> T {
+        let strings: Vec<String> = list.iter().map(|(s, _)| s.clone()).collect();
+        match compile(&strings) {
+            Ok(t) => t,
+            Err((i, e)) => {
+                let code = match e {
+                    PatternError::UnknownPlaceholder { .. } => "unknown-placeholder",
+                    PatternError::BadGlob { .. } => "bad-glob",
+                };
+                let at = list.get(i).map_or(Span::new(0, 0), |(_, s)| *s);
+                self.diags.push(
+                    Diagnostic::new(code, span(at), format!("in `{key}`: {e}"))
+                        .label("never matches a target")
+                        .help(e.help()),
+                );
+                T::default()
+            }
+        }
+    }
+
     fn rule(&mut self, v: &Value<'_>) -> Option<Rule> {
         let Some(t) = v.as_table() else {
             self.err(
@@ -162,7 +180,7 @@ impl Ctx<'_> {
             );
             return None;
         };
-        self.unknown_keys(t, RULE_KEYS, "an `allow` entry");
+        self.unknown_keys(t, RULE_KEYS, "an `allow` entry", v.span);
         let get = |k: &str| t.iter().find(|(key, _)| key.name == k).map(|(_, v)| v);
         let krate = match get("crate") {
             Some(v) => self.string(v, "crate"),
@@ -216,15 +234,16 @@ impl Ctx<'_> {
         });
         let mut phases = Vec::new();
         if let Some(v) = get("phase") {
-            for (p, span) in self.strings(v, "phase") {
-                match PHASES.iter().find(|(n, _)| *n == p) {
-                    Some((_, ph)) => phases.push(*ph),
-                    None => {
-                        let names: Vec<&str> = PHASES.iter().map(|(n, _)| *n).collect();
+            for (p, at) in self.strings(v, "phase") {
+                match p.parse::<Phase>() {
+                    Ok(ph) if Phase::OF_CRATES.contains(&ph) => phases.push(ph),
+                    _ => {
+                        let names: Vec<&str> =
+                            Phase::OF_CRATES.iter().map(|p| p.as_str()).collect();
                         let help = did_you_mean(&p, &names).map(|s| format!("did you mean `{s}`?"));
                         self.err(
                             "bad-phase",
-                            span,
+                            at,
                             format!("unknown phase `{p}`"),
                             help.or(Some(format!("one of: {}", names.join(", ")))),
                         );
@@ -232,21 +251,21 @@ impl Ctx<'_> {
                 }
             }
         }
-        let mut list = |k: &str| {
-            get(k)
-                .map(|v| self.strings(v, k).into_iter().map(|(s, _)| s).collect())
-                .unwrap_or_default()
-        };
+        let mut list = |k: &str| get(k).map(|v| self.strings(v, k)).unwrap_or_default();
         let (read, write, delete, exec) =
             (list("read"), list("write"), list("delete"), list("exec"));
+        let read = self.patterns(read, "read", PathGlobs::new);
+        let write = self.patterns(write, "write", PathGlobs::new);
+        let delete = self.patterns(delete, "delete", PathGlobs::new);
+        let exec = self.patterns(exec, "exec", Programs::new);
         let mut hosts_of = |k: &str| -> Vec<HostPattern> {
             let Some(v) = get(k) else { return Vec::new() };
             self.strings(v, k)
                 .into_iter()
-                .filter_map(|(s, span)| match HostPattern::parse(&s) {
+                .filter_map(|(s, at)| match HostPattern::parse(&s) {
                     Ok(h) => Some(h),
                     Err(e) => {
-                        self.err("bad-host", span, e.to_string(), None);
+                        self.err("bad-host", at, e.to_string(), None);
                         None
                     }
                 })
@@ -265,12 +284,11 @@ impl Ctx<'_> {
             }),
             None => false,
         };
-        let (line, _) = line_col(self.text, v.span.start);
+        let (line, column) = line_col(self.text, v.span.start);
+        let (krate, reason) = (krate?, reason?);
         Some(Rule {
-            krate: krate?,
             version,
             phases,
-            reason: reason?,
             read,
             write,
             delete,
@@ -278,15 +296,20 @@ impl Ctx<'_> {
             hosts,
             listen,
             dependents,
-            origin: Origin {
+            origin: RuleRef {
+                krate: krate.clone(),
+                reason: reason.clone(),
                 file: self.file.to_string(),
                 line,
+                column,
+                span: span(v.span),
             },
+            krate,
         })
     }
 
-    fn policy(&mut self, t: &Table<'_>) -> Policy {
-        self.unknown_keys(t, TOP_KEYS, "the policy");
+    fn policy(&mut self, t: &Table<'_>, whole: Span) -> Policy {
+        self.unknown_keys(t, TOP_KEYS, "the policy", whole);
         let mut p = Policy::default();
         for (k, v) in t {
             match k.name.as_ref() {
@@ -322,18 +345,33 @@ impl Ctx<'_> {
     }
 }
 
+/// A TOML syntax error as a diagnostic, with the labels toml-span gives it.
+fn toml_error(e: &toml_span::Error) -> Diagnostic {
+    let rendered = e.to_diagnostic(());
+    let mut d = Diagnostic::new(
+        "toml",
+        (e.span.start, e.span.end.max(e.span.start + 1)),
+        format!("not valid TOML: {}", e.kind),
+    );
+    for l in &rendered.labels {
+        let at = (l.range.start, l.range.end);
+        match l.style {
+            codespan_reporting::diagnostic::LabelStyle::Primary => {
+                d.span = (at.0, at.1.max(at.0 + 1));
+                d.label = l.message.clone();
+            }
+            codespan_reporting::diagnostic::LabelStyle::Secondary => {
+                d = d.also(at, l.message.clone());
+            }
+        }
+    }
+    d
+}
+
 /// Parses the policy at `path` inside `text` (`&[]` for a whole `tracer.toml`,
 /// `&["workspace", "metadata", "tracer"]` in a Cargo.toml). `Ok(None)` if the table is absent.
 pub fn parse(text: &str, file: &str, path: &[&str]) -> Result<Option<Policy>, Vec<Diagnostic>> {
-    let mut root = toml_span::parse(text).map_err(|e| {
-        vec![Diagnostic {
-            code: "toml",
-            message: format!("not valid TOML: {}", e.kind),
-            file: file.to_string(),
-            span: (e.span.start, e.span.end.max(e.span.start + 1)),
-            help: None,
-        }]
-    })?;
+    let mut root = toml_span::parse(text).map_err(|e| vec![toml_error(&e)])?;
     let cur: &mut Value<'_> = &mut root;
     for key in path {
         let next = match cur.take() {
@@ -356,8 +394,9 @@ pub fn parse(text: &str, file: &str, path: &[&str]) -> Result<Option<Policy>, Ve
         text,
         diags: Vec::new(),
     };
+    let whole = cur.span;
     let policy = match cur.as_table() {
-        Some(t) => ctx.policy(t),
+        Some(t) => ctx.policy(t, whole),
         None => {
             ctx.err(
                 "wrong-type",
@@ -371,6 +410,8 @@ pub fn parse(text: &str, file: &str, path: &[&str]) -> Result<Option<Policy>, Ve
     if ctx.diags.is_empty() {
         Ok(Some(policy))
     } else {
+        // In the order they appear in the file.
+        ctx.diags.sort_by_key(|d| d.span);
         Err(ctx.diags)
     }
 }
@@ -406,20 +447,21 @@ hosts = ["*.openssl.org:443", "10.0.0.0/8"]
             (r.krate.as_str(), r.phases.as_slice()),
             ("openssl-src", &[Phase::BuildScript][..])
         );
+        assert!(r.exec.matches("/usr/bin/make") && !r.exec.matches("/usr/bin/cc"));
         assert!(
             r.version
                 .as_ref()
                 .unwrap()
                 .matches(&semver::Version::new(300, 1, 0))
         );
-        assert_eq!(r.exec, vec!["make", "perl"]);
         assert_eq!(r.hosts.len(), 2);
         assert_eq!(
-            r.origin,
-            Origin {
-                file: "Cargo.toml".into(),
-                line: 8
-            }
+            (
+                r.origin.file.as_str(),
+                r.origin.line,
+                r.origin.reason.as_str()
+            ),
+            ("Cargo.toml", 8, "builds vendored OpenSSL")
         );
         assert!(
             parse(
@@ -449,7 +491,7 @@ hosts = ["*.openssl.org:443", "10.0.0.0/8"]
         }
         let typo = diags.iter().find(|d| d.code == "unknown-key").unwrap();
         assert_eq!(typo.help.as_deref(), Some("did you mean `write`?"));
-        let r = typo.render(text);
+        let r = typo.render("tracer.toml", text);
         assert!(
             r.contains("tracer.toml:5:1") && r.contains("wirte = "),
             "{r}"
@@ -459,11 +501,24 @@ hosts = ["*.openssl.org:443", "10.0.0.0/8"]
     }
 
     #[test]
+    fn a_glob_that_cannot_match_is_a_mistake_at_its_place() {
+        let text = "[[allow]]\ncrate = \"x\"\nreason = \"r\"\nwrite = [\"$OUT_DIR/**\", \"$OUTDIR/**\"]\nread = [\"/a/[b\"]\n";
+        let diags = parse(text, "tracer.toml", &[]).unwrap_err();
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["unknown-placeholder", "bad-glob"], "{diags:#?}");
+        let r = diags[0].render("tracer.toml", text);
+        assert!(
+            r.contains("tracer.toml:4:26") && r.contains("did you mean `$OUT_DIR`?"),
+            "{r}"
+        );
+    }
+
+    #[test]
     fn broken_toml_is_a_diagnostic_too() {
         let d = parse("[[allow]\ncrate = 1", "tracer.toml", &[]).unwrap_err();
         assert_eq!(d[0].code, "toml");
         assert!(
-            d[0].render("[[allow]\ncrate = 1")
+            d[0].render("tracer.toml", "[[allow]\ncrate = 1")
                 .contains("tracer.toml:1:")
         );
     }

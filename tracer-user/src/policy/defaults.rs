@@ -93,7 +93,7 @@ mod tests {
                 .unwrap_or_else(|d| {
                     panic!(
                         "{name}: {}",
-                        d.iter().map(|x| x.render(text)).collect::<String>()
+                        d.iter().map(|x| x.render(name, text)).collect::<String>()
                     )
                 })
                 .expect("a table");
@@ -101,7 +101,7 @@ mod tests {
             assert!(
                 p.rules
                     .iter()
-                    .all(|r| r.krate == *name && !r.reason.is_empty()),
+                    .all(|r| r.krate == *name && !r.origin.reason.is_empty()),
                 "{name}"
             );
         }

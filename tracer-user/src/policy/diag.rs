@@ -1,7 +1,12 @@
-//! Configuration diagnostics: `file:line:col`, the offending line with a caret under the span,
-//! and a hint — every problem of a file is collected, not just the first.
+//! Configuration diagnostics: every problem of a file collected, each with its code, its place
+//! (`file:line:col`), the source lines under labels, and a hint — rendered by
+//! codespan-reporting as cargo-deny renders its own.
 
-use std::fmt::Write as _;
+use codespan_reporting::{
+    diagnostic::{Diagnostic as Rendered, Label},
+    files::SimpleFile,
+    term,
+};
 
 /// One problem in a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,10 +14,69 @@ pub struct Diagnostic {
     /// Kebab-case code (`unknown-key`, `missing-reason`…).
     pub code: &'static str,
     pub message: String,
-    pub file: String,
-    /// Byte range in the file.
+    /// Byte range of the primary label.
     pub span: (usize, usize),
+    /// What the primary label says.
+    pub label: String,
+    /// Other places that explain it (the entry a key is in…).
+    pub secondary: Vec<((usize, usize), String)>,
     pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: &'static str, span: (usize, usize), message: String) -> Self {
+        Self {
+            code,
+            message,
+            span,
+            label: String::new(),
+            secondary: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn label(mut self, text: impl Into<String>) -> Self {
+        self.label = text.into();
+        self
+    }
+
+    pub fn also(mut self, span: (usize, usize), text: impl Into<String>) -> Self {
+        self.secondary.push((span, text.into()));
+        self
+    }
+
+    pub fn help(mut self, text: Option<String>) -> Self {
+        self.help = text;
+        self
+    }
+
+    fn to_codespan(&self) -> Rendered<()> {
+        let mut labels =
+            vec![Label::primary((), self.span.0..self.span.1).with_message(&self.label)];
+        labels.extend(
+            self.secondary
+                .iter()
+                .map(|(s, m)| Label::secondary((), s.0..s.1).with_message(m)),
+        );
+        Rendered::error()
+            .with_code(self.code)
+            .with_message(&self.message)
+            .with_labels(labels)
+            .with_notes(self.help.iter().cloned().collect())
+    }
+
+    /// For people: `error[code]: message`, the place, the lines with their labels, the hint.
+    pub fn render(&self, file: &str, text: &str) -> String {
+        let f = SimpleFile::new(file, text);
+        term::emit_into_string(&term::Config::default(), &f, &self.to_codespan())
+            .unwrap_or_else(|_| format!("error[{}]: {} ({file})\n", self.code, self.message))
+    }
+}
+
+/// Renders the diagnostics of one file, in the order they appear in it.
+pub fn render_all(file: &str, text: &str, diags: &mut [Diagnostic]) -> String {
+    diags.sort_by_key(|d| d.span);
+    diags.iter().map(|d| d.render(file, text)).collect()
 }
 
 /// 1-based line and column of byte offset `at` in `text`.
@@ -28,93 +92,27 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, col)
 }
 
-impl Diagnostic {
-    /// `error[code]: message` with the location, the source line and the hint.
-    pub fn render(&self, text: &str) -> String {
-        let (line, col) = line_col(text, self.span.0);
-        let src = text.lines().nth(line - 1).unwrap_or("");
-        let width = text[self.span.0.min(text.len())..self.span.1.min(text.len())]
-            .lines()
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(1)
-            .max(1);
-        let gutter = line.to_string().len();
-        let mut s = String::new();
-        let _ = writeln!(s, "error[{}]: {}", self.code, self.message);
-        let _ = writeln!(s, "{:gutter$}--> {}:{line}:{col}", "", self.file);
-        let _ = writeln!(s, "{:gutter$} |", "");
-        let _ = writeln!(s, "{line} | {src}");
-        let _ = writeln!(
-            s,
-            "{:gutter$} | {}{}",
-            "",
-            " ".repeat(col - 1),
-            "^".repeat(width)
-        );
-        if let Some(h) = &self.help {
-            let _ = writeln!(s, "{:gutter$} = help: {h}", "");
-        }
-        s
-    }
-}
-
-/// The closest of `candidates` to `word`, if close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn renders_location_snippet_caret_and_help() {
+    fn renders_location_lines_labels_and_help() {
         let text = "[[allow]]\ncrate = \"cc\"\nwirte = []\n";
         let at = text.find("wirte").unwrap();
-        let d = Diagnostic {
-            code: "unknown-key",
-            message: "unknown key `wirte`".into(),
-            file: "tracer.toml".into(),
-            span: (at, at + 5),
-            help: Some("did you mean `write`?".into()),
-        };
-        let r = d.render(text);
-        assert!(r.contains("--> tracer.toml:3:1"), "{r}");
-        assert!(r.contains("3 | wirte = []"), "{r}");
-        assert!(r.contains("  | ^^^^^"), "{r}");
-        assert!(r.contains("help: did you mean `write`?"), "{r}");
-    }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(
-            did_you_mean("wirte", &["read", "write", "delete"]),
-            Some("write")
+        let d = Diagnostic::new("unknown-key", (at, at + 5), "unknown key `wirte`".into())
+            .label("not a key of an allow entry")
+            .also((0, 9), "in this entry")
+            .help(Some("did you mean `write`?".into()));
+        let r = d.render("tracer.toml", text);
+        assert!(
+            r.starts_with("error[unknown-key]: unknown key `wirte`"),
+            "{r}"
         );
-        assert_eq!(did_you_mean("hots", &["hosts", "listen"]), Some("hosts"));
-        assert_eq!(did_you_mean("zzzzzz", &["read", "write"]), None);
+        assert!(r.contains("tracer.toml:3:1"), "{r}");
+        assert!(r.contains("3 │ wirte = []"), "{r}");
+        assert!(r.contains("^^^^^ not a key of an allow entry"), "{r}");
+        assert!(r.contains("in this entry"), "{r}");
+        assert!(r.contains("= did you mean `write`?"), "{r}");
     }
 }

@@ -1,33 +1,27 @@
-//! Verdicts: each observed behaviour against the policy (allowed by a rule, by the routine
-//! baseline, or a violation) and against the static findings (explained by one — confirmed —
-//! or not — unexpected); each build-time static finding that was not observed is dormant.
+//! Verdicts: each observed behaviour against the policy (allowed by a rule, or a violation) and
+//! against the static findings (explained by one, or unexpected); each build-time static
+//! finding that was not observed is dormant. A verdict refers to what decided it — the rule
+//! (where it is written) and the finding (where its code is) — as data.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{config::Rule, pattern};
+use super::{config::Rule, levels::Levels, suggest::AllowEntry};
 use crate::{
-    aggregate::Kind,
-    analysis::{CodePhase, Finding, FindingKind, scan::ScanReport},
-    attribution::Phase,
+    analysis::{Finding, scan::ScanReport},
+    cargo::graph::Dependencies,
+    model::{
+        Code, FindingKind, FindingRef, Kind, Level, PackageKey, Phase, RuleRef, TargetKind,
+        names::named_enum,
+    },
     report::{BehaviorOut, Report},
 };
 
-/// How much an outcome matters (cargo-deny's levels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Allow,
-    Warn,
-    Deny,
-}
-
 /// What happened to one behaviour or finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Outcome {
-    /// Observed and allowed (by a rule or the routine baseline).
+    /// Observed and allowed by a rule.
     Allowed,
     /// Observed, not allowed.
     Violation,
@@ -40,99 +34,45 @@ pub enum Outcome {
     Dormant,
 }
 
+named_enum!(Outcome, "an outcome" {
+    Allowed => "allowed",
+    Violation => "violation",
+    Unexpected => "unexpected",
+    Confirmed => "confirmed",
+    Dormant => "dormant",
+});
+
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    /// The diagnostic code an outcome is reported under when it is not allowed.
+    pub fn code(self) -> Option<Code> {
         match self {
-            Self::Allowed => "allowed",
-            Self::Violation => "violation",
-            Self::Unexpected => "unexpected",
-            Self::Confirmed => "confirmed",
-            Self::Dormant => "dormant",
+            Self::Violation => Some(Code::Violation),
+            Self::Unexpected => Some(Code::Unexpected),
+            Self::Dormant => Some(Code::Dormant),
+            Self::Allowed | Self::Confirmed => None,
         }
-    }
-}
-
-/// Levels per outcome (and per behaviour kind, which wins): `-D`, `-W`, `-A`.
-#[derive(Debug, Clone)]
-pub struct Levels(BTreeMap<String, Level>);
-
-impl Default for Levels {
-    fn default() -> Self {
-        let mut m = BTreeMap::new();
-        m.insert("violation".into(), Level::Deny);
-        m.insert("unexpected".into(), Level::Deny);
-        m.insert("dormant".into(), Level::Warn);
-        m.insert("allowed".into(), Level::Allow);
-        m.insert("confirmed".into(), Level::Allow);
-        m.insert("unused-rule".into(), Level::Warn);
-        m.insert("incomplete".into(), Level::Deny);
-        Self(m)
-    }
-}
-
-/// Names `-D/-W/-A` accept.
-pub const LEVEL_NAMES: &[&str] = &[
-    "violation",
-    "unexpected",
-    "dormant",
-    "unused-rule",
-    "incomplete",
-    "net.connect",
-    "net.dns",
-    "net.listen",
-    "process.exec",
-    "fs.delete",
-    "fs.write",
-    "fs.read",
-];
-
-impl Levels {
-    pub fn set(&mut self, name: &str, level: Level) -> Result<(), String> {
-        if !LEVEL_NAMES.contains(&name) {
-            let hint = super::diag::did_you_mean(name, LEVEL_NAMES)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            return Err(format!(
-                "`{name}` is not an outcome or kind (one of: {}){hint}",
-                LEVEL_NAMES.join(", ")
-            ));
-        }
-        self.0.insert(name.to_string(), level);
-        Ok(())
-    }
-
-    pub fn get(&self, name: &str) -> Level {
-        self.0.get(name).copied().unwrap_or(Level::Warn)
-    }
-
-    /// A behaviour's level: its kind's if set, else its outcome's (never above for allowed ones).
-    fn of(&self, outcome: Outcome, kind: &str) -> Level {
-        let by_outcome = self.get(outcome.as_str());
-        if matches!(outcome, Outcome::Allowed | Outcome::Confirmed) {
-            return by_outcome;
-        }
-        self.0.get(kind).copied().unwrap_or(by_outcome)
     }
 }
 
 /// The verdict on one observed behaviour.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BehaviorVerdict {
+    /// The crate (`(unattributed)` when none could be named).
     pub name: String,
     pub version: String,
     #[serde(flatten)]
     pub behavior: BehaviorOut,
     pub outcome: Outcome,
     pub level: Level,
-    /// The rule that allows it (`reason (file:line)`), or `routine`.
+    /// The rule that allows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_by: Option<String>,
-    /// The static finding that explains it (`file:line: reason`), when the graph was scanned.
+    pub allowed_by: Option<RuleRef>,
+    /// The static finding that explains it, when the graph was scanned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub explained_by: Option<String>,
+    pub explained_by: Option<FindingRef>,
     /// The allow entry that would permit it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suggestion: Option<String>,
+    pub suggestion: Option<AllowEntry>,
 }
 
 /// The verdict on one static finding.
@@ -146,40 +86,56 @@ pub struct FindingVerdict {
     pub level: Level,
 }
 
+/// Why a trace cannot be trusted to be complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Incomplete {
+    /// Events were lost, by counter.
+    LostEvents {
+        lost: u64,
+        ringbuf: u64,
+        inflight: u64,
+        tracking: u64,
+        undecodable: u64,
+    },
+    /// The trace ends before its `end` line (the tracer was stopped).
+    NoEnd,
+    /// Under `--fresh`, a build script that should have run did not.
+    ScriptDidNotRun {
+        #[serde(rename = "crate")]
+        package: PackageKey,
+    },
+}
+
 /// Everything decided about one build.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict {
     pub behaviors: Vec<BehaviorVerdict>,
     pub findings: Vec<FindingVerdict>,
-    /// Rules that matched nothing in this build (`reason (file:line)`).
-    pub unused_rules: Vec<String>,
-    /// Why the trace cannot be trusted to be complete.
-    pub incomplete: Vec<String>,
+    /// The project's rules that matched nothing in this build.
+    pub unused_rules: Vec<RuleRef>,
+    pub incomplete: Vec<Incomplete>,
     /// Outcome → count.
-    pub counts: BTreeMap<String, u64>,
+    pub counts: BTreeMap<Outcome, u64>,
     /// `deny` if anything at deny level happened.
     pub worst: Level,
 }
 
-fn finding_kind(k: Kind) -> FindingKind {
-    match k {
-        Kind::NetConnect => FindingKind::NetConnect,
-        Kind::NetDns => FindingKind::NetDns,
-        Kind::NetListen => FindingKind::NetListen,
-        Kind::ProcessExec => FindingKind::ProcessExec,
-        Kind::FsDelete => FindingKind::FsDelete,
-        Kind::FsWrite => FindingKind::FsWrite,
-        Kind::FsRead => FindingKind::FsRead,
+impl Verdict {
+    /// Anything at deny level besides incompleteness (what fails a build unless `--audit`).
+    pub fn denied(&self) -> bool {
+        self.behaviors.iter().any(|b| b.level == Level::Deny)
+            || self.findings.iter().any(|f| f.level == Level::Deny)
     }
 }
 
 /// Whether the acting process is a program the phase started rather than the phase's own code
 /// (the build script binary, or rustc running a proc macro).
 fn spawned_program(b: &BehaviorOut) -> bool {
-    let Some(actor) = b.example_chain.last() else {
+    let Some(actor) = b.example_chain.actor() else {
         return false;
     };
-    let name = actor.split('[').next().unwrap_or("");
+    let name = actor.name.as_str();
     match b.phase {
         Phase::BuildScript => {
             !name.starts_with("build-script-build") && !name.starts_with("build_script_build")
@@ -189,186 +145,172 @@ fn spawned_program(b: &BehaviorOut) -> bool {
     }
 }
 
-/// Code phases whose findings can explain behaviour in an observed phase.
-fn explaining_phases(p: Phase) -> &'static [CodePhase] {
-    match p {
-        Phase::BuildScript => &[CodePhase::BuildScript, CodePhase::Library],
-        Phase::ProcMacro => &[CodePhase::ProcMacro, CodePhase::Library],
-        Phase::Compile => &[CodePhase::Library],
-        Phase::Test => &[CodePhase::Test, CodePhase::Library, CodePhase::Binary],
-        Phase::Run => &[CodePhase::Binary, CodePhase::Library],
-        Phase::Cargo => &[],
-    }
-}
-
-/// The observed phase a code phase runs in (for evaluating findings against rules).
-fn run_phase(p: CodePhase) -> Phase {
-    match p {
-        CodePhase::BuildScript => Phase::BuildScript,
-        CodePhase::ProcMacro => Phase::ProcMacro,
-        CodePhase::Test => Phase::Test,
-        CodePhase::Library | CodePhase::Binary => Phase::Run,
-    }
-}
-
-fn rule_label(r: &Rule) -> String {
-    format!("{} ({}:{})", r.reason, r.origin.file, r.origin.line)
-}
-
-/// Whether rule `r` covers crate `name@version` in `phase`: its own crate (and version), or, for
-/// a `dependents` rule, the build script of a crate that depends on the rule's crate.
-fn applies(
-    r: &Rule,
-    name: &str,
-    version: &str,
-    phase: Phase,
-    deps: &BTreeMap<String, Vec<String>>,
-) -> bool {
+/// Whether rule `r` covers crate `key` in `phase`: its own crate (and version), or, for a
+/// `dependents` rule, the build script of a crate that depends on the rule's crate.
+fn applies(r: &Rule, key: &PackageKey, phase: Phase, deps: &Dependencies) -> bool {
     let version_ok = |v: &str| {
         r.version
             .as_ref()
             .is_none_or(|req| semver::Version::parse(v).is_ok_and(|v| req.matches(&v)))
     };
     let phase_ok = r.phases.is_empty() || r.phases.contains(&phase);
-    if r.krate == name {
-        return phase_ok && version_ok(version);
+    if r.krate == key.name {
+        return phase_ok && version_ok(&key.version);
     }
     r.dependents
         && phase_ok
         && matches!(phase, Phase::BuildScript | Phase::Compile)
         && deps
-            .get(&format!("{name}@{version}"))
+            .get(key)
             .into_iter()
             .flatten()
-            .any(|d| {
-                d.rsplit_once('@')
-                    .is_some_and(|(n, v)| n == r.krate && version_ok(v))
-            })
+            .any(|d| d.name == r.krate && version_ok(&d.version))
 }
 
 /// Whether `r` allows `kind` on `target` (with placeholders, as the report writes it).
 fn allows(r: &Rule, kind: Kind, target: &str) -> bool {
-    let any = |globs: &[String]| globs.iter().any(|g| pattern::glob_match(g, target));
     match kind {
-        Kind::FsRead => any(&r.read) || any(&r.write),
-        Kind::FsWrite => any(&r.write),
-        Kind::FsDelete => any(&r.delete),
-        Kind::ProcessExec => r.exec.iter().any(|e| pattern::exec_match(e, target)),
+        Kind::FsRead => r.read.matches(target) || r.write.matches(target),
+        Kind::FsWrite => r.write.matches(target),
+        Kind::FsDelete => r.delete.matches(target),
+        Kind::ProcessExec => r.exec.matches(target),
         Kind::NetDns => r.hosts.iter().any(|h| h.allows_dns(target)),
         Kind::NetConnect => r.hosts.iter().any(|h| h.allows_addr(target)),
         Kind::NetListen => r.listen.iter().any(|h| h.allows_addr(target)),
     }
 }
 
-/// A toml entry that would allow a behaviour.
-fn suggestion(name: &str, b: &BehaviorOut) -> String {
-    let (key, value) = super::suggest::allow_entry(b.kind, &b.target);
-    format!(
-        "[[allow]]\ncrate = {name:?}\nphase = {:?}\nreason = \"TODO: why {name} needs this\"\n{key} = [{value:?}]",
-        b.phase.as_str()
-    )
+/// A rule that names any pattern of this kind (for findings without a literal target).
+fn covers(r: &Rule, kind: Kind) -> bool {
+    match kind {
+        Kind::FsRead => !r.read.is_empty() || !r.write.is_empty(),
+        Kind::FsWrite => !r.write.is_empty(),
+        Kind::FsDelete => !r.delete.is_empty(),
+        Kind::ProcessExec => !r.exec.is_empty(),
+        Kind::NetDns | Kind::NetConnect => !r.hosts.is_empty(),
+        Kind::NetListen => !r.listen.is_empty(),
+    }
 }
 
-/// Decides everything. `scan` (static findings of the same graph) enables reconciliation;
-/// `deps` gives each crate's dependencies (`name@version` → keys).
-pub fn evaluate(
-    report: &Report,
-    rules: &[Rule],
-    scan: Option<&ScanReport>,
-    deps: &BTreeMap<String, Vec<String>>,
-    levels: &Levels,
-    incomplete: Vec<String>,
-) -> Verdict {
-    let findings_of: BTreeMap<String, &Vec<Finding>> = scan
-        .map(|s| {
-            s.packages
+/// The static findings of each package, by key.
+struct Findings<'a>(BTreeMap<PackageKey, &'a [Finding]>);
+
+impl<'a> Findings<'a> {
+    fn of(scan: &'a ScanReport) -> Self {
+        Self(
+            scan.packages
                 .iter()
-                .map(|p| (format!("{}@{}", p.name, p.version), &p.findings))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut used: BTreeSet<usize> = BTreeSet::new();
-    let mut behaviors = Vec::new();
-    // (crate, kind, phase) observed, for confirming findings.
-    let mut observed: BTreeSet<(String, FindingKind, Phase)> = BTreeSet::new();
-    let explain = |key: &str, b: &BehaviorOut| -> Option<String> {
+                .map(|p| (PackageKey::new(&p.name, &p.version), &p.findings[..]))
+                .collect(),
+        )
+    }
+
+    /// The finding that explains behaviour `b` of `key`: the crate's own code of a kind that
+    /// runs in that phase, or a dependency's library.
+    fn explaining(
+        &self,
+        key: &PackageKey,
+        b: &BehaviorOut,
+        deps: &Dependencies,
+    ) -> Option<FindingRef> {
         // What a program the crate started did (`sh`, `git` run by a build script) is explained
         // by the crate starting programs, not by its own file or network code.
         let want = if spawned_program(b) {
-            FindingKind::ProcessExec
+            FindingKind::Does(Kind::ProcessExec)
         } else {
-            finding_kind(b.kind)
+            FindingKind::Does(b.kind)
         };
-        let phases = explaining_phases(b.phase);
-        let own = findings_of
+        let phases = b.phase.explained_by();
+        let own = self
+            .0
             .get(key)
             .into_iter()
             .flat_map(|v| v.iter())
-            .filter(|f| phases.contains(&f.phase));
+            .filter(|f| phases.contains(&f.phase))
+            .map(|f| (key, false, f));
         let from_deps = deps
             .get(key)
             .into_iter()
             .flatten()
-            .filter_map(|d| findings_of.get(d).map(|v| (d, v)))
+            .filter_map(|d| self.0.get(d).map(|v| (d, v)))
             .flat_map(|(d, v)| {
                 v.iter()
-                    .filter(|f| f.phase == CodePhase::Library)
-                    .map(move |f| (Some(d), f))
+                    .filter(|f| f.phase == TargetKind::Library)
+                    .map(move |f| (d, true, f))
             });
-        own.map(|f| (None, f))
-            .chain(from_deps)
-            .find(|(_, f)| f.kind == want)
-            .map(|(dep, f)| {
-                let via = dep.map(|d| format!(" in {d}")).unwrap_or_default();
-                format!("{}:{}{via}: {}", f.location.file, f.location.line, f.reason)
+        own.chain(from_deps)
+            .find(|(_, _, f)| f.kind == want)
+            .map(|(k, in_dependency, f)| FindingRef {
+                package: k.clone(),
+                in_dependency,
+                kind: f.kind,
+                file: f.location.file.clone(),
+                line: f.location.line,
+                column: f.location.column,
+                reason: f.reason.clone(),
             })
-    };
-    // Routine behaviour confirms a finding too (a build script writing its OUT_DIR).
-    let routine_kinds: BTreeSet<(String, String)> = report
-        .crates
-        .iter()
-        .flat_map(|c| {
-            c.routine
-                .keys()
-                .map(move |k| (format!("{}@{}", c.name, c.version), k.clone()))
-        })
-        .collect();
+    }
+}
+
+/// Decides everything. `scan` (static findings of the same graph) enables reconciliation;
+/// `deps` gives each crate's dependencies.
+pub fn evaluate(
+    report: &Report,
+    rules: &[Rule],
+    scan: Option<&ScanReport>,
+    deps: &Dependencies,
+    levels: &Levels,
+    incomplete: Vec<Incomplete>,
+) -> Verdict {
+    let findings_of = scan.map(Findings::of);
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    let mut behaviors = Vec::new();
+    // (crate, kind, phase) observed, for confirming findings.
+    let mut observed: BTreeSet<(PackageKey, Kind, Phase)> = BTreeSet::new();
     for c in &report.crates {
-        let key = format!("{}@{}", c.name, c.version);
+        let key = c.package.key();
+        // Routine behaviour confirms a finding too (a build script writing its OUT_DIR).
+        for r in &c.routine {
+            observed.insert((key.clone(), r.kind, r.phase));
+        }
         for b in &c.behaviors {
-            observed.insert((key.clone(), finding_kind(b.kind), b.phase));
-            let rule = rules.iter().position(|r| {
-                applies(r, &c.name, &c.version, b.phase, deps) && allows(r, b.kind, &b.target)
-            });
+            observed.insert((key.clone(), b.kind, b.phase));
+            let rule = rules
+                .iter()
+                .position(|r| applies(r, &key, b.phase, deps) && allows(r, b.kind, &b.target));
             if let Some(i) = rule {
                 used.insert(i);
             }
-            let explained_by = scan.and(explain(&key, b));
+            let explained_by = findings_of
+                .as_ref()
+                .and_then(|f| f.explaining(&key, b, deps));
             let outcome = match (rule, scan.is_some(), &explained_by) {
                 (Some(_), ..) => Outcome::Allowed,
                 (None, true, None) => Outcome::Unexpected,
                 (None, ..) => Outcome::Violation,
             };
             behaviors.push(BehaviorVerdict {
-                name: c.name.clone(),
-                version: c.version.clone(),
+                name: key.name.clone(),
+                version: key.version.clone(),
                 behavior: b.clone(),
                 outcome,
-                level: levels.of(outcome, b.kind.as_str()),
-                allowed_by: rule.map(|i| rule_label(&rules[i])),
+                level: outcome
+                    .code()
+                    .map_or(Level::Allow, |c| levels.of(c, Some(b.kind))),
+                allowed_by: rule.map(|i| rules[i].origin.clone()),
                 explained_by,
-                suggestion: (outcome != Outcome::Allowed).then(|| suggestion(&c.name, b)),
+                suggestion: (outcome != Outcome::Allowed)
+                    .then(|| AllowEntry::for_behavior(&key.name, b)),
             });
         }
     }
     for b in &report.unattributed {
-        let outcome = Outcome::Violation;
         behaviors.push(BehaviorVerdict {
             name: "(unattributed)".into(),
             version: String::new(),
             behavior: b.clone(),
-            outcome,
-            level: levels.of(outcome, b.kind.as_str()),
+            outcome: Outcome::Violation,
+            level: levels.of(Code::Violation, Some(b.kind)),
             allowed_by: None,
             explained_by: None,
             suggestion: None,
@@ -376,29 +318,24 @@ pub fn evaluate(
     }
     let mut findings = Vec::new();
     if let Some(scan) = scan {
-        let in_build: BTreeSet<String> = report
-            .crates
-            .iter()
-            .map(|c| format!("{}@{}", c.name, c.version))
-            .collect();
+        let in_build: BTreeSet<PackageKey> =
+            report.crates.iter().map(|c| c.package.key()).collect();
         for p in &scan.packages {
-            let key = format!("{}@{}", p.name, p.version);
+            let key = PackageKey::new(&p.name, &p.version);
             if !in_build.contains(&key) {
                 continue;
             }
             for f in p.findings.iter().filter(|f| f.phase.runs_at_build_time()) {
-                let Some(kind) = behaviour_kind(f.kind) else {
+                let Some(kind) = f.kind.behaviour() else {
                     continue;
                 };
-                let phase = run_phase(f.phase);
-                let seen = observed.contains(&(key.clone(), f.kind, phase))
-                    || routine_kinds
-                        .contains(&(key.clone(), format!("{} {}", phase.as_str(), kind.as_str())));
+                let phase = f.phase.run_phase();
+                let seen = observed.contains(&(key.clone(), kind, phase));
                 let allowed = rules.iter().enumerate().any(|(i, r)| {
-                    let ok = applies(r, &p.name, &p.version, phase, deps)
+                    let ok = applies(r, &key, phase, deps)
                         && match &f.target {
                             Some(t) => allows(r, kind, t),
-                            None => rule_covers(r, kind),
+                            None => covers(r, kind),
                         };
                     if ok {
                         used.insert(i);
@@ -410,10 +347,9 @@ pub fn evaluate(
                 } else {
                     Outcome::Dormant
                 };
-                let level = if allowed {
-                    Level::Allow
-                } else {
-                    levels.get(outcome.as_str())
+                let level = match outcome.code() {
+                    Some(c) if !allowed => levels.code(c),
+                    _ => Level::Allow,
                 };
                 findings.push(FindingVerdict {
                     name: p.name.clone(),
@@ -426,27 +362,26 @@ pub fn evaluate(
             }
         }
     }
-    let unused_rules: Vec<String> = rules
+    let unused_rules: Vec<RuleRef> = rules
         .iter()
         .enumerate()
-        .filter(|(i, r)| !used.contains(i) && !r.origin.file.starts_with("default:"))
-        .map(|(_, r)| format!("{} for {}", rule_label(r), r.krate))
+        .filter(|(i, r)| !used.contains(i) && !r.origin.is_default())
+        .map(|(_, r)| r.origin.clone())
         .collect();
     let mut counts = BTreeMap::new();
-    for b in &behaviors {
-        *counts.entry(b.outcome.as_str().to_string()).or_default() += 1;
+    for o in behaviors
+        .iter()
+        .map(|b| b.outcome)
+        .chain(findings.iter().map(|f| f.outcome))
+    {
+        *counts.entry(o).or_default() += 1;
     }
-    for f in &findings {
-        *counts.entry(f.outcome.as_str().to_string()).or_default() += 1;
-    }
-    let unused_level = levels.get("unused-rule");
-    let incomplete_level = levels.get("incomplete");
     let worst = behaviors
         .iter()
         .map(|b| b.level)
         .chain(findings.iter().map(|f| f.level))
-        .chain((!unused_rules.is_empty()).then_some(unused_level))
-        .chain((!incomplete.is_empty()).then_some(incomplete_level))
+        .chain((!unused_rules.is_empty()).then(|| levels.code(Code::UnusedRule)))
+        .chain((!incomplete.is_empty()).then(|| levels.code(Code::Incomplete)))
         .max()
         .unwrap_or(Level::Allow);
     Verdict {
@@ -457,30 +392,4 @@ pub fn evaluate(
         counts,
         worst,
     }
-}
-
-/// A rule that names any pattern of this kind (for findings without a literal target).
-fn rule_covers(r: &Rule, kind: Kind) -> bool {
-    match kind {
-        Kind::FsRead => !r.read.is_empty() || !r.write.is_empty(),
-        Kind::FsWrite => !r.write.is_empty(),
-        Kind::FsDelete => !r.delete.is_empty(),
-        Kind::ProcessExec => !r.exec.is_empty(),
-        Kind::NetDns | Kind::NetConnect => !r.hosts.is_empty(),
-        Kind::NetListen => !r.listen.is_empty(),
-    }
-}
-
-/// The behaviour kind a finding predicts (none for mentions and environment reads).
-fn behaviour_kind(k: FindingKind) -> Option<Kind> {
-    Some(match k {
-        FindingKind::NetConnect => Kind::NetConnect,
-        FindingKind::NetDns => Kind::NetDns,
-        FindingKind::NetListen => Kind::NetListen,
-        FindingKind::ProcessExec => Kind::ProcessExec,
-        FindingKind::FsDelete => Kind::FsDelete,
-        FindingKind::FsWrite => Kind::FsWrite,
-        FindingKind::FsRead => Kind::FsRead,
-        _ => return None,
-    })
 }

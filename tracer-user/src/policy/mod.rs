@@ -6,8 +6,8 @@ pub mod config;
 pub mod defaults;
 pub mod diag;
 pub mod eval;
+pub mod levels;
 pub mod pattern;
-pub mod render;
 pub mod suggest;
 
 use std::path::{Path, PathBuf};
@@ -60,11 +60,9 @@ pub fn load(
         |label: String, text: &str, table: &[&str]| match config::parse(text, &label, table) {
             Ok(Some(p)) => parts.push((label, p)),
             Ok(None) => {}
-            Err(diags) => {
+            Err(mut diags) => {
                 count += diags.len();
-                for d in diags {
-                    rendered.push_str(&d.render(text));
-                }
+                rendered.push_str(&diag::render_all(&label, text, &mut diags));
             }
         };
     match explicit {
@@ -125,10 +123,10 @@ pub fn load(
                 Ok(Some(p)) => loaded.rules.extend(p.rules),
                 Ok(None) => {}
                 // The shipped defaults are tested; a broken one is a bug, not the user's problem.
-                Err(d) => {
+                Err(mut d) => {
                     return Err(PolicyError::Invalid {
                         count: d.len(),
-                        rendered: d.iter().map(|x| x.render(text)).collect(),
+                        rendered: diag::render_all(&label, text, &mut d),
                     });
                 }
             }

@@ -1,47 +1,152 @@
 //! What an allow entry can name: path globs (with placeholders, matched against the report's
-//! targets), program names, and hosts (DNS names with `*.` wildcards, IPs and CIDRs, with an
-//! optional port).
+//! targets; compiled with `globset` when the policy loads, so a bad glob or an unknown
+//! placeholder is a mistake reported with its place, not a rule that silently never matches),
+//! program names, and hosts (DNS names with `*.` wildcards, IPs and CIDRs, with an optional
+//! port).
 
 use std::net::IpAddr;
 
-/// Matches `path` against a glob: `**` spans directories, `*` and `?` stay within one.
-pub fn glob_match(pattern: &str, path: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match p {
-            [] => s.is_empty(),
-            // `dir/**` also names `dir` itself.
-            [b'/', b'*', b'*', rest @ ..] if s.is_empty() => go(rest, s),
-            [b'*', b'*', rest @ ..] => {
-                let rest = rest.strip_prefix(b"/").unwrap_or(rest);
-                // What follows `**` starts at a directory boundary: try only those (checking
-                // the boundary before recursing keeps patterns with several wildcards cheap).
-                rest.is_empty()
-                    || go(rest, s)
-                    || (1..=s.len())
-                        .filter(|&i| s[i - 1] == b'/')
-                        .any(|i| go(rest, &s[i..]))
-            }
-            [b'*', rest @ ..] => (0..=s.len())
-                .take_while(|&i| i == 0 || s[i - 1] != b'/')
-                .any(|i| go(rest, &s[i..])),
-            [b'?', rest @ ..] => s.first().is_some_and(|&c| c != b'/') && go(rest, &s[1..]),
-            [c, rest @ ..] => s.first() == Some(c) && go(rest, &s[1..]),
-        }
-    }
-    go(pattern.as_bytes(), path.as_bytes())
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+use crate::model::{Placeholder, did_you_mean};
+
+/// Why a path or program pattern is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("`{given}` is not a placeholder a target can start with (one of: {})", .known.join(", "))]
+    UnknownPlaceholder {
+        given: String,
+        known: Vec<&'static str>,
+    },
+    #[error("`{pattern}` is not a glob: {reason}")]
+    BadGlob { pattern: String, reason: String },
 }
 
-/// A program: a bare name matches the executable's file name, a path matches the whole path.
-pub fn exec_match(pattern: &str, exe: &str) -> bool {
-    if pattern.contains('/') {
-        glob_match(pattern, exe)
-    } else {
-        glob_match(pattern, exe.rsplit('/').next().unwrap_or(exe))
+impl PatternError {
+    /// For people: what was probably meant.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::UnknownPlaceholder { given, known } => {
+                did_you_mean(given, known).map(|s| format!("did you mean `{s}`?"))
+            }
+            Self::BadGlob { .. } => Some(
+                "`**` spans directories, `*` and `?` stay within one, `[ab]` and `{a,b}` \
+                 are alternatives; `\\` escapes"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// Checks that a pattern starting with `$` names a placeholder that targets use.
+fn check_placeholder(pattern: &str) -> Result<(), PatternError> {
+    let Some(rest) = pattern.strip_prefix('$') else {
+        return Ok(());
+    };
+    let name_len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let given = &pattern[..1 + name_len];
+    if Placeholder::IN_TARGETS.iter().any(|p| p.as_str() == given) {
+        return Ok(());
+    }
+    Err(PatternError::UnknownPlaceholder {
+        given: given.to_string(),
+        known: Placeholder::IN_TARGETS.iter().map(|p| p.as_str()).collect(),
+    })
+}
+
+fn glob(pattern: &str) -> Result<globset::Glob, PatternError> {
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| PatternError::BadGlob {
+            pattern: pattern.to_string(),
+            reason: e.kind().to_string(),
+        })
+}
+
+/// The globs of one key of an allow entry (`read = […]`), compiled together.
+#[derive(Debug, Clone, Default)]
+pub struct PathGlobs {
+    set: GlobSet,
+    patterns: Vec<String>,
+}
+
+impl PathGlobs {
+    /// Compiles `patterns`; the error names the first bad one (by index).
+    pub fn new(patterns: &[String]) -> Result<Self, (usize, PatternError)> {
+        let mut b = GlobSetBuilder::new();
+        for (i, p) in patterns.iter().enumerate() {
+            check_placeholder(p).map_err(|e| (i, e))?;
+            b.add(glob(p).map_err(|e| (i, e))?);
+            // `dir/**` also names `dir` itself.
+            if let Some(dir) = p.strip_suffix("/**") {
+                b.add(glob(dir).map_err(|e| (i, e))?);
+            }
+        }
+        let set = b.build().map_err(|e| {
+            (
+                0,
+                PatternError::BadGlob {
+                    pattern: patterns.join(", "),
+                    reason: e.to_string(),
+                },
+            )
+        })?;
+        Ok(Self {
+            set,
+            patterns: patterns.to_vec(),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether any glob matches the whole target.
+    pub fn matches(&self, target: &str) -> bool {
+        !self.patterns.is_empty() && self.set.is_match(target)
+    }
+}
+
+/// The programs of an allow entry (`exec = […]`): a bare name matches the executable's file
+/// name, a path the whole path.
+#[derive(Debug, Clone, Default)]
+pub struct Programs {
+    names: PathGlobs,
+    paths: PathGlobs,
+}
+
+impl Programs {
+    pub fn new(patterns: &[String]) -> Result<Self, (usize, PatternError)> {
+        type Indexed<'a> = Vec<(usize, &'a String)>;
+        let (paths, names): (Indexed<'_>, Indexed<'_>) = patterns
+            .iter()
+            .enumerate()
+            .partition(|(_, p)| p.contains('/'));
+        let compile = |list: Indexed<'_>| {
+            let strings: Vec<String> = list.iter().map(|(_, p)| (*p).clone()).collect();
+            PathGlobs::new(&strings).map_err(|(i, e)| (list[i].0, e))
+        };
+        Ok(Self {
+            names: compile(names)?,
+            paths: compile(paths)?,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.paths.is_empty()
+    }
+
+    pub fn matches(&self, exe: &str) -> bool {
+        self.paths.matches(exe) || self.names.matches(exe.rsplit('/').next().unwrap_or(exe))
     }
 }
 
 /// A host an allow entry names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum HostPattern {
     /// `crates.io`, `*.github.com` (any subdomain), optionally with `:port`.
     Name { name: String, port: Option<u16> },
@@ -52,7 +157,7 @@ pub enum HostPattern {
         port: Option<u16>,
     },
     /// `unix:/run/x.sock` (glob).
-    Unix(String),
+    Unix(PathGlobs),
 }
 
 /// Why a host pattern is not one.
@@ -89,7 +194,9 @@ impl HostPattern {
     pub fn parse(s: &str) -> Result<Self, BadHost> {
         let bad = || BadHost(s.to_string());
         if let Some(path) = s.strip_prefix("unix:") {
-            return Ok(Self::Unix(path.to_string()));
+            return PathGlobs::new(&[path.to_string()])
+                .map(Self::Unix)
+                .map_err(|_| bad());
         }
         let (host, port) = split_port(s)?;
         let (addr_part, prefix) = match host.split_once('/') {
@@ -136,7 +243,7 @@ impl HostPattern {
         match self {
             Self::Unix(glob) => target
                 .strip_prefix("unix:")
-                .is_some_and(|p| glob_match(glob, p)),
+                .is_some_and(|p| glob.matches(p)),
             Self::Net { addr, prefix, port } => {
                 let Ok((ip, p)) = split_port(target) else {
                     return false;
@@ -177,6 +284,16 @@ fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
 mod tests {
     use super::*;
 
+    fn glob_match(pattern: &str, target: &str) -> bool {
+        PathGlobs::new(&[pattern.to_string()])
+            .unwrap()
+            .matches(target)
+    }
+
+    fn exec_match(pattern: &str, exe: &str) -> bool {
+        Programs::new(&[pattern.to_string()]).unwrap().matches(exe)
+    }
+
     #[test]
     fn globs() {
         assert!(glob_match("$OUT_DIR/**", "$OUT_DIR/a/b.rs"));
@@ -205,6 +322,25 @@ mod tests {
         let deep = format!("{}/x", "/d".repeat(60));
         assert!(!glob_match("/**/**/**/**/e/**/**/*.c", &deep));
         assert!(glob_match("/**/**/**/**/x", &deep));
+        // Targets are data: their metacharacters match only themselves.
+        assert!(glob_match("/x/a\\*", "/x/a*"));
+        assert!(!glob_match("/x/a\\*", "/x/ab"));
+    }
+
+    #[test]
+    fn bad_globs_and_placeholders_are_refused() {
+        let e = PathGlobs::new(&["$OUT_DIR/**".into(), "$OUTDIR/**".into()]).unwrap_err();
+        assert_eq!(e.0, 1);
+        assert_eq!(e.1.help().as_deref(), Some("did you mean `$OUT_DIR`?"));
+        assert!(matches!(
+            PathGlobs::new(&["/x/[ab".into()]),
+            Err((0, PatternError::BadGlob { .. }))
+        ));
+        assert!(matches!(
+            Programs::new(&["cc".into(), "$SYSROOT/bin/rustc".into()]),
+            Err((1, PatternError::UnknownPlaceholder { .. }))
+        ));
+        assert!(PathGlobs::new(&["$HOME".into(), "/$HOME/x".into()]).is_ok());
     }
 
     #[test]

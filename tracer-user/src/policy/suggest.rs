@@ -1,117 +1,150 @@
-//! `cargo tracer policy suggest`: allow entries for everything a run did that is not routine, for
-//! a team adopting the tool. Each entry carries a reason placeholder to fill in.
+//! Allow entries from observed behaviour: the entry that would allow one behaviour (shown with
+//! a violation), and `cargo tracer policy suggest` — entries for everything a run did that is
+//! not routine, one per crate and phase, for a team adopting the tool. Also `diff`: behaviours
+//! new since a baseline report. Data only; `output/` writes the TOML.
 
-use std::{collections::BTreeMap, fmt::Write as _};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{aggregate::Kind, report::Report};
+use serde::{Deserialize, Serialize};
 
-/// The allow-entry key and value that permit a behaviour (`exec` takes the program's name).
-pub fn allow_entry(kind: Kind, target: &str) -> (&'static str, String) {
-    match kind {
-        Kind::FsRead => ("read", target.to_string()),
-        Kind::FsWrite => ("write", target.to_string()),
-        Kind::FsDelete => ("delete", target.to_string()),
-        Kind::ProcessExec => (
-            "exec",
-            target.rsplit('/').next().unwrap_or(target).to_string(),
-        ),
-        Kind::NetDns | Kind::NetConnect => ("hosts", target.to_string()),
-        Kind::NetListen => ("listen", target.to_string()),
+use crate::{
+    model::{Kind, PackageKey, Phase, names::named_enum},
+    report::{BehaviorOut, Report},
+};
+
+/// A list of an allow entry (in the order entries are written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AllowKey {
+    Delete,
+    Exec,
+    Hosts,
+    Listen,
+    Read,
+    Write,
+}
+
+named_enum!(AllowKey, "an allow-entry key" {
+    Delete => "delete",
+    Exec => "exec",
+    Hosts => "hosts",
+    Listen => "listen",
+    Read => "read",
+    Write => "write",
+});
+
+impl AllowKey {
+    /// The list that allows a behaviour of `kind`, and the value for `target` in it (`exec`
+    /// takes the program's name). Paths and programs are globs: their metacharacters are
+    /// escaped, so the entry allows exactly what was seen.
+    pub fn for_behavior(kind: Kind, target: &str) -> (Self, String) {
+        let glob = globset::escape;
+        match kind {
+            Kind::FsRead => (Self::Read, glob(target)),
+            Kind::FsWrite => (Self::Write, glob(target)),
+            Kind::FsDelete => (Self::Delete, glob(target)),
+            Kind::ProcessExec => (
+                Self::Exec,
+                glob(target.rsplit('/').next().unwrap_or(target)),
+            ),
+            Kind::NetDns | Kind::NetConnect => (Self::Hosts, target.to_string()),
+            Kind::NetListen => (Self::Listen, target.to_string()),
+        }
     }
 }
 
-/// A `tracer.toml` allowing every notable behaviour of `report`, one entry per crate and phase.
-pub fn suggest(report: &Report) -> String {
-    // (crate, phase) → key → values
-    let mut entries: BTreeMap<(String, String), BTreeMap<&'static str, Vec<String>>> =
-        BTreeMap::new();
+/// An allow entry to add, its reason still to be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowEntry {
+    #[serde(rename = "crate")]
+    pub krate: String,
+    pub phase: Phase,
+    /// The lists, each value as observed (a literal path, not a glob).
+    pub lists: BTreeMap<AllowKey, Vec<String>>,
+}
+
+impl AllowEntry {
+    fn new(krate: &str, phase: Phase) -> Self {
+        Self {
+            krate: krate.to_string(),
+            phase,
+            lists: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, b: &BehaviorOut) {
+        let (key, value) = AllowKey::for_behavior(b.kind, &b.target);
+        let list = self.lists.entry(key).or_default();
+        if !list.contains(&value) {
+            list.push(value);
+        }
+    }
+
+    /// The entry that allows one behaviour of crate `krate`.
+    pub fn for_behavior(krate: &str, b: &BehaviorOut) -> Self {
+        let mut e = Self::new(krate, b.phase);
+        e.add(b);
+        e
+    }
+}
+
+/// Entries allowing every notable behaviour of `report`, one per crate and phase.
+pub fn suggest(report: &Report) -> Vec<AllowEntry> {
+    let mut entries: BTreeMap<(String, &str), AllowEntry> = BTreeMap::new();
     for c in &report.crates {
         for b in &c.behaviors {
-            let (key, value) = allow_entry(b.kind, &b.target);
-            let list = entries
-                .entry((c.name.clone(), b.phase.as_str().to_string()))
-                .or_default()
-                .entry(key)
-                .or_default();
-            if !list.contains(&value) {
-                list.push(value);
-            }
+            entries
+                .entry((c.package.name.clone(), b.phase.as_str()))
+                .or_insert_with(|| AllowEntry::new(&c.package.name, b.phase))
+                .add(b);
         }
     }
-    let mut s = String::from(
-        "# Suggested by `cargo tracer policy suggest` from an observed build. Review every entry:\n\
-         # narrow paths to globs where the crate writes many files, and say why in each `reason`.\n",
-    );
-    for ((krate, phase), keys) in &entries {
-        let _ = writeln!(
-            s,
-            "\n[[allow]]\ncrate = {krate:?}\nphase = {phase:?}\nreason = \"TODO: why {krate} needs this\""
-        );
-        for (k, values) in keys {
-            let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
-            let _ = writeln!(s, "{k} = [{}]", quoted.join(", "));
-        }
-    }
-    s
+    entries.into_values().collect()
 }
 
-/// A behaviour as `diff` compares them: crate name (not version: an update that changes what a
-/// crate does is what a diff is for), phase, kind, target.
-type Key = (String, String, String, String);
-
-fn keys(report: &serde_json::Value) -> BTreeMap<Key, String> {
-    let mut out = BTreeMap::new();
-    for c in report["crates"].as_array().into_iter().flatten() {
-        let name = c["name"].as_str().unwrap_or_default().to_string();
-        let version = c["version"].as_str().unwrap_or_default().to_string();
-        for b in c["behaviors"].as_array().into_iter().flatten() {
-            let k = (
-                name.clone(),
-                b["phase"].as_str().unwrap_or_default().to_string(),
-                b["kind"].as_str().unwrap_or_default().to_string(),
-                b["target"].as_str().unwrap_or_default().to_string(),
-            );
-            out.insert(k, version.clone());
-        }
-    }
-    out
+/// A behaviour `diff` found new.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct NewBehavior {
+    #[serde(rename = "crate")]
+    pub package: PackageKey,
+    pub phase: Phase,
+    pub kind: Kind,
+    pub target: String,
 }
 
-/// Behaviours in `new` that `old` did not have, as `(crate@version, phase, kind, target)`.
-pub fn diff(
-    old: &serde_json::Value,
-    new: &serde_json::Value,
-) -> Vec<(String, String, String, String)> {
-    let before = keys(old);
-    keys(new)
-        .into_iter()
-        .filter(|(k, _)| !before.contains_key(k))
-        .map(|((name, phase, kind, target), version)| {
-            (format!("{name}@{version}"), phase, kind, target)
+/// Behaviours in `new` that `old` did not have. Compared by crate name, not version: an update
+/// that changes what a crate does is what a diff is for.
+pub fn diff(old: &Report, new: &Report) -> Vec<NewBehavior> {
+    let before: BTreeSet<(&str, Phase, Kind, &str)> = old
+        .crates
+        .iter()
+        .flat_map(|c| {
+            c.behaviors
+                .iter()
+                .map(move |b| (c.package.name.as_str(), b.phase, b.kind, b.target.as_str()))
         })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn diff_lists_only_new_behaviour_across_versions() {
-        let old = serde_json::json!({"crates": [{"name": "a", "version": "1.0.0", "behaviors": [
-            {"phase": "build-script", "kind": "fs.write", "target": "$OUT_DIR/x"}]}]});
-        let new = serde_json::json!({"crates": [{"name": "a", "version": "1.1.0", "behaviors": [
-            {"phase": "build-script", "kind": "fs.write", "target": "$OUT_DIR/x"},
-            {"phase": "build-script", "kind": "net.dns", "target": "c2.example.com"}]}]});
-        assert_eq!(
-            diff(&old, &new),
-            vec![(
-                "a@1.1.0".into(),
-                "build-script".into(),
-                "net.dns".into(),
-                "c2.example.com".into()
-            )]
-        );
-        assert!(diff(&new, &new).is_empty());
+        .collect();
+    let mut out: BTreeMap<(&str, &str, &str, &str), NewBehavior> = BTreeMap::new();
+    for c in &new.crates {
+        for b in &c.behaviors {
+            if before.contains(&(c.package.name.as_str(), b.phase, b.kind, b.target.as_str())) {
+                continue;
+            }
+            // Listed by name, as people read them.
+            out.insert(
+                (
+                    c.package.name.as_str(),
+                    b.phase.as_str(),
+                    b.kind.as_str(),
+                    b.target.as_str(),
+                ),
+                NewBehavior {
+                    package: c.package.key(),
+                    phase: b.phase,
+                    kind: b.kind,
+                    target: b.target.clone(),
+                },
+            );
+        }
     }
+    out.into_values().collect()
 }

@@ -1,22 +1,20 @@
 //! The per-crate behaviour report: what each crate@version of the graph did, by phase and kind,
-//! with the routine noise summarised. Rendered for people ([`human`]) or as versioned JSON
-//! (schema in `docs/REPORT.md`).
-
-pub mod human;
-pub mod load;
+//! with the routine noise summarised. Data only (schema in `docs/REPORT.md`); `output/` renders
+//! it.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    aggregate::{Aggregate, Behavior, Kind, Owner},
-    attribution::{Index, Phase},
-    cargo::invocation::BuildContext,
+    aggregate::{Aggregate, Aggregator, Behavior, Owner},
+    attribution::Index,
+    model::{BuildContext, Kind, Package, PackageKey, Phase, ProcessChain},
+    trace::Trace,
 };
 
 /// Version of the report JSON. Bumped on any incompatible change.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// A report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,25 +39,31 @@ pub struct Report {
 /// One crate@version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CrateReport {
-    pub name: String,
-    pub version: String,
-    pub source: String,
-    pub id: String,
+    #[serde(flatten)]
+    pub package: Package,
     pub phases: Vec<PhaseOut>,
     /// Notable behaviours, most suspicious kinds first.
     pub behaviors: Vec<BehaviorOut>,
-    /// Routine behaviours (own sources, OUT_DIR, toolchain…), counted per `"<phase> <kind>"`.
-    pub routine: BTreeMap<String, u64>,
+    /// Routine behaviours (own sources, OUT_DIR, toolchain…), counted per phase and kind.
+    pub routine: Vec<RoutineCount>,
     /// The routine behaviours themselves (with `--verbose`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routine_behaviors: Vec<BehaviorOut>,
+}
+
+/// How many routine behaviours of one kind a phase had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutineCount {
+    pub phase: Phase,
+    pub kind: Kind,
+    pub count: u64,
 }
 
 /// Notable and routine behaviour of cargo itself.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Activity {
     pub behaviors: Vec<BehaviorOut>,
-    pub routine: BTreeMap<String, u64>,
+    pub routine: Vec<RoutineCount>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routine_behaviors: Vec<BehaviorOut>,
 }
@@ -75,7 +79,7 @@ pub struct PhaseOut {
     pub processes: u64,
     /// Proc macros: the crates being compiled when it ran.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub expanded_in: Vec<String>,
+    pub expanded_in: Vec<PackageKey>,
 }
 
 /// One behaviour.
@@ -87,11 +91,11 @@ pub struct BehaviorOut {
     pub count: u64,
     /// How many of the `count` attempts succeeded.
     pub succeeded: u64,
-    /// The processes, outermost first, of the first occurrence (`name[pid]`).
-    pub example_chain: Vec<String>,
-    /// Proc macros: the crate being compiled when it ran (`name@version`).
+    /// The processes, outermost first, of the first occurrence.
+    pub example_chain: ProcessChain,
+    /// Proc macros: the crate being compiled when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub within: Option<String>,
+    pub within: Option<PackageKey>,
 }
 
 /// How a trace went, for the report header.
@@ -103,6 +107,19 @@ pub struct TraceInfo {
     pub lost_events: u64,
     /// Proc-macro probes were attached (uprobes available).
     pub proc_macro_probes: bool,
+}
+
+impl TraceInfo {
+    pub fn of(t: &Trace) -> Self {
+        Self {
+            command: t.start.command.clone(),
+            exit_code: t.end.as_ref().and_then(|e| e.exit_code),
+            // A trace cut off before its `end` line is incomplete by definition.
+            complete: t.complete(),
+            lost_events: t.lost_events(),
+            proc_macro_probes: t.start.proc_macro_probes,
+        }
+    }
 }
 
 fn out(b: &Behavior, index: &Index) -> BehaviorOut {
@@ -121,15 +138,21 @@ fn split(
     list: &[Behavior],
     index: &Index,
     verbose: bool,
-) -> (Vec<BehaviorOut>, BTreeMap<String, u64>, Vec<BehaviorOut>) {
+) -> (Vec<BehaviorOut>, Vec<RoutineCount>, Vec<BehaviorOut>) {
     let mut notable = Vec::new();
-    let mut routine = BTreeMap::new();
+    let mut routine: BTreeMap<(&str, &str), RoutineCount> = BTreeMap::new();
     let mut routine_list = Vec::new();
     for b in list {
         if b.routine {
-            *routine
-                .entry(format!("{} {}", b.phase.as_str(), b.kind.as_str()))
-                .or_default() += b.count;
+            // Listed by name (phase, then kind), as people read them.
+            routine
+                .entry((b.phase.as_str(), b.kind.as_str()))
+                .or_insert(RoutineCount {
+                    phase: b.phase,
+                    kind: b.kind,
+                    count: 0,
+                })
+                .count += b.count;
             if verbose {
                 routine_list.push(out(b, index));
             }
@@ -137,7 +160,7 @@ fn split(
             notable.push(out(b, index));
         }
     }
-    (notable, routine, routine_list)
+    (notable, routine.into_values().collect(), routine_list)
 }
 
 impl Report {
@@ -158,10 +181,7 @@ impl Report {
                     verbose,
                 );
                 CrateReport {
-                    name: pkg.name.clone(),
-                    version: pkg.version.clone(),
-                    source: pkg.source.clone(),
-                    id: pkg.id.clone(),
+                    package: pkg.clone(),
                     phases: phases(p, agg, index, info),
                     behaviors,
                     routine,
@@ -173,7 +193,11 @@ impl Report {
         crates.sort_by(|a, b| {
             let worst = |c: &CrateReport| c.behaviors.iter().map(|x| x.kind).min();
             let rank = |c: &CrateReport| worst(c).map(|k| k as u8).unwrap_or(u8::MAX);
-            (rank(a), &a.name, &a.version).cmp(&(rank(b), &b.name, &b.version))
+            (rank(a), &a.package.name, &a.package.version).cmp(&(
+                rank(b),
+                &b.package.name,
+                &b.package.version,
+            ))
         });
         let (behaviors, routine, routine_behaviors) = split(
             agg.behaviors.get(&Owner::Cargo).unwrap_or(&empty),
@@ -231,7 +255,7 @@ fn phases(p: usize, agg: &Aggregate, index: &Index, info: &TraceInfo) -> Vec<Pha
         });
     }
     if index.proc_macros.values().any(|&q| q == p) || agg.ran.contains(&(p, Phase::ProcMacro)) {
-        let within: Vec<String> = agg
+        let within: Vec<PackageKey> = agg
             .expanded_in
             .get(&p)
             .into_iter()
@@ -244,7 +268,11 @@ fn phases(p: usize, agg: &Aggregate, index: &Index, info: &TraceInfo) -> Vec<Pha
                 if within.is_empty() {
                     "(unknown)".into()
                 } else {
-                    within.join(", ")
+                    within
+                        .iter()
+                        .map(PackageKey::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             )
         } else if info.proc_macro_probes {
@@ -287,19 +315,20 @@ fn phases(p: usize, agg: &Aggregate, index: &Index, info: &TraceInfo) -> Vec<Pha
     v
 }
 
-/// Builds a report from a trace's records and cargo's messages, in trace order.
-pub fn from_trace(
-    events: &[crate::record::EventRecord],
-    cargo_messages: &[serde_json::Value],
-    ctx: &BuildContext,
-    root_pid: u32,
-    info: &TraceInfo,
-    verbose: bool,
-) -> Report {
-    let index = Index::from_messages(cargo_messages);
-    let mut agg = crate::aggregate::Aggregator::new(&index, ctx, root_pid);
-    for e in events {
+/// Builds the report of a trace (its events attributed with its cargo messages, in order).
+/// `None` for a trace that has no build context (not written by `cargo tracer build|test`).
+pub fn from_trace(t: &Trace, verbose: bool) -> Option<Report> {
+    let ctx = t.context.as_ref()?;
+    let index = Index::from_messages(&t.cargo_messages);
+    let mut agg = Aggregator::new(&index, ctx, t.start.root_pid);
+    for e in &t.events {
         agg.push(e);
     }
-    Report::build(&agg.finish(), &index, ctx, info, verbose)
+    Some(Report::build(
+        &agg.finish(),
+        &index,
+        ctx,
+        &TraceInfo::of(t),
+        verbose,
+    ))
 }

@@ -16,7 +16,8 @@ use syn::{
     visit::{self, Visit},
 };
 
-use super::{CodePhase, Finding, FindingKind, Location};
+use super::{Finding, Location};
+use crate::model::{FindingKind, Kind, TargetKind};
 use imports::Imports;
 
 /// A `mod name;` declaration (its file is elsewhere).
@@ -41,12 +42,12 @@ pub struct FileScan {
 }
 
 /// Scans one file's text. `rel` is its path relative to the crate root.
-pub fn scan_text(text: &str, rel: &str, phase: CodePhase) -> Vec<Finding> {
+pub fn scan_text(text: &str, rel: &str, phase: TargetKind) -> Vec<Finding> {
     scan_file(text, rel, phase).findings
 }
 
 /// Scans one file's text and lists the module files it declares.
-pub fn scan_file(text: &str, rel: &str, phase: CodePhase) -> FileScan {
+pub fn scan_file(text: &str, rel: &str, phase: TargetKind) -> FileScan {
     let file = match syn::parse_file(text) {
         Ok(f) => f,
         Err(e) => {
@@ -107,7 +108,7 @@ struct Scanner<'a> {
     consts: HashMap<String, String>,
     lines: Vec<&'a str>,
     rel: &'a str,
-    phase: CodePhase,
+    phase: TargetKind,
     out: Vec<Finding>,
     seen: HashSet<(FindingKind, usize, usize, String)>,
     /// Integer arrays that may be XOR-encoded strings.
@@ -119,7 +120,7 @@ struct Scanner<'a> {
     /// Inline modules being visited.
     inline: Vec<String>,
     /// Phases of enclosing items (`#[cfg(test)] mod tests { … }` is test code).
-    phases: Vec<CodePhase>,
+    phases: Vec<TargetKind>,
 }
 
 fn path_segments(p: &syn::Path) -> Vec<String> {
@@ -135,7 +136,7 @@ fn macro_name(m: &Macro) -> String {
 }
 
 impl Scanner<'_> {
-    fn current_phase(&self) -> CodePhase {
+    fn current_phase(&self) -> TargetKind {
         self.phases.last().copied().unwrap_or(self.phase)
     }
 
@@ -143,7 +144,7 @@ impl Scanner<'_> {
     fn scoped(&mut self, attrs: &[syn::Attribute], f: impl FnOnce(&mut Self)) {
         let test = is_test_only(attrs);
         if test {
-            self.phases.push(CodePhase::Test);
+            self.phases.push(TargetKind::Test);
         }
         f(self);
         if test {
@@ -380,7 +381,7 @@ impl Scanner<'_> {
             );
         } else if literals::credential_file(value) {
             self.push(
-                FindingKind::FsRead,
+                FindingKind::Does(Kind::FsRead),
                 span,
                 Some(value.to_string()),
                 "names a credential file".into(),
@@ -410,7 +411,7 @@ impl Scanner<'_> {
             );
         } else if literals::credential_file(decoded) {
             self.push(
-                FindingKind::FsRead,
+                FindingKind::Does(Kind::FsRead),
                 span,
                 Some(decoded.into()),
                 format!("names a credential file once {}", undo(how)),
@@ -428,7 +429,7 @@ impl Scanner<'_> {
         .any(|c| decoded.contains(c))
         {
             self.push(
-                FindingKind::ProcessExec,
+                FindingKind::Does(Kind::ProcessExec),
                 span,
                 Some(decoded.into()),
                 format!("a shell command once {}", undo(how)),
@@ -484,7 +485,7 @@ impl Scanner<'_> {
             "env" | "option_env" => {
                 if let Ok(Expr::Lit(ExprLit {
                     lit: Lit::Str(s), ..
-                })) = m.parse_body_with(|p: syn::parse::ParseStream| {
+                })) = m.parse_body_with(|p: syn::parse::ParseStream<'_>| {
                     let e: Expr = p.parse()?;
                     let _ = p.parse::<Option<syn::Token![,]>>();
                     let _: proc_macro2::TokenStream = p.parse()?;
@@ -711,7 +712,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
             });
         if m.content.is_none() {
             self.modules.push(ModDecl {
-                test: self.current_phase() == CodePhase::Test || is_test_only(&m.attrs),
+                test: self.current_phase() == TargetKind::Test || is_test_only(&m.attrs),
                 name: m.ident.to_string(),
                 path_attr,
                 inline_parents: self.inline.clone(),

@@ -1,135 +1,154 @@
 //! The dangerous operations, by the path of the function or type that performs them.
 
-use crate::analysis::FindingKind;
-
-use FindingKind::*;
+use crate::model::{
+    FindingKind::{self, *},
+    Kind,
+};
 
 /// Exact paths (after `use` resolution) and the kind they stand for.
 const EXACT: &[(&str, FindingKind)] = &[
     // std::fs and friends
-    ("std::fs::read", FsRead),
-    ("std::fs::read_to_string", FsRead),
-    ("std::fs::read_dir", FsRead),
-    ("std::fs::read_link", FsRead),
-    ("std::fs::File::open", FsRead),
-    ("std::fs::copy", FsWrite),
-    ("std::fs::write", FsWrite),
-    ("std::fs::File::create", FsWrite),
-    ("std::fs::File::create_new", FsWrite),
-    ("std::fs::OpenOptions::new", FsWrite),
-    ("std::fs::create_dir", FsWrite),
-    ("std::fs::create_dir_all", FsWrite),
-    ("std::fs::rename", FsWrite),
-    ("std::fs::hard_link", FsWrite),
-    ("std::fs::set_permissions", FsWrite),
-    ("std::os::unix::fs::symlink", FsWrite),
-    ("std::fs::remove_file", FsDelete),
-    ("std::fs::remove_dir", FsDelete),
-    ("std::fs::remove_dir_all", FsDelete),
+    ("std::fs::read", Does(Kind::FsRead)),
+    ("std::fs::read_to_string", Does(Kind::FsRead)),
+    ("std::fs::read_dir", Does(Kind::FsRead)),
+    ("std::fs::read_link", Does(Kind::FsRead)),
+    ("std::fs::File::open", Does(Kind::FsRead)),
+    ("std::fs::copy", Does(Kind::FsWrite)),
+    ("std::fs::write", Does(Kind::FsWrite)),
+    ("std::fs::File::create", Does(Kind::FsWrite)),
+    ("std::fs::File::create_new", Does(Kind::FsWrite)),
+    ("std::fs::OpenOptions::new", Does(Kind::FsWrite)),
+    ("std::fs::create_dir", Does(Kind::FsWrite)),
+    ("std::fs::create_dir_all", Does(Kind::FsWrite)),
+    ("std::fs::rename", Does(Kind::FsWrite)),
+    ("std::fs::hard_link", Does(Kind::FsWrite)),
+    ("std::fs::set_permissions", Does(Kind::FsWrite)),
+    ("std::os::unix::fs::symlink", Does(Kind::FsWrite)),
+    ("std::fs::remove_file", Does(Kind::FsDelete)),
+    ("std::fs::remove_dir", Does(Kind::FsDelete)),
+    ("std::fs::remove_dir_all", Does(Kind::FsDelete)),
     ("std::env::home_dir", EnvRead),
     ("std::env::var", EnvRead),
     ("std::env::var_os", EnvRead),
     ("std::env::vars", EnvRead),
     ("std::env::vars_os", EnvRead),
     // std::net
-    ("std::net::TcpStream::connect", NetConnect),
-    ("std::net::TcpStream::connect_timeout", NetConnect),
-    ("std::net::UdpSocket::connect", NetConnect),
-    ("std::net::UdpSocket::send_to", NetConnect),
-    ("std::os::unix::net::UnixStream::connect", NetConnect),
-    ("std::os::unix::net::UnixDatagram::connect", NetConnect),
-    ("std::net::TcpListener::bind", NetListen),
-    ("std::net::UdpSocket::bind", NetListen),
-    ("std::os::unix::net::UnixListener::bind", NetListen),
-    ("std::net::ToSocketAddrs::to_socket_addrs", NetDns),
+    ("std::net::TcpStream::connect", Does(Kind::NetConnect)),
+    (
+        "std::net::TcpStream::connect_timeout",
+        Does(Kind::NetConnect),
+    ),
+    ("std::net::UdpSocket::connect", Does(Kind::NetConnect)),
+    ("std::net::UdpSocket::send_to", Does(Kind::NetConnect)),
+    (
+        "std::os::unix::net::UnixStream::connect",
+        Does(Kind::NetConnect),
+    ),
+    (
+        "std::os::unix::net::UnixDatagram::connect",
+        Does(Kind::NetConnect),
+    ),
+    ("std::net::TcpListener::bind", Does(Kind::NetListen)),
+    ("std::net::UdpSocket::bind", Does(Kind::NetListen)),
+    (
+        "std::os::unix::net::UnixListener::bind",
+        Does(Kind::NetListen),
+    ),
+    (
+        "std::net::ToSocketAddrs::to_socket_addrs",
+        Does(Kind::NetDns),
+    ),
     // std::process
-    ("std::process::Command::new", ProcessExec),
-    ("std::os::unix::process::CommandExt::exec", ProcessExec),
+    ("std::process::Command::new", Does(Kind::ProcessExec)),
+    (
+        "std::os::unix::process::CommandExt::exec",
+        Does(Kind::ProcessExec),
+    ),
     // libc
-    ("libc::open", FsRead),
-    ("libc::openat", FsRead),
-    ("libc::fopen", FsRead),
-    ("libc::creat", FsWrite),
-    ("libc::rename", FsWrite),
-    ("libc::renameat", FsWrite),
-    ("libc::unlink", FsDelete),
-    ("libc::unlinkat", FsDelete),
-    ("libc::rmdir", FsDelete),
-    ("libc::remove", FsDelete),
-    ("libc::connect", NetConnect),
-    ("libc::sendto", NetConnect),
-    ("libc::bind", NetListen),
-    ("libc::listen", NetListen),
-    ("libc::getaddrinfo", NetDns),
-    ("libc::gethostbyname", NetDns),
-    ("libc::execve", ProcessExec),
-    ("libc::execv", ProcessExec),
-    ("libc::execvp", ProcessExec),
-    ("libc::execvpe", ProcessExec),
-    ("libc::execl", ProcessExec),
-    ("libc::execlp", ProcessExec),
-    ("libc::fexecve", ProcessExec),
-    ("libc::system", ProcessExec),
-    ("libc::popen", ProcessExec),
-    ("libc::posix_spawn", ProcessExec),
-    ("libc::posix_spawnp", ProcessExec),
-    ("libc::fork", ProcessExec),
+    ("libc::open", Does(Kind::FsRead)),
+    ("libc::openat", Does(Kind::FsRead)),
+    ("libc::fopen", Does(Kind::FsRead)),
+    ("libc::creat", Does(Kind::FsWrite)),
+    ("libc::rename", Does(Kind::FsWrite)),
+    ("libc::renameat", Does(Kind::FsWrite)),
+    ("libc::unlink", Does(Kind::FsDelete)),
+    ("libc::unlinkat", Does(Kind::FsDelete)),
+    ("libc::rmdir", Does(Kind::FsDelete)),
+    ("libc::remove", Does(Kind::FsDelete)),
+    ("libc::connect", Does(Kind::NetConnect)),
+    ("libc::sendto", Does(Kind::NetConnect)),
+    ("libc::bind", Does(Kind::NetListen)),
+    ("libc::listen", Does(Kind::NetListen)),
+    ("libc::getaddrinfo", Does(Kind::NetDns)),
+    ("libc::gethostbyname", Does(Kind::NetDns)),
+    ("libc::execve", Does(Kind::ProcessExec)),
+    ("libc::execv", Does(Kind::ProcessExec)),
+    ("libc::execvp", Does(Kind::ProcessExec)),
+    ("libc::execvpe", Does(Kind::ProcessExec)),
+    ("libc::execl", Does(Kind::ProcessExec)),
+    ("libc::execlp", Does(Kind::ProcessExec)),
+    ("libc::fexecve", Does(Kind::ProcessExec)),
+    ("libc::system", Does(Kind::ProcessExec)),
+    ("libc::popen", Does(Kind::ProcessExec)),
+    ("libc::posix_spawn", Does(Kind::ProcessExec)),
+    ("libc::posix_spawnp", Does(Kind::ProcessExec)),
+    ("libc::fork", Does(Kind::ProcessExec)),
     ("libc::getenv", EnvRead),
     ("libc::syscall", RawSyscall),
     // nix / rustix
-    ("nix::unistd::unlink", FsDelete),
-    ("nix::unistd::execv", ProcessExec),
-    ("nix::unistd::execve", ProcessExec),
-    ("nix::unistd::execvp", ProcessExec),
-    ("nix::unistd::fork", ProcessExec),
-    ("nix::sys::socket::connect", NetConnect),
-    ("nix::sys::socket::bind", NetListen),
-    ("nix::sys::socket::listen", NetListen),
-    ("nix::fcntl::open", FsRead),
-    ("nix::fcntl::openat", FsRead),
-    ("rustix::fs::unlinkat", FsDelete),
-    ("rustix::fs::open", FsRead),
-    ("rustix::fs::openat", FsRead),
-    ("rustix::net::connect", NetConnect),
-    ("rustix::net::bind", NetListen),
-    ("rustix::net::listen", NetListen),
-    ("rustix::process::execve", ProcessExec),
+    ("nix::unistd::unlink", Does(Kind::FsDelete)),
+    ("nix::unistd::execv", Does(Kind::ProcessExec)),
+    ("nix::unistd::execve", Does(Kind::ProcessExec)),
+    ("nix::unistd::execvp", Does(Kind::ProcessExec)),
+    ("nix::unistd::fork", Does(Kind::ProcessExec)),
+    ("nix::sys::socket::connect", Does(Kind::NetConnect)),
+    ("nix::sys::socket::bind", Does(Kind::NetListen)),
+    ("nix::sys::socket::listen", Does(Kind::NetListen)),
+    ("nix::fcntl::open", Does(Kind::FsRead)),
+    ("nix::fcntl::openat", Does(Kind::FsRead)),
+    ("rustix::fs::unlinkat", Does(Kind::FsDelete)),
+    ("rustix::fs::open", Does(Kind::FsRead)),
+    ("rustix::fs::openat", Does(Kind::FsRead)),
+    ("rustix::net::connect", Does(Kind::NetConnect)),
+    ("rustix::net::bind", Does(Kind::NetListen)),
+    ("rustix::net::listen", Does(Kind::NetListen)),
+    ("rustix::process::execve", Does(Kind::ProcessExec)),
 ];
 
 /// Path prefixes: any use of these modules or crates is that kind.
 const PREFIXES: &[(&str, FindingKind)] = &[
-    ("tokio::fs::remove", FsDelete),
-    ("tokio::fs::write", FsWrite),
-    ("tokio::fs::read", FsRead),
-    ("tokio::net::TcpStream", NetConnect),
-    ("tokio::net::UdpSocket", NetConnect),
-    ("tokio::net::UnixStream", NetConnect),
-    ("tokio::net::TcpListener", NetListen),
-    ("tokio::net::UnixListener", NetListen),
-    ("tokio::net::lookup_host", NetDns),
-    ("tokio::process::Command", ProcessExec),
-    ("async_std::net", NetConnect),
-    ("async_std::process", ProcessExec),
-    ("reqwest", NetConnect),
-    ("ureq", NetConnect),
-    ("curl", NetConnect),
-    ("hyper", NetConnect),
-    ("isahc", NetConnect),
-    ("attohttpc", NetConnect),
-    ("minreq", NetConnect),
-    ("surf", NetConnect),
-    ("ehttp", NetConnect),
-    ("http_req", NetConnect),
-    ("trust_dns_resolver", NetDns),
-    ("hickory_resolver", NetDns),
-    ("dns_lookup", NetDns),
-    ("duct", ProcessExec),
-    ("subprocess", ProcessExec),
-    ("xshell", ProcessExec),
+    ("tokio::fs::remove", Does(Kind::FsDelete)),
+    ("tokio::fs::write", Does(Kind::FsWrite)),
+    ("tokio::fs::read", Does(Kind::FsRead)),
+    ("tokio::net::TcpStream", Does(Kind::NetConnect)),
+    ("tokio::net::UdpSocket", Does(Kind::NetConnect)),
+    ("tokio::net::UnixStream", Does(Kind::NetConnect)),
+    ("tokio::net::TcpListener", Does(Kind::NetListen)),
+    ("tokio::net::UnixListener", Does(Kind::NetListen)),
+    ("tokio::net::lookup_host", Does(Kind::NetDns)),
+    ("tokio::process::Command", Does(Kind::ProcessExec)),
+    ("async_std::net", Does(Kind::NetConnect)),
+    ("async_std::process", Does(Kind::ProcessExec)),
+    ("reqwest", Does(Kind::NetConnect)),
+    ("ureq", Does(Kind::NetConnect)),
+    ("curl", Does(Kind::NetConnect)),
+    ("hyper", Does(Kind::NetConnect)),
+    ("isahc", Does(Kind::NetConnect)),
+    ("attohttpc", Does(Kind::NetConnect)),
+    ("minreq", Does(Kind::NetConnect)),
+    ("surf", Does(Kind::NetConnect)),
+    ("ehttp", Does(Kind::NetConnect)),
+    ("http_req", Does(Kind::NetConnect)),
+    ("trust_dns_resolver", Does(Kind::NetDns)),
+    ("hickory_resolver", Does(Kind::NetDns)),
+    ("dns_lookup", Does(Kind::NetDns)),
+    ("duct", Does(Kind::ProcessExec)),
+    ("subprocess", Does(Kind::ProcessExec)),
+    ("xshell", Does(Kind::ProcessExec)),
 ];
 
 /// Methods whose name alone is specific enough (the receiver's type is unknown to a parser).
-const METHODS: &[(&str, FindingKind)] = &[("to_socket_addrs", NetDns)];
+const METHODS: &[(&str, FindingKind)] = &[("to_socket_addrs", Does(Kind::NetDns))];
 
 /// The kind of a call to the function at `path` (`["std", "fs", "remove_file"]`), if dangerous.
 pub fn classify_path(path: &str) -> Option<FindingKind> {
@@ -167,18 +186,18 @@ pub fn classify_foreign(name: &str) -> Option<FindingKind> {
 /// x86-64 syscall numbers that matter, for `syscall(N, …)` with a constant N.
 pub fn classify_syscall_number(n: u64) -> Option<(FindingKind, &'static str)> {
     Some(match n {
-        2 => (FsRead, "open"),
-        257 => (FsRead, "openat"),
-        85 => (FsWrite, "creat"),
-        87 => (FsDelete, "unlink"),
-        263 => (FsDelete, "unlinkat"),
-        84 => (FsDelete, "rmdir"),
-        42 => (NetConnect, "connect"),
-        44 => (NetConnect, "sendto"),
-        49 => (NetListen, "bind"),
-        50 => (NetListen, "listen"),
-        59 => (ProcessExec, "execve"),
-        322 => (ProcessExec, "execveat"),
+        2 => (Does(Kind::FsRead), "open"),
+        257 => (Does(Kind::FsRead), "openat"),
+        85 => (Does(Kind::FsWrite), "creat"),
+        87 => (Does(Kind::FsDelete), "unlink"),
+        263 => (Does(Kind::FsDelete), "unlinkat"),
+        84 => (Does(Kind::FsDelete), "rmdir"),
+        42 => (Does(Kind::NetConnect), "connect"),
+        44 => (Does(Kind::NetConnect), "sendto"),
+        49 => (Does(Kind::NetListen), "bind"),
+        50 => (Does(Kind::NetListen), "listen"),
+        59 => (Does(Kind::ProcessExec), "execve"),
+        322 => (Does(Kind::ProcessExec), "execveat"),
         _ => return None,
     })
 }
@@ -187,8 +206,8 @@ pub fn classify_syscall_number(n: u64) -> Option<(FindingKind, &'static str)> {
 pub fn classify_syscall_name(name: &str) -> Option<FindingKind> {
     let call = name.strip_prefix("SYS_")?;
     classify_foreign(call).or(match call {
-        "execveat" => Some(ProcessExec),
-        "openat2" => Some(FsRead),
+        "execveat" => Some(Does(Kind::ProcessExec)),
+        "openat2" => Some(Does(Kind::FsRead)),
         _ => None,
     })
 }
@@ -243,18 +262,30 @@ mod tests {
 
     #[test]
     fn paths_prefixes_and_aliases() {
-        assert_eq!(classify_path("std::fs::remove_file"), Some(FsDelete));
+        assert_eq!(
+            classify_path("std::fs::remove_file"),
+            Some(Does(Kind::FsDelete))
+        );
         assert_eq!(
             classify_path("core::net::TcpStream::connect"),
-            Some(NetConnect)
+            Some(Does(Kind::NetConnect))
         );
-        assert_eq!(classify_path("reqwest::blocking::get"), Some(NetConnect));
-        assert_eq!(classify_path("reqwest"), Some(NetConnect));
+        assert_eq!(
+            classify_path("reqwest::blocking::get"),
+            Some(Does(Kind::NetConnect))
+        );
+        assert_eq!(classify_path("reqwest"), Some(Does(Kind::NetConnect)));
         assert_eq!(classify_path("reqwestish::get"), None);
         assert_eq!(classify_path("std::fs::metadata"), None);
-        assert_eq!(classify_foreign("execve"), Some(ProcessExec));
-        assert_eq!(classify_syscall_name("SYS_connect"), Some(NetConnect));
-        assert_eq!(classify_syscall_number(59), Some((ProcessExec, "execve")));
+        assert_eq!(classify_foreign("execve"), Some(Does(Kind::ProcessExec)));
+        assert_eq!(
+            classify_syscall_name("SYS_connect"),
+            Some(Does(Kind::NetConnect))
+        );
+        assert_eq!(
+            classify_syscall_number(59),
+            Some((Does(Kind::ProcessExec), "execve"))
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use super::*;
 
 fn scan(src: &str) -> Vec<Finding> {
-    scan_text(src, "build.rs", CodePhase::BuildScript)
+    scan_text(src, "build.rs", TargetKind::BuildScript)
 }
 
 fn has(f: &[Finding], kind: FindingKind, target: Option<&str>) -> bool {
@@ -32,16 +32,32 @@ fn main() {
 }
 "#,
     );
-    assert!(has(&f, FindingKind::FsRead, Some("/home/u/.ssh/id_rsa")));
-    assert!(has(&f, FindingKind::FsWrite, Some("/tmp/x")));
-    assert!(has(&f, FindingKind::FsDelete, Some("/tmp/x")));
-    assert!(has(&f, FindingKind::NetConnect, Some("10.1.2.3:4444")));
-    assert!(has(&f, FindingKind::NetListen, Some("0.0.0.0:31337")));
-    assert!(has(&f, FindingKind::NetDns, Some("evil.example.com:80")));
-    assert!(has(&f, FindingKind::ProcessExec, Some("curl")));
+    assert!(has(
+        &f,
+        FindingKind::Does(Kind::FsRead),
+        Some("/home/u/.ssh/id_rsa")
+    ));
+    assert!(has(&f, FindingKind::Does(Kind::FsWrite), Some("/tmp/x")));
+    assert!(has(&f, FindingKind::Does(Kind::FsDelete), Some("/tmp/x")));
+    assert!(has(
+        &f,
+        FindingKind::Does(Kind::NetConnect),
+        Some("10.1.2.3:4444")
+    ));
+    assert!(has(
+        &f,
+        FindingKind::Does(Kind::NetListen),
+        Some("0.0.0.0:31337")
+    ));
+    assert!(has(
+        &f,
+        FindingKind::Does(Kind::NetDns),
+        Some("evil.example.com:80")
+    ));
+    assert!(has(&f, FindingKind::Does(Kind::ProcessExec), Some("curl")));
     let env = find(&f, FindingKind::EnvRead);
     assert!(env.secret && env.target.as_deref() == Some("CARGO_REGISTRY_TOKEN"));
-    let del = find(&f, FindingKind::FsDelete);
+    let del = find(&f, FindingKind::Does(Kind::FsDelete));
     assert_eq!((del.location.line, del.location.column), (6, 13));
     assert_eq!(del.code, r#"let _ = fs::remove_file("/tmp/x");"#);
     assert_eq!(del.reason, "calls `std::fs::remove_file`");
@@ -50,20 +66,20 @@ fn main() {
 #[test]
 fn aliases_renames_globs_and_values() {
     let f = scan("use std::fs as f;\nfn a() { f::remove_file(\"a\").ok(); }");
-    assert!(has(&f, FindingKind::FsDelete, Some("a")));
+    assert!(has(&f, FindingKind::Does(Kind::FsDelete), Some("a")));
     let f = scan("use std::fs::*;\nfn a() { remove_dir_all(\"b\").ok(); }");
-    assert!(has(&f, FindingKind::FsDelete, Some("b")));
+    assert!(has(&f, FindingKind::Does(Kind::FsDelete), Some("b")));
     let f = scan("use std::process::Command as C;\nfn a() { C::new(\"sh\"); }");
-    assert!(has(&f, FindingKind::ProcessExec, Some("sh")));
+    assert!(has(&f, FindingKind::Does(Kind::ProcessExec), Some("sh")));
     let f = scan(
         "fn a(v: Vec<&str>) { v.into_iter().for_each(|p| { let _ = p; }); let _ = [\"x\"].map(std::fs::remove_file); }",
     );
-    assert!(has(&f, FindingKind::FsDelete, None));
+    assert!(has(&f, FindingKind::Does(Kind::FsDelete), None));
     // Not dangerous: metadata, a local function called remove_file.
     let f = scan(
         "fn remove_file(_: &str) {}\nfn a() { std::fs::metadata(\"x\").ok(); remove_file(\"y\"); }",
     );
-    assert!(!has(&f, FindingKind::FsDelete, None), "{f:#?}");
+    assert!(!has(&f, FindingKind::Does(Kind::FsDelete), None), "{f:#?}");
 }
 
 #[test]
@@ -71,22 +87,23 @@ fn libc_nix_raw_syscalls_asm_and_foreign_declarations() {
     let f = scan(
         "fn a() { unsafe { libc::connect(3, std::ptr::null(), 0); libc::syscall(libc::SYS_execve, 0); libc::syscall(87); libc::syscall(n()); } }",
     );
-    assert!(has(&f, FindingKind::NetConnect, None));
+    assert!(has(&f, FindingKind::Does(Kind::NetConnect), None));
     assert!(
         f.iter()
-            .any(|x| x.kind == FindingKind::ProcessExec && x.reason.contains("SYS_execve"))
+            .any(|x| x.kind == FindingKind::Does(Kind::ProcessExec)
+                && x.reason.contains("SYS_execve"))
     );
     assert!(
         f.iter()
-            .any(|x| x.kind == FindingKind::FsDelete && x.reason.contains("unlink"))
+            .any(|x| x.kind == FindingKind::Does(Kind::FsDelete) && x.reason.contains("unlink"))
     );
     assert!(has(&f, FindingKind::RawSyscall, None));
     let f = scan("use nix::unistd::execv;\nfn a() { execv(c, &[]); }");
-    assert!(has(&f, FindingKind::ProcessExec, None));
+    assert!(has(&f, FindingKind::Does(Kind::ProcessExec), None));
     let f = scan("fn a() { unsafe { core::arch::asm!(\"mov eax, 59\", \"syscall\"); } }");
     assert!(has(&f, FindingKind::RawSyscall, None));
     let f = scan("unsafe extern \"C\" { fn getaddrinfo(); fn strlen(); }");
-    assert!(has(&f, FindingKind::NetDns, None));
+    assert!(has(&f, FindingKind::Does(Kind::NetDns), None));
     assert_eq!(f.len(), 1, "{f:#?}");
 }
 
@@ -97,12 +114,12 @@ fn network_crates_compile_time_capture_and_constructors() {
     );
     assert!(has(
         &f,
-        FindingKind::NetConnect,
+        FindingKind::Does(Kind::NetConnect),
         Some("https://exfil.example.com/x")
     ));
     assert!(has(
         &f,
-        FindingKind::NetConnect,
+        FindingKind::Does(Kind::NetConnect),
         Some("http://c2.example.net")
     ));
     let f = scan(
@@ -164,9 +181,10 @@ fn literals_and_decoding_tricks() {
     let f =
         scan("fn a() { let _ = std::net::TcpStream::connect(concat!(\"10.9.8\", \".7:80\")); }");
     assert!(
-        f.iter().any(|x| x.kind == FindingKind::NetConnect
-            && x.obfuscated
-            && x.target.as_deref() == Some("10.9.8.7:80")),
+        f.iter()
+            .any(|x| x.kind == FindingKind::Does(Kind::NetConnect)
+                && x.obfuscated
+                && x.target.as_deref() == Some("10.9.8.7:80")),
         "{f:#?}"
     );
     let f = scan(
@@ -190,8 +208,12 @@ fn calls_inside_macros_are_seen() {
     let f = scan(
         "fn a() { println!(\"{:?}\", std::fs::read_to_string(\"/etc/passwd\")); assert!(std::process::Command::new(\"id\").status().is_ok()); }",
     );
-    assert!(has(&f, FindingKind::FsRead, Some("/etc/passwd")));
-    assert!(has(&f, FindingKind::ProcessExec, Some("id")));
+    assert!(has(
+        &f,
+        FindingKind::Does(Kind::FsRead),
+        Some("/etc/passwd")
+    ));
+    assert!(has(&f, FindingKind::Does(Kind::ProcessExec), Some("id")));
 }
 
 #[test]
@@ -221,7 +243,11 @@ fn cargo_build_variables_are_not_findings_but_secrets_are() {
         "generated code in OUT_DIR: {f:#?}"
     );
     assert!(
-        has(&f, FindingKind::FsRead, Some("{}/.aws/credentials")),
+        has(
+            &f,
+            FindingKind::Does(Kind::FsRead),
+            Some("{}/.aws/credentials")
+        ),
         "the format template is shown"
     );
 }

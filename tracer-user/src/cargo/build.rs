@@ -1,0 +1,139 @@
+//! `cargo tracer build|test`: run cargo under the probes with JSON messages on, in the build's
+//! context (workspace, target dir, homes), optionally in a private target dir (`--fresh`).
+
+use std::path::Path;
+
+use super::{
+    graph::Graph,
+    invocation::Invocation,
+    observer::{CargoObserver, Text},
+};
+use crate::{
+    identity::Identity,
+    loader::LoadOptions,
+    model::BuildContext,
+    session::{self, RunOptions, SessionError, Summary},
+    trace::{Collector, Sink, Tee, Trace},
+};
+
+/// Why a cargo build could not be traced.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("creating the private target directory for --fresh: {0}")]
+    FreshDir(std::io::Error),
+    #[error("the traced build left no trace: {0}")]
+    Trace(#[from] crate::trace::TraceError),
+}
+
+/// How to trace.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub load: LoadOptions,
+    pub as_root: bool,
+    pub linger: std::time::Duration,
+    pub fresh: bool,
+    /// Cargo's non-JSON stdout (test output) goes to stderr: stdout carries a JSON report.
+    pub text_to_stderr: bool,
+}
+
+/// A finished traced build, in memory.
+pub struct TracedBuild {
+    pub trace: Trace,
+    pub summary: Summary,
+}
+
+fn absolute(p: &str) -> String {
+    if p.starts_with('/') {
+        return p.to_string();
+    }
+    std::env::current_dir()
+        .map(|d| d.join(p).display().to_string())
+        .unwrap_or_else(|_| p.to_string())
+}
+
+/// Traces `inv` of the workspace `graph` describes, as `who` (the sudo caller) when given.
+/// `file` also receives every line (the `--events` file).
+pub fn trace(
+    inv: &Invocation,
+    graph: &Graph,
+    who: Option<&Identity>,
+    s: &Settings,
+    file: Option<&mut dyn Sink>,
+) -> Result<TracedBuild, BuildError> {
+    let fresh_dir = if s.fresh {
+        let d = tempfile::Builder::new()
+            .prefix("cargo-tracer-fresh.")
+            .tempdir()
+            .map_err(BuildError::FreshDir)?;
+        if let Some(id) = who {
+            std::os::unix::fs::chown(d.path(), Some(id.uid), Some(id.gid))
+                .map_err(BuildError::FreshDir)?;
+        }
+        Some(d)
+    } else {
+        None
+    };
+    let inv = Invocation {
+        target_dir: fresh_dir.as_ref().map(|d| d.path().display().to_string()),
+        ..inv.clone()
+    };
+    let home = who
+        .map(|i| i.home.clone())
+        .or_else(|| std::env::var("HOME").ok())
+        .unwrap_or_default();
+    let workspace_root = graph.workspace_root.display().to_string();
+    let context = BuildContext {
+        repo_root: repo_root(&graph.workspace_root),
+        workspace_root,
+        target_dir: inv
+            .target_dir
+            .clone()
+            .or_else(|| inv.user_target_dir().map(|d| absolute(&d)))
+            .unwrap_or_else(|| graph.target_dir.display().to_string()),
+        cargo_home: std::env::var("CARGO_HOME")
+            .unwrap_or_else(|_| Path::new(&home).join(".cargo").display().to_string()),
+        tmpdir: std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into()),
+        rustup_home: std::env::var("RUSTUP_HOME")
+            .unwrap_or_else(|_| Path::new(&home).join(".rustup").display().to_string()),
+        home,
+        cwd: std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        fresh: s.fresh,
+    };
+    let opts = RunOptions {
+        command: inv.command(),
+        load: s.load.clone(),
+        as_root: s.as_root,
+        linger: s.linger,
+        cwd: None,
+        env: Vec::new(),
+        context: Some(context),
+    };
+    let mut collect = Collector::default();
+    let mut observer = CargoObserver::new(if s.text_to_stderr {
+        Text::Stderr
+    } else {
+        Text::Stdout
+    });
+    let summary = match file {
+        Some(f) => session::run(&opts, &mut Tee(&mut collect, f), &mut observer)?,
+        None => session::run(&opts, &mut collect, &mut observer)?,
+    };
+    drop(fresh_dir);
+    Ok(TracedBuild {
+        trace: collect.finish()?,
+        summary,
+    })
+}
+
+/// The nearest directory at or above `dir` holding `.git` (a directory, or a file for linked
+/// work trees and submodules); empty if none.
+fn repo_root(dir: &Path) -> String {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(|d| d.display().to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,265 @@
+//! The command line as clap parses it: raw flags, validated into options by [`super::resolve`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Trace what every crate in a Rust build does to the machine — files, network, processes —
+/// with eBPF probes in the kernel.
+///
+/// Needs root, or CAP_BPF+CAP_PERFMON. Started through sudo, the traced command runs as the
+/// invoking user (use --as-root to keep root).
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo tracer",
+    bin_name = "cargo tracer",
+    version,
+    about,
+    long_about
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run `cargo build` under the probes and report what each crate did.
+    ///
+    /// Every event is attributed to a crate@version and a phase: its build script (and all it
+    /// spawned), its proc macro running inside rustc, rustc compiling it, or cargo itself. Cargo
+    /// arguments (-p, --features, --release, --manifest-path, --locked, --offline…) pass through.
+    /// Exits with cargo's exit code, or 2 if tracing failed.
+    #[command(
+        after_help = "Examples:\n  cargo tracer build --offline\n  cargo tracer build --fresh --format json -p my-crate > report.json"
+    )]
+    Build(CargoArgs),
+    /// Run `cargo test` under the probes and report what each crate did (tests included).
+    #[command(after_help = "Arguments after `--` go to the test binaries, as with cargo test.")]
+    Test(CargoArgs),
+    /// Run any command and trace its whole process tree.
+    ///
+    /// Every probe is attached before the command starts. Prints a summary (processes, events by
+    /// kind, lost events, notable activity per program) on stderr and exits with the command's
+    /// exit code (128+N if it was killed by signal N), or 2 if tracing itself failed. A trace
+    /// that lost events is marked INCOMPLETE.
+    #[command(
+        after_help = "Example:\n  cargo tracer run --events trace.jsonl -- make\n\nThe event schema is documented in docs/EVENTS.md."
+    )]
+    Run(RunArgs),
+    /// Re-render the per-crate report of a recorded build (`build|test --events FILE`), offline.
+    Report(ReportArgs),
+    /// Find, in every crate of the dependency graph, where its code reads, writes or deletes
+    /// files, connects, listens, resolves names, runs programs or reads secrets — and which
+    /// hosts and URLs it names. Static: no build, no root.
+    ///
+    /// Looks at sources (every target: build script, proc macro, library, binaries, tests; `use`
+    /// aliases and globs resolved; base64/hex/XOR/concat tricks decoded and flagged obfuscated)
+    /// and at compiled build scripts and proc macros already in the target directory.
+    #[command(
+        after_help = "Examples:\n  cargo tracer scan\n  cargo tracer scan -p my-crate --format sarif > scan.sarif"
+    )]
+    Scan(ScanArgs),
+    /// Policy helpers.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// List behaviours that are new since a baseline report (`build|test --format json`), e.g.
+    /// after `cargo update`. Exits 1 if there are any.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Write allow entries (with reason placeholders) for everything a recorded build did that is
+    /// not routine: a starting point for a team adopting cargo-tracer.
+    #[command(
+        after_help = "Example:\n  sudo -E cargo tracer build --fresh --events build.jsonl\n  cargo tracer policy suggest build.jsonl > tracer.toml"
+    )]
+    Suggest {
+        /// A trace written by `cargo tracer build|test --events FILE`.
+        #[arg(value_name = "EVENTS.jsonl")]
+        events: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The baseline report.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The new report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+
+    /// Only these packages (name or name@version) and their dependencies.
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+
+    /// Require Cargo.lock to be up to date.
+    #[arg(long)]
+    pub locked: bool,
+
+    /// Do not access the network (the graph must be resolvable from what is cached).
+    #[arg(long)]
+    pub offline: bool,
+
+    #[arg(long, value_enum, default_value_t = ScanFormat::Human)]
+    pub format: ScanFormat,
+
+    /// List every finding (the default shows ten per crate).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    /// Parse everything again instead of reusing results of unchanged crates.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Parallel workers (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Human,
+    Json,
+    Sarif,
+}
+
+/// Flags of every traced run.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Write every event as JSON Lines to FILE ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+
+    /// Under sudo, run the command as root instead of the invoking user.
+    #[arg(long)]
+    pub as_root: bool,
+
+    /// Ring buffer size in bytes (a power of two, at least 4096).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::loader::DEFAULT_RING_BYTES)]
+    pub ring_size: u32,
+
+    /// After the command exits, keep tracing its still-running descendants this long (ms).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub linger_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CargoArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+
+    /// Report format (markdown: the verdict for `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    /// Use this policy file instead of tracer.toml / `[*.metadata.tracer]` in Cargo.toml.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Report verdicts but do not fail on them (exit 0 unless tracing itself failed or the
+    /// trace is incomplete).
+    #[arg(long)]
+    pub audit: bool,
+
+    /// Make an outcome or kind an error (violation, unexpected, dormant, unused-rule,
+    /// incomplete, net.connect, fs.write, …). Repeatable.
+    #[arg(short = 'D', long = "deny", value_name = "NAME")]
+    pub deny: Vec<String>,
+
+    /// Make an outcome or kind a warning. Repeatable.
+    #[arg(short = 'W', long = "warn", value_name = "NAME")]
+    pub warn: Vec<String>,
+
+    /// Ignore an outcome or kind. Repeatable.
+    #[arg(short = 'A', long = "allow", value_name = "NAME")]
+    pub allow: Vec<String>,
+
+    /// Do not scan the graph's sources: behaviours are then violations or allowed, never
+    /// "unexpected", and dormant findings are not reported.
+    #[arg(long)]
+    pub no_scan: bool,
+
+    /// Where the static scan caches its results [default: <target-dir>/cargo-tracer/scan-cache].
+    /// In CI, a directory kept between jobs (like ~/.cargo) makes the scan of unchanged
+    /// dependencies free even when the target directory is new.
+    #[arg(long, value_name = "DIR")]
+    pub scan_cache: Option<std::path::PathBuf>,
+
+    /// Build in a private, empty target directory so every build script and proc macro runs
+    /// (a cached build would hide their behaviour).
+    #[arg(long)]
+    pub fresh: bool,
+
+    /// List routine behaviour too (own sources, OUT_DIR, toolchain), and full targets.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    /// Arguments for cargo (after cargo-tracer's own flags).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CARGO_ARGS"
+    )]
+    pub cargo_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+
+    /// Summary format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Record every process on the machine, not only the command's tree.
+    #[arg(long)]
+    pub system_wide: bool,
+
+    /// The command to trace, after `--`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A trace written by `cargo tracer build|test --events FILE`.
+    #[arg(value_name = "EVENTS.jsonl")]
+    pub events: PathBuf,
+
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// List routine behaviour too, and full targets.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+    Markdown,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}

@@ -1,0 +1,237 @@
+//! The command line: raw flags ([`args`], clap) validated once into resolved options
+//! ([`resolve`]), which the binary hands to the library's use cases. Every flag mistake is
+//! found here, before anything runs.
+
+pub mod args;
+
+use std::{path::PathBuf, time::Duration};
+
+pub use args::Cli;
+
+use crate::{
+    cargo::{
+        build::Settings,
+        invocation::{Invocation, InvocationError, Subcommand},
+    },
+    check::{CheckOptions, ScanSettings},
+    loader::LoadOptions,
+    model::{Level, LevelName, UnknownName},
+    policy::levels::Levels,
+    session::RunOptions,
+};
+
+/// A flag that cannot be used as given.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("`--events -` would mix events with cargo's output on stdout; give a file name")]
+    EventsToStdout,
+    #[error("-{flag} {source}")]
+    Level {
+        flag: char,
+        #[source]
+        source: UnknownName,
+    },
+    #[error(transparent)]
+    Invocation(#[from] InvocationError),
+}
+
+/// What to print a report or verdict as.
+pub use args::{Format, ReportFormat, ScanFormat};
+
+/// `cargo tracer run`, resolved.
+#[derive(Debug)]
+pub struct RunCommand {
+    pub run: RunOptions,
+    /// `-` for stdout.
+    pub events: Option<PathBuf>,
+    pub format: Format,
+}
+
+/// `cargo tracer build|test`, resolved.
+#[derive(Debug)]
+pub struct CheckCommand {
+    pub check: CheckOptions,
+    pub format: ReportFormat,
+}
+
+/// `cargo tracer scan`, resolved.
+#[derive(Debug)]
+pub struct ScanCommand {
+    /// Flags for `cargo metadata`.
+    pub graph_args: Vec<String>,
+    pub packages: Vec<String>,
+    pub cache: bool,
+    pub jobs: usize,
+    pub format: ScanFormat,
+    pub verbose: bool,
+}
+
+/// What to do.
+#[derive(Debug)]
+pub enum Command {
+    Run(RunCommand),
+    Check(CheckCommand),
+    Report {
+        events: PathBuf,
+        format: Format,
+        verbose: bool,
+    },
+    Scan(ScanCommand),
+    Suggest {
+        events: PathBuf,
+    },
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+    },
+}
+
+fn jobs(n: Option<usize>) -> usize {
+    n.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    })
+}
+
+fn levels(a: &args::CargoArgs) -> Result<Levels, OptionsError> {
+    let mut levels = Levels::default();
+    for (names, level, flag) in [
+        (&a.deny, Level::Deny, 'D'),
+        (&a.warn, Level::Warn, 'W'),
+        (&a.allow, Level::Allow, 'A'),
+    ] {
+        for n in names {
+            let name: LevelName = n
+                .parse()
+                .map_err(|source| OptionsError::Level { flag, source })?;
+            levels.set(name, level);
+        }
+    }
+    Ok(levels)
+}
+
+fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
+    if a.trace
+        .events
+        .as_deref()
+        .is_some_and(|p| p.as_os_str() == "-")
+    {
+        return Err(OptionsError::EventsToStdout);
+    }
+    let levels = levels(&a)?;
+    Ok(Command::Check(CheckCommand {
+        check: CheckOptions {
+            invocation: Invocation::new(sub, a.cargo_args, None)?,
+            settings: Settings {
+                load: LoadOptions {
+                    system_wide: false,
+                    ring_bytes: a.trace.ring_size,
+                },
+                as_root: a.trace.as_root,
+                linger: Duration::from_millis(a.trace.linger_ms),
+                fresh: a.fresh,
+                text_to_stderr: a.format != ReportFormat::Human,
+            },
+            policy: a.policy,
+            levels,
+            audit: a.audit,
+            scan: (!a.no_scan).then(|| ScanSettings {
+                cache_dir: a.scan_cache,
+                jobs: jobs(None),
+            }),
+            verbose: a.verbose,
+            events: a.trace.events,
+        },
+        format: a.format,
+    }))
+}
+
+/// Validates the raw command line.
+pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
+    Ok(match cli.command {
+        args::Cmd::Run(a) => Command::Run(RunCommand {
+            run: RunOptions {
+                command: a.command,
+                load: LoadOptions {
+                    system_wide: a.system_wide,
+                    ring_bytes: a.trace.ring_size,
+                },
+                as_root: a.trace.as_root,
+                linger: Duration::from_millis(a.trace.linger_ms),
+                cwd: None,
+                env: Vec::new(),
+                context: None,
+            },
+            events: a.trace.events,
+            format: a.format,
+        }),
+        args::Cmd::Build(a) => check(Subcommand::Build, a)?,
+        args::Cmd::Test(a) => check(Subcommand::Test, a)?,
+        args::Cmd::Report(a) => Command::Report {
+            events: a.events,
+            format: a.format,
+            verbose: a.verbose,
+        },
+        args::Cmd::Scan(a) => {
+            let mut graph_args = Vec::new();
+            if let Some(m) = &a.manifest_path {
+                graph_args.push("--manifest-path".to_string());
+                graph_args.push(m.display().to_string());
+            }
+            if a.locked {
+                graph_args.push("--locked".into());
+            }
+            if a.offline {
+                graph_args.push("--offline".into());
+            }
+            Command::Scan(ScanCommand {
+                graph_args,
+                packages: a.packages,
+                cache: !a.no_cache,
+                jobs: jobs(a.jobs),
+                format: a.format,
+                verbose: a.verbose,
+            })
+        }
+        args::Cmd::Policy(args::PolicyCmd::Suggest { events }) => Command::Suggest { events },
+        args::Cmd::Diff(a) => Command::Diff {
+            old: a.old,
+            new: a.new,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn resolved(args: &[&str]) -> Result<Command, OptionsError> {
+        resolve(Cli::try_parse_from(args).unwrap())
+    }
+
+    #[test]
+    fn level_names_are_checked_with_a_suggestion() {
+        let e = resolved(&["cargo tracer", "build", "-D", "fs.wirte"]).unwrap_err();
+        assert!(e.to_string().contains("did you mean `fs.write`?"), "{e}");
+        let Command::Check(c) = resolved(&["cargo tracer", "build", "-A", "unexpected"]).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            c.check.levels.code(crate::model::Code::Unexpected),
+            Level::Allow
+        );
+    }
+
+    #[test]
+    fn events_on_stdout_are_refused_for_builds() {
+        assert!(matches!(
+            resolved(&["cargo tracer", "test", "--events", "-"]),
+            Err(OptionsError::EventsToStdout)
+        ));
+        assert!(resolved(&["cargo tracer", "run", "--events", "-", "--", "true"]).is_ok());
+    }
+}

@@ -1,0 +1,139 @@
+//! The report as tables for people: one block per crate, notable behaviour first.
+
+use std::fmt::Write as _;
+
+use crate::{
+    output::text,
+    report::{BehaviorOut, CrateReport, Report, RoutineCount},
+};
+
+/// Longest target shown before eliding its middle.
+const TARGET_WIDTH: usize = 72;
+
+fn elide(t: &str, width: usize) -> String {
+    text::elide(t, width, width / 3)
+}
+
+fn table(s: &mut String, rows: &[BehaviorOut], verbose: bool) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "    {:<13} {:<13} {:>5} {:>5}  TARGET",
+        "KIND", "PHASE", "COUNT", "OK"
+    );
+    for b in rows {
+        let target = if verbose {
+            b.target.clone()
+        } else {
+            elide(&b.target, TARGET_WIDTH)
+        };
+        let _ = writeln!(
+            s,
+            "    {:<13} {:<13} {:>5} {:>5}  {target}",
+            b.kind.as_str(),
+            b.phase.as_str(),
+            b.count,
+            b.succeeded
+        );
+        let mut via = format!("via {}", text::chain(&b.example_chain));
+        if let Some(w) = &b.within {
+            via = format!("while compiling {w}, {via}");
+        }
+        let _ = writeln!(s, "    {:<38}  {}", "", elide(&via, TARGET_WIDTH + 20));
+    }
+}
+
+fn routine_line(routine: &[RoutineCount]) -> String {
+    if routine.is_empty() {
+        return "none".into();
+    }
+    routine
+        .iter()
+        .map(|r| format!("{} {} {}", r.phase, r.kind, r.count))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn krate(s: &mut String, c: &CrateReport, verbose: bool) {
+    let phases: Vec<String> = c
+        .phases
+        .iter()
+        .map(|p| format!("{}: {}", p.phase.as_str(), p.status))
+        .collect();
+    let p = &c.package;
+    let _ = writeln!(s, "\n{} {}  ({})", p.name, p.version, p.source);
+    for p in phases {
+        let _ = writeln!(s, "  {p}");
+    }
+    if c.behaviors.is_empty() {
+        let _ = writeln!(
+            s,
+            "  no notable behaviour; routine: {}",
+            routine_line(&c.routine)
+        );
+    } else {
+        table(s, &c.behaviors, verbose);
+        let _ = writeln!(
+            s,
+            "  routine (summarised{}): {}",
+            if verbose { "" } else { "; --verbose lists it" },
+            routine_line(&c.routine)
+        );
+    }
+    if verbose && !c.routine_behaviors.is_empty() {
+        let _ = writeln!(s, "  routine behaviour:");
+        table(s, &c.routine_behaviors, verbose);
+    }
+}
+
+/// The whole report as text.
+pub fn render(r: &Report, verbose: bool) -> String {
+    let mut s = String::new();
+    let status = match r.exit_code {
+        Some(c) => format!("exit {c}"),
+        None => "no exit status".into(),
+    };
+    let notable = r.crates.iter().filter(|c| !c.behaviors.is_empty()).count();
+    let _ = writeln!(
+        s,
+        "cargo-tracer report: `{}` ({status})",
+        r.command.join(" ")
+    );
+    let trace = if r.complete {
+        format!("trace complete: {} events, none lost", r.events)
+    } else {
+        format!(
+            "INCOMPLETE TRACE: {} events lost, behaviour may be missing from this report",
+            r.lost_events
+        )
+    };
+    let _ = writeln!(
+        s,
+        "{} crates, {notable} with notable behaviour; {trace}",
+        r.crates.len()
+    );
+    for c in &r.crates {
+        krate(&mut s, c, verbose);
+    }
+    let _ = writeln!(s, "\ncargo");
+    if r.cargo.behaviors.is_empty() {
+        let _ = writeln!(
+            s,
+            "  no notable behaviour; routine: {}",
+            routine_line(&r.cargo.routine)
+        );
+    } else {
+        table(&mut s, &r.cargo.behaviors, verbose);
+        let _ = writeln!(s, "  routine: {}", routine_line(&r.cargo.routine));
+    }
+    if !r.unattributed.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nunattributed (no crate or cargo could be named; see the chains)"
+        );
+        table(&mut s, &r.unattributed, verbose);
+    }
+    s
+}

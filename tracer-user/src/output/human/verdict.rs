@@ -1,0 +1,106 @@
+//! The verdict for people, after the report: every behaviour and finding that is not allowed
+//! with what explains it and the entry that would allow it, unused rules, and the result.
+
+use std::fmt::Write as _;
+
+use crate::{
+    output::{
+        rows::{self, Row},
+        text, toml,
+    },
+    policy::eval::{Outcome, Verdict},
+};
+
+/// `file:line[ in crate]: reason` of the finding that explains a behaviour.
+pub fn finding(f: &crate::model::FindingRef) -> String {
+    let via = if f.in_dependency {
+        format!(" in {}", f.package)
+    } else {
+        String::new()
+    };
+    format!("{}:{}{via}: {}", f.file, f.line, f.reason)
+}
+
+/// The verdict as text.
+pub fn render(v: &Verdict) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "\nverdict");
+    for reason in &v.incomplete {
+        let _ = writeln!(s, "  error: INCOMPLETE: {}", rows::incomplete(reason));
+    }
+    for row in rows::not_allowed(v) {
+        let mark = text::mark(row.level());
+        match row {
+            Row::Behavior(b) => {
+                let _ = writeln!(
+                    s,
+                    "  {mark}[{}]: {}@{} {} {} {}",
+                    b.outcome,
+                    b.name,
+                    b.version,
+                    b.behavior.phase,
+                    b.behavior.kind,
+                    b.behavior.target
+                );
+                let _ = writeln!(s, "      via {}", text::chain(&b.behavior.example_chain));
+                match (&b.explained_by, b.outcome) {
+                    (Some(e), _) => {
+                        let _ = writeln!(s, "      static finding: {}", finding(e));
+                    }
+                    (None, Outcome::Unexpected) => {
+                        let _ = writeln!(
+                            s,
+                            "      no static finding explains it (raw syscall, decoded string, code hidden by cfg?)"
+                        );
+                    }
+                    _ => {}
+                }
+                if let Some(sg) = &b.suggestion {
+                    let entry = toml::allow_entry(sg);
+                    let _ = writeln!(
+                        s,
+                        "      to allow it:\n{}",
+                        entry
+                            .lines()
+                            .map(|l| format!("        {l}"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    );
+                }
+            }
+            Row::Finding(f) => {
+                let target = f
+                    .finding
+                    .target
+                    .as_deref()
+                    .map(|t| format!(" {t}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "  {mark}[{}]: {}@{} {} {}{target} at {}:{} — {}",
+                    f.outcome,
+                    f.name,
+                    f.version,
+                    f.finding.phase,
+                    f.finding.kind,
+                    f.finding.location.file,
+                    f.finding.location.line,
+                    f.finding.reason
+                );
+            }
+        }
+    }
+    for u in &v.unused_rules {
+        let _ = writeln!(
+            s,
+            "  warning[unused-rule]: allow entry matched nothing: {} ({}:{}) for {}",
+            u.reason, u.file, u.line, u.krate
+        );
+    }
+    let counts: Vec<String> = rows::counts(v)
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    let _ = writeln!(s, "  result: {} ({})", rows::result(v), counts.join(", "));
+    s
+}

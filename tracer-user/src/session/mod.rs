@@ -1,0 +1,381 @@
+//! One traced run: load and attach the probes, start the command only once they are attached,
+//! stream its events through the pipeline to a sink until it (and, for a grace period, its
+//! descendants) has exited, then report losses. Knows nothing of cargo: what a command's
+//! output or events mean beyond the trace (cargo's messages, proc-macro libraries) is an
+//! [`Observer`]'s business. Used by `cargo tracer run`, by `build|test` through `cargo/`, and by
+//! the tests.
+
+pub mod digest;
+pub mod pipeline;
+pub mod summary;
+
+use std::{
+    os::{fd::AsRawFd, unix::process::CommandExt},
+    process::{ChildStdout, Command, ExitStatus},
+    time::{Duration, Instant},
+};
+
+pub use summary::Summary;
+
+use crate::{
+    identity,
+    loader::{LoadError, LoadOptions, Probes},
+    model::BuildContext,
+    trace::{self, EventRecord, Line, Sink},
+};
+use pipeline::Pipeline;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub command: Vec<String>,
+    pub load: LoadOptions,
+    /// Keep the command as root even when started through sudo.
+    pub as_root: bool,
+    /// How long to keep tracing descendants still running after the command exited.
+    pub linger: Duration,
+    /// Working directory of the command (default: ours).
+    pub cwd: Option<std::path::PathBuf>,
+    /// Extra environment variables for the command.
+    pub env: Vec<(String, String)>,
+    /// Written right after the `start` line (cargo builds).
+    pub context: Option<BuildContext>,
+}
+
+/// Libraries to put proc-macro probes on, as an observer finds them.
+#[derive(Debug, Default)]
+pub struct ProbeRequests(Vec<String>);
+
+impl ProbeRequests {
+    pub fn library(&mut self, path: String) {
+        self.0.push(path);
+    }
+}
+
+/// Hooks for what the traced command is: told every record, given its stdout if it wants it,
+/// and polled while it runs (to write lines of its own to the trace).
+pub trait Observer {
+    /// Whether the command's stdout should be piped to [`Observer::stdout`].
+    fn pipes_stdout(&self) -> bool {
+        false
+    }
+    fn stdout(&mut self, _out: ChildStdout) {}
+    /// Each record, before it reaches the sink.
+    fn record(&mut self, _rec: &EventRecord, _probes: &mut ProbeRequests) {}
+    /// After each batch of records, and once more (`last`) after the command ended.
+    fn poll(
+        &mut self,
+        _sink: &mut dyn Sink,
+        _probes: &mut ProbeRequests,
+        _last: bool,
+    ) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A command that is only traced.
+pub struct Plain;
+
+impl Observer for Plain {}
+
+/// What can go wrong around the command (its own failure is just an exit code).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("no command given")]
+    NoCommand,
+    #[error("starting `{command}`: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("waiting for the traced command: {0}")]
+    Wait(std::io::Error),
+    #[error("polling the event ring buffer: {0}")]
+    Poll(std::io::Error),
+    #[error("determining the user to run the command as: {0}")]
+    Identity(#[from] identity::IdentityError),
+    #[error("writing the event stream: {0}")]
+    Sink(std::io::Error),
+}
+
+/// Drains every record available in the ring buffer into the pipeline, the observer and the
+/// sink.
+fn drain(
+    probes: &mut Probes,
+    pipe: &mut Pipeline,
+    observer: &mut dyn Observer,
+    requests: &mut ProbeRequests,
+    sink: &mut dyn Sink,
+) -> Result<(), SessionError> {
+    while let Some(item) = probes.ring().next() {
+        if let Some(rec) = pipe.handle(&item) {
+            observer.record(&rec, requests);
+            sink.write(&Line::Event(rec)).map_err(SessionError::Sink)?;
+        }
+    }
+    Ok(())
+}
+
+/// Proc-macro libraries probed, and those that could not be (with why).
+#[derive(Default)]
+struct Macros {
+    probed: Vec<String>,
+    failed: Vec<String>,
+}
+
+/// Queues the proc-macro probes for libraries not probed yet (the attacher's thread does the
+/// slow part) and collects the attachments that finished. A library that cannot be probed (not
+/// a proc macro, stripped) is noted, not fatal: its activity stays with the compiler.
+fn attach_new(
+    probes: &mut Probes,
+    pipe: &mut Pipeline,
+    requests: &mut ProbeRequests,
+    out: &mut Macros,
+) {
+    let Some(m) = probes.macros.as_mut() else {
+        requests.0.clear();
+        return;
+    };
+    for lib in requests.0.drain(..) {
+        // Named before the probes are in: events can carry the id only afterwards.
+        let id = m.request(&lib);
+        pipe.macros.insert(id, lib);
+    }
+    for a in m.finished() {
+        match a.result {
+            Ok(()) => out.probed.push(a.path),
+            Err(e) => {
+                pipe.macros.remove(&a.id);
+                out.failed.push(format!("{}: {e}", a.path));
+            }
+        }
+    }
+}
+
+/// This process's peak RSS (KiB) and CPU time (ms), for the summary and the benchmarks.
+fn self_usage() -> (u64, u64) {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return (0, 0);
+    }
+    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+    (ru.ru_maxrss as u64, ms(ru.ru_utime) + ms(ru.ru_stime))
+}
+
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Restores a signal disposition when dropped.
+struct IgnoreSignal(libc::c_int, libc::sighandler_t);
+
+impl IgnoreSignal {
+    fn new(sig: libc::c_int) -> Self {
+        // SAFETY: setting a disposition to SIG_IGN is always valid.
+        Self(sig, unsafe { libc::signal(sig, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreSignal {
+    fn drop(&mut self) {
+        // SAFETY: restores the disposition we replaced.
+        unsafe { libc::signal(self.0, self.1) };
+    }
+}
+
+/// Runs `opts.command` under the probes, every line of its trace to `sink`. Returns the
+/// summary; the command's own exit status is in it.
+pub fn run(
+    opts: &RunOptions,
+    sink: &mut dyn Sink,
+    observer: &mut dyn Observer,
+) -> Result<Summary, SessionError> {
+    let argv = &opts.command;
+    let program = argv.first().ok_or(SessionError::NoCommand)?;
+    let t0 = Instant::now();
+    let mut probes = Probes::load(&opts.load)?;
+    let attach_ms = t0.elapsed().as_millis() as u64;
+    let who = identity::for_command(opts.as_root)?;
+
+    let mut cmd = Command::new(program);
+    cmd.args(&argv[1..]);
+    if let Some(dir) = &opts.cwd {
+        cmd.current_dir(dir);
+    }
+    cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
+    if let Some(id) = &who {
+        cmd.env("HOME", &id.home)
+            .env("USER", &id.name)
+            .env("LOGNAME", &id.name);
+    }
+    let child_id = who.clone();
+    let traced_fd = probes.traced_map_fd();
+    // SAFETY: the closure only makes async-signal-safe calls (getpid, bpf, signal, set*id).
+    unsafe {
+        cmd.pre_exec(move || {
+            // The child puts itself in the traced set before exec: nothing the command does
+            // happens before every probe is attached and watching it.
+            crate::loader::trace_self(traced_fd)?;
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            if let Some(id) = &child_id {
+                identity::switch_to(id)?;
+            }
+            Ok(())
+        });
+    }
+    // Ctrl-C reaches the whole foreground group: let the command decide, keep tracing it.
+    let _sigint = IgnoreSignal::new(libc::SIGINT);
+    let _sigquit = IgnoreSignal::new(libc::SIGQUIT);
+    let cwd = opts
+        .cwd
+        .clone()
+        .or_else(|| std::env::current_dir().ok())
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut pipe = Pipeline::default();
+    pipe.resolver.learn(&cwd);
+    let started = Instant::now();
+    if observer.pipes_stdout() {
+        cmd.stdout(std::process::Stdio::piped());
+    }
+    let mut child = cmd.spawn().map_err(|source| SessionError::Spawn {
+        command: program.clone(),
+        source,
+    })?;
+    let root = child.id();
+    pipe.table.add_root(root, argv);
+    let write = |sink: &mut dyn Sink, line: Line| sink.write(&line).map_err(SessionError::Sink);
+    write(
+        sink,
+        Line::Start(trace::Start {
+            schema_version: trace::SCHEMA_VERSION,
+            tracer_version: env!("CARGO_PKG_VERSION").into(),
+            command: argv.clone(),
+            cwd,
+            system_wide: opts.load.system_wide,
+            root_pid: root,
+            kernel: kernel_release(),
+            probes_attached: probes.attached,
+            proc_macro_probes: probes.uprobes_unavailable.is_none(),
+        }),
+    )?;
+    if let Some(c) = &opts.context {
+        write(sink, Line::BuildContext(c.clone()))?;
+    }
+    if let Some(out) = child.stdout.take() {
+        observer.stdout(out);
+    }
+    let mut requests = ProbeRequests::default();
+    let mut macros = Macros::default();
+    let ring_fd = probes.ring().as_raw_fd();
+    let mut status: Option<ExitStatus> = None;
+    let mut exited_at: Option<Instant> = None;
+    loop {
+        let mut pfd = libc::pollfd {
+            fd: ring_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, 50) };
+        if rc < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(SessionError::Poll(err));
+            }
+        }
+        drain(&mut probes, &mut pipe, observer, &mut requests, sink)?;
+        observer
+            .poll(sink, &mut requests, false)
+            .map_err(SessionError::Sink)?;
+        attach_new(&mut probes, &mut pipe, &mut requests, &mut macros);
+        if status.is_none()
+            && let Some(s) = child.try_wait().map_err(SessionError::Wait)?
+        {
+            status = Some(s);
+            exited_at = Some(Instant::now());
+        }
+        if let Some(t) = exited_at
+            && (pipe.table.running().next().is_none() || t.elapsed() >= opts.linger)
+        {
+            break;
+        }
+    }
+    drain(&mut probes, &mut pipe, observer, &mut requests, sink)?;
+    observer
+        .poll(sink, &mut requests, true)
+        .map_err(SessionError::Sink)?;
+    attach_new(&mut probes, &mut pipe, &mut requests, &mut macros);
+    if let Some(m) = &probes.macros {
+        for lib in m.pending() {
+            macros.failed.push(format!(
+                "{lib}: its probes were still being attached when the command ended"
+            ));
+        }
+    }
+    let lost = probes.losses()?;
+    let status = status.expect("loop exits only after the command exited");
+    let (exit_code, signal) = {
+        use std::os::unix::process::ExitStatusExt;
+        (status.code(), status.signal())
+    };
+    let complete = lost.total() == 0 && pipe.decode_errors == 0;
+    write(
+        sink,
+        Line::End(trace::End {
+            schema_version: trace::SCHEMA_VERSION,
+            exit_code,
+            signal,
+            events: pipe.events,
+            lost: lost.clone(),
+            decode_errors: pipe.decode_errors,
+            complete,
+        }),
+    )?;
+    sink.finish().map_err(SessionError::Sink)?;
+    let mut still_running: Vec<u32> = pipe.table.running().map(|p| p.pid).collect();
+    still_running.sort_unstable();
+    Ok(Summary {
+        schema_version: trace::SCHEMA_VERSION,
+        command: argv.clone(),
+        exit_code,
+        signal,
+        processes: pipe.table.len(),
+        threads: pipe.threads,
+        events: pipe.events,
+        events_by_kind: pipe
+            .by_kind
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect(),
+        failed_syscalls: pipe.failed_syscalls,
+        paths_resolved: pipe.resolver.resolved,
+        paths_unresolved: pipe.resolver.unresolved,
+        still_running,
+        lost,
+        decode_errors: pipe.decode_errors,
+        complete,
+        attach_ms,
+        duration_ms: exited_at
+            .map(|t| t.duration_since(started))
+            .unwrap_or_default()
+            .as_millis() as u64,
+        report_ms: exited_at
+            .map(|t| t.elapsed().as_millis() as u64)
+            .unwrap_or(0),
+        events_file: None,
+        activity: pipe.digest.groups(),
+        tracer_max_rss_kib: self_usage().0,
+        tracer_cpu_ms: self_usage().1,
+        proc_macro_probes: probes.uprobes_unavailable.is_none(),
+        proc_macros: macros.probed,
+        proc_macro_failures: macros.failed,
+    })
+}

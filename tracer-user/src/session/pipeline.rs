@@ -1,0 +1,97 @@
+//! Raw ring-buffer records → event records: decode, resolve paths, update the process table,
+//! count. Shared by live tracing and by anything that replays records.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::digest::Digest;
+use crate::{
+    events::{self, Detail},
+    proctable::{ProcTable, paths::PathResolver},
+    trace::{EventRecord, record},
+};
+
+/// State carried from one record to the next.
+#[derive(Debug, Default)]
+pub struct Pipeline {
+    pub table: ProcTable,
+    pub resolver: PathResolver,
+    pub events: u64,
+    pub threads: u64,
+    pub failed_syscalls: u64,
+    /// Keyed by the static kind name: counting allocates nothing per event.
+    pub by_kind: BTreeMap<&'static str, u64>,
+    pub decode_errors: u64,
+    pub last_decode_error: Option<String>,
+    pub digest: Digest,
+    /// Proc-macro libraries by the id their probes stamp on events.
+    pub macros: HashMap<u32, String>,
+}
+
+impl Pipeline {
+    /// Processes one raw record; `None` if it could not be decoded (counted).
+    pub fn handle(&mut self, raw: &[u8]) -> Option<EventRecord> {
+        let e = match events::decode(raw) {
+            Ok(e) => e,
+            Err(err) => {
+                self.decode_errors += 1;
+                self.last_decode_error = Some(err.to_string());
+                return None;
+            }
+        };
+        let paths = match &e.detail {
+            Detail::Exec { filename, .. } | Detail::ExecFailed { filename } => {
+                vec![self.resolver.resolve(e.pid, e.tid, filename)]
+            }
+            Detail::Open { path, .. } | Detail::Unlink { path, .. } => {
+                vec![self.resolver.resolve(e.pid, e.tid, path)]
+            }
+            Detail::Rename { from, to, .. } => {
+                vec![
+                    self.resolver.resolve(e.pid, e.tid, from),
+                    self.resolver.resolve(e.pid, e.tid, to),
+                ]
+            }
+            _ => Vec::new(),
+        };
+        match &e.detail {
+            Detail::Open { opened, .. } if e.ret >= 0 => {
+                if let Some(abs) = paths.first().and_then(|p| p.abs.as_deref()) {
+                    self.resolver.remember(*opened, abs);
+                }
+            }
+            Detail::Exec { cwd, .. } => self.resolver.warm_cwd(e.pid, *cwd),
+            // From here on the directory's inode may name another directory.
+            Detail::Unlink { rmdir: true, .. } | Detail::Rename { .. } if e.ret >= 0 => {
+                if let Some(abs) = paths.first().and_then(|p| p.abs.as_deref()) {
+                    self.resolver.forget(abs);
+                }
+            }
+            _ => {}
+        }
+        let exe = match &e.detail {
+            Detail::Exec { .. } => paths.first().and_then(|p| p.abs.clone()),
+            _ => None,
+        };
+        self.table.apply(&e, exe.as_deref());
+        let ppid = self.table.get(e.pid).and_then(|p| p.parent);
+        self.events += 1;
+        let mut rec = record::build(self.events, &e, ppid, paths);
+        if e.macro_id != 0 {
+            rec.proc_macro = Some(
+                self.macros
+                    .get(&e.macro_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", e.macro_id)),
+            );
+        }
+        if !rec.ok {
+            self.failed_syscalls += 1;
+        }
+        if matches!(e.detail, Detail::Fork { thread: true, .. }) {
+            self.threads += 1;
+        }
+        *self.by_kind.entry(rec.detail.kind()).or_default() += 1;
+        self.digest.observe(&rec, &self.table);
+        Some(rec)
+    }
+}

@@ -1,0 +1,306 @@
+//! One event of a trace, as the public schema has it (`docs/EVENTS.md`): the header every
+//! event has (sequence, time, process, syscall, result) and the kind-specific fields.
+
+use serde::{Deserialize, Serialize};
+use tracer_common::syscalls as nr;
+
+use super::{SCHEMA_VERSION, access};
+use crate::{
+    events::{self, Detail, Event, SockAddr, dns, errno},
+    proctable::paths::ResolvedPath,
+};
+
+/// One event line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub schema_version: u32,
+    pub seq: u64,
+    /// Nanoseconds since boot.
+    pub ts_ns: u64,
+    pub pid: u32,
+    pub tid: u32,
+    /// The process that created `pid` (kept across reparenting), if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<u32>,
+    pub uid: u32,
+    pub comm: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syscall: Option<String>,
+    /// The syscall succeeded.
+    pub ok: bool,
+    /// Raw return value (>= 0 result, < 0 negated errno).
+    pub ret: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errno: Option<String>,
+    /// The proc-macro library whose code was running on this thread (path of the `.so`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proc_macro: Option<String>,
+    #[serde(flatten)]
+    pub detail: RecordDetail,
+}
+
+/// Kind-specific fields; `kind` names the variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordDetail {
+    Fork {
+        child_pid: u32,
+        child_tid: u32,
+        thread: bool,
+    },
+    Exec {
+        path: ResolvedPath,
+        argv: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        argv_truncated: bool,
+    },
+    ExecFailed {
+        path: ResolvedPath,
+    },
+    Exit {
+        /// Exit status (0–255) when the process exited normally.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        /// The terminating signal when it was killed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+        /// Last thread of the process: the process is gone.
+        process_exit: bool,
+    },
+    /// A proc macro ran in this process for the first time (`proc_macro` names it).
+    ProcMacro {},
+    Open {
+        path: ResolvedPath,
+        access: access::Access,
+        flags: String,
+        mode: String,
+    },
+    Unlink {
+        path: ResolvedPath,
+        rmdir: bool,
+    },
+    Rename {
+        from: ResolvedPath,
+        to: ResolvedPath,
+        flags: u32,
+    },
+    Connect {
+        fd: i32,
+        addr: SockAddr,
+        socket: SocketMeta,
+    },
+    Bind {
+        fd: i32,
+        addr: SockAddr,
+        socket: SocketMeta,
+    },
+    Listen {
+        fd: i32,
+        backlog: i32,
+        /// The address the socket listens on, as the kernel's socket says.
+        local: SockAddr,
+        socket: SocketMeta,
+    },
+    Dns {
+        fd: i32,
+        server: SockAddr,
+        msg_index: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        query: Option<dns::Query>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        decode_error: Option<String>,
+        payload_bytes: u32,
+    },
+}
+
+/// What the socket itself reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketMeta {
+    #[serde(rename = "type")]
+    pub sock_type: String,
+}
+
+fn sock_type(t: u16) -> &'static str {
+    match t {
+        1 => "stream",
+        2 => "dgram",
+        3 => "raw",
+        5 => "seqpacket",
+        _ => "unknown",
+    }
+}
+
+/// Name of a traced syscall number.
+pub fn syscall_name(n: u32) -> &'static str {
+    match n {
+        nr::OPEN => "open",
+        nr::CREAT => "creat",
+        nr::OPENAT => "openat",
+        nr::OPENAT2 => "openat2",
+        nr::UNLINK => "unlink",
+        nr::RMDIR => "rmdir",
+        nr::UNLINKAT => "unlinkat",
+        nr::RENAME => "rename",
+        nr::RENAMEAT => "renameat",
+        nr::RENAMEAT2 => "renameat2",
+        nr::CONNECT => "connect",
+        nr::BIND => "bind",
+        nr::LISTEN => "listen",
+        nr::SENDTO => "sendto",
+        nr::SENDMSG => "sendmsg",
+        nr::SENDMMSG => "sendmmsg",
+        nr::EXECVE => "execve",
+        nr::EXECVEAT => "execveat",
+        _ => "unknown",
+    }
+}
+
+/// Builds the record of one event. `paths` are the event's path arguments, resolved, in order.
+pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath>) -> EventRecord {
+    let ok = events::succeeded(e);
+    let mut next_path = || {
+        if paths.is_empty() {
+            ResolvedPath {
+                raw: String::new(),
+                abs: None,
+                base: "unresolved".into(),
+                truncated: false,
+                unresolved: Some("missing".into()),
+            }
+        } else {
+            paths.remove(0)
+        }
+    };
+    let detail = match &e.detail {
+        Detail::Fork {
+            child_pid,
+            child_tid,
+            thread,
+        } => RecordDetail::Fork {
+            child_pid: *child_pid,
+            child_tid: *child_tid,
+            thread: *thread,
+        },
+        Detail::Exec {
+            argv,
+            argv_truncated,
+            ..
+        } => RecordDetail::Exec {
+            path: next_path(),
+            argv: argv.clone(),
+            argv_truncated: *argv_truncated,
+        },
+        Detail::ExecFailed { .. } => RecordDetail::ExecFailed { path: next_path() },
+        Detail::Exit {
+            exit_code,
+            group_dead,
+        } => {
+            let sig = exit_code & 0x7f;
+            RecordDetail::Exit {
+                exit_code: (sig == 0).then_some((exit_code >> 8) & 0xff),
+                signal: (sig != 0).then_some(sig),
+                process_exit: *group_dead,
+            }
+        }
+        Detail::MacroRun => RecordDetail::ProcMacro {},
+        Detail::Open { flags, mode, .. } => RecordDetail::Open {
+            path: next_path(),
+            access: access::Access::from_open_flags(*flags),
+            flags: format!("{flags:#o}"),
+            mode: format!("{mode:#o}"),
+        },
+        Detail::Unlink { rmdir, .. } => RecordDetail::Unlink {
+            path: next_path(),
+            rmdir: *rmdir,
+        },
+        Detail::Rename { flags, .. } => RecordDetail::Rename {
+            from: next_path(),
+            to: next_path(),
+            flags: *flags,
+        },
+        Detail::Connect { fd, addr, sock } => RecordDetail::Connect {
+            fd: *fd,
+            addr: addr.clone(),
+            socket: SocketMeta {
+                sock_type: sock_type(sock.sock_type).into(),
+            },
+        },
+        Detail::Bind { fd, addr, sock } => RecordDetail::Bind {
+            fd: *fd,
+            addr: addr.clone(),
+            socket: SocketMeta {
+                sock_type: sock_type(sock.sock_type).into(),
+            },
+        },
+        Detail::Listen { fd, backlog, sock } => RecordDetail::Listen {
+            fd: *fd,
+            backlog: *backlog,
+            local: SockAddr::from_sock(
+                sock.family,
+                sock.local_addr4,
+                sock.local_addr6,
+                sock.local_port,
+            ),
+            socket: SocketMeta {
+                sock_type: sock_type(sock.sock_type).into(),
+            },
+        },
+        Detail::DnsSend {
+            fd,
+            msg_index,
+            server,
+            payload,
+            payload_total,
+            ..
+        } => {
+            let (query, decode_error) = match dns::decode_any(payload) {
+                Ok(q) => (Some(q), None),
+                Err(err) => (None, Some(err.to_string())),
+            };
+            RecordDetail::Dns {
+                fd: *fd,
+                server: server.clone(),
+                msg_index: *msg_index,
+                query,
+                decode_error,
+                payload_bytes: *payload_total,
+            }
+        }
+    };
+    EventRecord {
+        schema_version: SCHEMA_VERSION,
+        seq,
+        ts_ns: e.ktime_ns,
+        pid: e.pid,
+        tid: e.tid,
+        ppid,
+        uid: e.uid,
+        comm: e.comm.clone(),
+        syscall: e.syscall_nr.map(|n| syscall_name(n).to_string()),
+        ok,
+        ret: e.ret,
+        errno: (e.ret < 0).then(|| errno::name(-e.ret)),
+        proc_macro: None,
+        detail,
+    }
+}
+
+impl RecordDetail {
+    /// The `kind` string of this record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Fork { .. } => "fork",
+            Self::Exec { .. } => "exec",
+            Self::ExecFailed { .. } => "exec_failed",
+            Self::Exit { .. } => "exit",
+            Self::ProcMacro { .. } => "proc_macro",
+            Self::Open { .. } => "open",
+            Self::Unlink { .. } => "unlink",
+            Self::Rename { .. } => "rename",
+            Self::Connect { .. } => "connect",
+            Self::Bind { .. } => "bind",
+            Self::Listen { .. } => "listen",
+            Self::Dns { .. } => "dns",
+        }
+    }
+}
