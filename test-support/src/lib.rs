@@ -9,7 +9,7 @@ pub mod sandbox;
 pub mod sarif;
 
 pub use dns::DnsStub;
-pub use sandbox::{Output, Sandbox, run};
+pub use sandbox::{Output, Sandbox, run, run_ok};
 
 /// The repository's root directory.
 pub fn repo() -> std::path::PathBuf {

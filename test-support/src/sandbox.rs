@@ -146,3 +146,10 @@ pub fn run(cmd: &mut Command) -> Output {
         stderr: s(&out.stderr),
     }
 }
+
+/// Runs `cmd` to the end and checks it succeeded (its stderr in the failure message).
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = run(cmd);
+    assert_eq!(out.code, 0, "{cmd:?} failed:\n{}", out.stderr);
+    out
+}

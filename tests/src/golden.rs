@@ -11,26 +11,19 @@ use std::{
     collections::BTreeSet,
     net::{Ipv4Addr, TcpListener},
     path::{Path, PathBuf},
-    process::Command,
-    time::Duration,
 };
 
 use tracer::{
     analysis::scan::{ScanOptions, ScanReport},
-    cargo::{
-        graph::Graph,
-        observer::{CargoObserver, Text},
-    },
+    cargo::{graph::Graph, observer::Text},
     check::incompleteness,
-    loader::LoadOptions,
     policy::{
         self, Loaded as Policy,
         eval::{Verdict, evaluate},
         levels::Levels,
     },
     report::Report,
-    session::{self, RunOptions},
-    trace::{Collector, Sink, Trace, jsonl},
+    trace::{Sink, Trace, jsonl},
 };
 use tracer_test_support::{DnsStub, Sandbox, sandbox::fixture};
 
@@ -122,50 +115,21 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
     let port = listener.local_addr().unwrap().port().to_string();
     let stub = case.dns_stub.then(|| DnsStub::start_at(Some(DNS_STUB)));
 
-    let mut env = sb.env();
-    env.extend(
-        [
-            ("CARGO_TARGET_DIR", sb.target.display().to_string()),
-            ("TRACER_FIXTURE_PORT", port),
-            ("TRACER_FIXTURE_DNS_ADDR", DNS_SINK.into()),
-        ]
-        .map(|(k, v)| (k.to_string(), v)),
-    );
-    let mut command: Vec<String> = Vec::new();
+    let mut env: Vec<(String, String)> = [
+        ("TRACER_FIXTURE_PORT", port),
+        ("TRACER_FIXTURE_DNS_ADDR", DNS_SINK.into()),
+    ]
+    .map(|(k, v)| (k.to_string(), v))
+    .to_vec();
+    let mut prefix: Vec<String> = Vec::new();
     if let Some(s) = &stub {
         env.push(("TRACER_FIXTURE_DNS_STUB".into(), "1".into()));
         let conf = s.resolv_conf(&sb.dir);
-        command.extend([testbin.to_string(), "with-resolv".into()]);
-        command.push(conf.display().to_string());
+        prefix.extend([testbin.to_string(), "with-resolv".into()]);
+        prefix.push(conf.display().to_string());
     }
-    let manifest = sb.manifest();
-    command.extend(
-        [
-            "cargo",
-            case.sub,
-            "--message-format=json-render-diagnostics",
-            "--offline",
-            "--manifest-path",
-            &manifest,
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
-    command.extend(case.cargo_args.iter().map(|s| s.to_string()));
-    let mut context = crate::context(&sb);
-    context.target_dir = sb.target.display().to_string();
-    let opts = RunOptions {
-        command,
-        load: LoadOptions::default(),
-        as_root: true,
-        linger: Duration::from_secs(5),
-        cwd: Some(sb.workspace.clone()),
-        env: env.clone(),
-        context: Some(context),
-    };
-    let mut collect = Collector::default();
-    let summary = session::run(&opts, &mut collect, &mut CargoObserver::new(Text::Discard))
-        .unwrap_or_else(|e| panic!("{}: traced build failed: {e}", case.name));
+    let command = crate::cargo_command(&sb, &prefix, case.sub, case.cargo_args);
+    let (summary, trace) = crate::trace_cargo(&sb, command, &env, Text::Discard);
     assert!(
         summary.complete,
         "{}: {}",
@@ -175,12 +139,12 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
     assert_eq!(summary.exit_code, Some(0), "{}", case.name);
     drop(listener);
     drop(stub);
-    let trace = collect.finish().unwrap();
 
-    let metadata = Command::new("cargo")
+    let metadata = sb
+        .command("cargo")
         .args(["metadata", "--format-version", "1", "--offline"])
-        .args(["--manifest-path", &manifest])
-        .envs(env.iter().map(|(k, v)| (k, v)))
+        .args(["--manifest-path", &sb.manifest()])
+        .env("CARGO_TARGET_DIR", &sb.target)
         .output()
         .unwrap();
     assert!(metadata.status.success(), "{metadata:?}");

@@ -12,18 +12,18 @@ use tracer::{
     loader::LoadOptions,
     model::BuildContext,
     session::{self, RunOptions, Summary},
-    trace::Collector,
+    trace::{self, Collector},
 };
 pub use tracer_test_support::{self as support, DnsStub, Sandbox};
 
 /// A finished trace: the summary and every event as its JSON line.
-pub struct Trace {
+pub struct Traced {
     pub summary: Summary,
     pub root_pid: u32,
     pub events: Vec<Value>,
 }
 
-impl Trace {
+impl Traced {
     /// Events of `kind` (the schema's `kind` field).
     pub fn kind(&self, kind: &str) -> Vec<&Value> {
         self.events.iter().filter(|e| e["kind"] == kind).collect()
@@ -75,11 +75,11 @@ impl Default for TraceOpts {
 }
 
 /// Traces `argv` with the real probes, default options.
-pub fn trace(argv: &[&str]) -> Trace {
+pub fn trace(argv: &[&str]) -> Traced {
     trace_with(argv, TraceOpts::default())
 }
 
-pub fn trace_with(argv: &[&str], o: TraceOpts) -> Trace {
+pub fn trace_with(argv: &[&str], o: TraceOpts) -> Traced {
     let opts = RunOptions {
         command: argv.iter().map(|s| s.to_string()).collect(),
         load: LoadOptions {
@@ -102,7 +102,7 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Trace {
         .iter()
         .map(|r| serde_json::to_value(r).expect("serialisable record"))
         .collect();
-    Trace {
+    Traced {
         summary,
         root_pid,
         events,
@@ -125,17 +125,10 @@ pub fn context(sb: &Sandbox) -> BuildContext {
     }
 }
 
-/// Runs `prefix… cargo <sub> --message-format=json-render-diagnostics --offline …` in the
-/// sandbox under the probes and returns the summary and the per-crate report as JSON.
-pub fn traced_build(
-    sb: &Sandbox,
-    prefix: &[&str],
-    sub: &str,
-    extra_env: &[(&str, &str)],
-) -> (Summary, Value) {
-    let mut command: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
-    let manifest = sb.manifest();
-    let target = sb.target.display().to_string();
+/// `prefix… cargo <sub> --message-format=json-render-diagnostics --offline --manifest-path …
+/// --target-dir … <args…>` for the sandbox's workspace, as `cargo tracer build|test` runs it.
+pub fn cargo_command(sb: &Sandbox, prefix: &[String], sub: &str, args: &[&str]) -> Vec<String> {
+    let mut command: Vec<String> = prefix.to_vec();
     command.extend(
         [
             "cargo",
@@ -143,19 +136,27 @@ pub fn traced_build(
             "--message-format=json-render-diagnostics",
             "--offline",
             "--manifest-path",
-            &manifest,
+            &sb.manifest(),
             "--target-dir",
-            &target,
+            &sb.target.display().to_string(),
         ]
         .iter()
+        .chain(args)
         .map(|s| s.to_string()),
     );
+    command
+}
+
+/// Runs a cargo `command` in the sandbox under the probes as `cargo tracer build` does (cargo's
+/// messages kept, the build context recorded), with the sandbox's environment and `extra_env`.
+pub fn trace_cargo(
+    sb: &Sandbox,
+    command: Vec<String>,
+    extra_env: &[(String, String)],
+    text: Text,
+) -> (Summary, trace::Trace) {
     let mut env = sb.env();
-    env.extend(
-        extra_env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
+    env.extend(extra_env.iter().cloned());
     let opts = RunOptions {
         command,
         load: LoadOptions::default(),
@@ -166,9 +167,25 @@ pub fn traced_build(
         context: Some(context(sb)),
     };
     let mut sink = Collector::default();
-    let summary = session::run(&opts, &mut sink, &mut CargoObserver::new(Text::Stderr))
+    let summary = session::run(&opts, &mut sink, &mut CargoObserver::new(text))
         .unwrap_or_else(|e| panic!("traced build failed: {e}"));
-    let t = sink.finish().expect("a trace");
+    (summary, sink.finish().expect("a trace"))
+}
+
+/// Traces `prefix… cargo <sub>` in the sandbox and returns the summary and the per-crate report
+/// as JSON.
+pub fn traced_build(
+    sb: &Sandbox,
+    prefix: &[&str],
+    sub: &str,
+    extra_env: &[(&str, &str)],
+) -> (Summary, Value) {
+    let prefix: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = extra_env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (summary, t) = trace_cargo(sb, cargo_command(sb, &prefix, sub, &[]), &env, Text::Stderr);
     let report = tracer::report::from_trace(&t, false).expect("a build context");
     (summary, serde_json::to_value(report).unwrap())
 }

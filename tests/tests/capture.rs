@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::Value;
 use tracer_common::limits::ARGV_LEN;
-use tracer_tests::{DnsStub, Trace, TraceOpts, trace, trace_with};
+use tracer_tests::{DnsStub, TraceOpts, Traced, trace, trace_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracer-testbin");
 
@@ -376,7 +376,7 @@ fn threads_are_told_from_processes_and_their_syscalls_recorded() {
 }
 
 /// Runs `cat` on a marker file from this (untraced) test process while `t` runs.
-fn with_unrelated_activity(marker: &str, f: impl FnOnce() -> Trace) -> Trace {
+fn with_unrelated_activity(marker: &str, f: impl FnOnce() -> Traced) -> Traced {
     std::fs::write(marker, "x").unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (m, s) = (marker.to_string(), stop.clone());

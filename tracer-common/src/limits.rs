@@ -1,5 +1,6 @@
-//! Size limits of captured data, in one place. Data longer than a limit is cut and the event says
-//! so with a `FLAG_*_TRUNCATED` bit: truncation is never silent.
+//! Size limits of captured data and map capacities, in one place. Data longer than a limit is
+//! cut and the event says so with a `FLAG_*_TRUNCATED` bit; a full map is a counted loss:
+//! neither is ever silent.
 
 /// Bytes of one path captured in the kernel, including the terminating NUL.
 pub const PATH_LEN: usize = 512;
@@ -14,3 +15,17 @@ pub const PAYLOAD_LEN: usize = 512;
 pub const COMM_LEN: usize = 16;
 /// Messages of one `sendmmsg` call inspected for DNS queries (glibc sends A and AAAA together).
 pub const SENDMMSG_MAX: u32 = 4;
+
+/// Default size of the event ring buffer (the loader can set another): about 20,000 file
+/// events, several seconds of a build's worst burst even if the reader stalls.
+pub const RING_BYTES: u32 = 16 * 1024 * 1024;
+/// Processes in the traced set at once.
+pub const TRACED_MAX: u32 = 65_536;
+/// Syscalls between entry and exit at once (all threads).
+pub const INFLIGHT_MAX: u32 = 16_384;
+/// Threads running proc-macro code at once.
+pub const MACRO_THREADS_MAX: u32 = 16_384;
+/// Processes started by proc macros, alive at once.
+pub const MACRO_PROCS_MAX: u32 = 4_096;
+/// (process, macro) pairs already reported running.
+pub const MACRO_SEEN_MAX: u32 = 8_192;

@@ -5,9 +5,20 @@ use aya_ebpf::{
     maps::{HashMap, LruHashMap, PerCpuArray, RingBuf},
 };
 use tracer_common::{
+    ABI_VERSION,
     config::{Config, KernelOffsets},
     counters,
+    limits::{
+        INFLIGHT_MAX, MACRO_PROCS_MAX, MACRO_SEEN_MAX, MACRO_THREADS_MAX, RING_BYTES, TRACED_MAX,
+    },
 };
+
+/// The contract version this object was built against. The loader reads it from the object
+/// before loading and refuses an object of another version (it would decode garbage, or — the
+/// probes comparing it with the configured one — record nothing). Kept and named for that.
+#[unsafe(no_mangle)]
+#[used]
+pub static TRACER_ABI_VERSION: u32 = ABI_VERSION;
 
 /// Written by the loader before load (`EbpfLoader::set_global`); all zero means "not configured".
 #[unsafe(no_mangle)]
@@ -63,27 +74,27 @@ pub(crate) use conf;
 
 /// All events, to userspace. Size is set by the loader (`set_max_entries`).
 #[map]
-pub static EVENTS: RingBuf = RingBuf::with_byte_size(16 * 1024 * 1024, 0);
+pub static EVENTS: RingBuf = RingBuf::with_byte_size(RING_BYTES, 0);
 
 /// The traced processes (tgid -> 1). The loader inserts the root; fork inserts children.
 #[map]
-pub static TRACED: HashMap<u32, u32> = HashMap::with_max_entries(65_536, 0);
+pub static TRACED: HashMap<u32, u32> = HashMap::with_max_entries(TRACED_MAX, 0);
 
 /// Arguments of a syscall between its entry and its exit, by pid_tgid.
 #[map]
-pub static INFLIGHT: LruHashMap<u64, Inflight> = LruHashMap::with_max_entries(16_384, 0);
+pub static INFLIGHT: LruHashMap<u64, Inflight> = LruHashMap::with_max_entries(INFLIGHT_MAX, 0);
 
 /// Thread → proc macro (uprobe cookie) whose code it is running right now.
 #[map]
-pub static MACRO_THREAD: HashMap<u32, u32> = HashMap::with_max_entries(16_384, 0);
+pub static MACRO_THREAD: HashMap<u32, u32> = HashMap::with_max_entries(MACRO_THREADS_MAX, 0);
 
 /// Process → proc macro that started it (a `git` run by a macro inside rustc).
 #[map]
-pub static MACRO_PROC: HashMap<u32, u32> = HashMap::with_max_entries(4_096, 0);
+pub static MACRO_PROC: HashMap<u32, u32> = HashMap::with_max_entries(MACRO_PROCS_MAX, 0);
 
 /// (tgid << 32 | macro id) of macros already reported running in a process.
 #[map]
-pub static MACRO_SEEN: LruHashMap<u64, u8> = LruHashMap::with_max_entries(8_192, 0);
+pub static MACRO_SEEN: LruHashMap<u64, u8> = LruHashMap::with_max_entries(MACRO_SEEN_MAX, 0);
 
 /// Loss counters (`tracer_common::counters`), per CPU.
 #[map]

@@ -1,14 +1,14 @@
 //! Which processes are recorded: the traced tree, or everything in system-wide mode.
 
+use crate::maps::{TRACED, TRACER_ABI_VERSION, conf};
 use aya_ebpf::helpers::bpf_get_current_pid_tgid;
-use tracer_common::ABI_VERSION;
-
-use crate::maps::{TRACED, conf};
 
 /// True when events of process `tgid` are to be recorded.
 #[inline(always)]
 pub fn is_traced(tgid: u32) -> bool {
-    if conf!(abi_version) != ABI_VERSION || tgid == conf!(tracer_pid) {
+    // SAFETY: a plain read of a static the loader leaves alone.
+    let abi = unsafe { core::ptr::read_volatile(&TRACER_ABI_VERSION) };
+    if conf!(abi_version) != abi || tgid == conf!(tracer_pid) {
         return false;
     }
     if conf!(system_wide) != 0 {

@@ -4,6 +4,7 @@
 use std::{os::unix::process::CommandExt, process::Command};
 
 use serde_json::Value;
+use tracer_test_support::run_ok;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 
@@ -37,7 +38,7 @@ fn exits_with_the_commands_code_or_128_plus_its_signal() {
 fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("ev.jsonl");
-    let out = tracer(&[
+    let out = run_ok(&mut tracer(&[
         "run",
         "--format",
         "json",
@@ -46,15 +47,8 @@ fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
         "--",
         "cat",
         "/etc/hostname",
-    ])
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    ]));
+    let stdout = out.stdout;
     // The command's own output comes first, then the summary object.
     let summary_at = stdout.find("{\n").expect("a JSON summary on stdout");
     let summary: Value = serde_json::from_str(&stdout[summary_at..]).unwrap();
@@ -234,15 +228,13 @@ fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
     );
 
     // Offline, without the probes: the same report from the recorded events.
-    let out = tracer(&["report", "--format", "json", events.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let offline: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = run_ok(&mut tracer(&[
+        "report",
+        "--format",
+        "json",
+        events.to_str().unwrap(),
+    ]));
+    let offline: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(offline["crates"], live["crates"]);
     assert_eq!(offline["complete"], live["complete"]);
 

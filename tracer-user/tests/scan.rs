@@ -5,6 +5,7 @@
 use std::{path::Path, process::Command};
 
 use serde_json::Value;
+use tracer_test_support::run_ok;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 
@@ -19,24 +20,19 @@ fn fixture() -> tempfile::TempDir {
 }
 
 fn scan(dir: &Path, format: &str) -> Value {
-    let out = Command::new(BIN)
-        .args([
-            "tracer",
-            "scan",
-            "--offline",
-            "--format",
-            format,
-            "--manifest-path",
-        ])
-        .arg(dir.join("Cargo.toml"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new(BIN)
+            .args([
+                "tracer",
+                "scan",
+                "--offline",
+                "--format",
+                format,
+                "--manifest-path",
+            ])
+            .arg(dir.join("Cargo.toml")),
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_str(&out.stdout).unwrap()
 }
 
 fn package<'a>(r: &'a Value, name: &str, version: &str) -> &'a Value {
@@ -208,18 +204,12 @@ fn compiled_build_scripts_and_proc_macros_are_read_and_attributed() {
     // Build the attribution fixture (offline, fake HOME: its build scripts write there), then
     // scan: the artifacts are found and what they can do is listed.
     let sb = tracer_test_support::Sandbox::new("attribution");
-    let build = sb
-        .command("cargo")
-        .args(["test", "--no-run", "--offline", "--manifest-path"])
-        .arg(sb.manifest())
-        .env_remove("TRACER_FIXTURE_PORT")
-        .env_remove("TRACER_FIXTURE_DNS_STUB")
-        .output()
-        .unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
+    run_ok(
+        sb.command("cargo")
+            .args(["test", "--no-run", "--offline", "--manifest-path"])
+            .arg(sb.manifest())
+            .env_remove("TRACER_FIXTURE_PORT")
+            .env_remove("TRACER_FIXTURE_DNS_STUB"),
     );
     let r = scan(&sb.workspace, "json");
     let arts = r["artifacts"]["scanned"].as_array().unwrap();

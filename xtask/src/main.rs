@@ -20,6 +20,12 @@ enum Task {
     Offsets,
     /// Run the benchmarks and print a table (results are recorded in BENCHMARKS.md).
     Bench(bench::BenchArgs),
+    /// Re-record the golden traces (`tests/golden/`) with the real probes (root), then bring
+    /// the snapshots of every output (`tests/snapshots/`) up to date: review both with
+    /// `git diff` before committing.
+    ///
+    /// Needed when the probes, the event schema or the fixtures change.
+    Golden,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,6 +36,29 @@ fn main() -> anyhow::Result<()> {
             println!("{off:#?}");
         }
         Task::Bench(a) => bench::run(&a)?,
+        Task::Golden => golden()?,
     }
+    Ok(())
+}
+
+/// `cargo test` of one test target of the tests crate, with `env`.
+fn cargo_test(target: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["test", "--locked", "-p", "tracer-tests", "--test", target])
+        .envs(env.iter().copied())
+        .status()
+        .with_context(|| format!("running the `{target}` tests"))?;
+    anyhow::ensure!(status.success(), "the `{target}` tests failed ({status})");
+    Ok(())
+}
+
+fn golden() -> anyhow::Result<()> {
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    anyhow::ensure!(euid == 0, "recording needs root (the real probes)");
+    cargo_test("golden", &[("TRACER_GOLDEN_RECORD", "1")])?;
+    cargo_test("snapshots", &[("INSTA_UPDATE", "always")])?;
+    eprintln!("xtask: golden traces re-recorded and snapshots updated; review `git diff tests/`");
     Ok(())
 }

@@ -15,8 +15,15 @@ pub enum BtfError {
     Magic(u16),
     #[error("BTF blob is truncated at byte {0}")]
     Truncated(usize),
-    #[error("BTF type kind {0} is unknown to this reader")]
-    UnknownKind(u32),
+    #[error(
+        "kernel BTF has no struct `{strukt}` among the {read} types before type {at}, of kind {kind}, which this reader does not know (a newer kernel?)"
+    )]
+    AfterUnknownKind {
+        strukt: String,
+        kind: u32,
+        at: u32,
+        read: u32,
+    },
     #[error("kernel BTF has no struct `{0}`")]
     NoStruct(String),
     #[error("kernel BTF struct `{strukt}` has no member `{member}`")]
@@ -60,6 +67,9 @@ enum Ty {
 pub struct Btf {
     types: Vec<Ty>,
     structs: HashMap<String, u32>,
+    /// A type of a kind this reader does not know, where reading stopped: BTF gives no type's
+    /// length, so nothing after it can be read, but the types before it still can.
+    unknown: Option<(u32, u32)>,
 }
 
 fn u32_at(d: &[u8], at: usize) -> Result<u32, BtfError> {
@@ -109,6 +119,7 @@ impl Btf {
         // Type id 0 is `void`.
         let mut types = vec![Ty::Other];
         let mut structs = HashMap::new();
+        let mut unknown = None;
         let mut at = type_off;
         while at < end {
             let name_off = u32_at(d, at)?;
@@ -157,11 +168,18 @@ impl Btf {
                     Ty::Other
                 }
                 2 | 7 | 12 | 16 => Ty::Other,
-                k => return Err(BtfError::UnknownKind(k)),
+                k => {
+                    unknown = Some((k, types.len() as u32));
+                    break;
+                }
             };
             types.push(ty);
         }
-        Ok(Self { types, structs })
+        Ok(Self {
+            types,
+            structs,
+            unknown,
+        })
     }
 
     fn composite(&self, mut id: u32) -> Option<&[Member]> {
@@ -190,10 +208,15 @@ impl Btf {
 
     /// Byte offset of `path` (`"pwd.dentry"`, `"__sk_common.skc_dport"`) in struct `strukt`.
     pub fn offset(&self, strukt: &str, path: &str) -> Result<u32, BtfError> {
-        let mut id = *self
-            .structs
-            .get(strukt)
-            .ok_or_else(|| BtfError::NoStruct(strukt.into()))?;
+        let mut id = *self.structs.get(strukt).ok_or_else(|| match self.unknown {
+            Some((kind, at)) => BtfError::AfterUnknownKind {
+                strukt: strukt.into(),
+                kind,
+                at,
+                read: at - 1,
+            },
+            None => BtfError::NoStruct(strukt.into()),
+        })?;
         let mut bits = 0;
         for part in path.split('.') {
             let (off, ty) = self.find(id, part).ok_or_else(|| BtfError::NoMember {
@@ -273,6 +296,39 @@ mod tests {
             btf.offset("missing", "a"),
             Err(BtfError::NoStruct(_))
         ));
+    }
+
+    #[test]
+    fn an_unknown_kind_stops_reading_but_keeps_what_came_before() {
+        let mut d = blob();
+        // Append a type of kind 31 (unknown) after the four known ones.
+        let hdr_len = 24;
+        let type_len = u32::from_le_bytes(d[12..16].try_into().unwrap()) as usize;
+        let extra: Vec<u8> = [0u32, 31 << 24, 0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        d.splice(
+            hdr_len + type_len..hdr_len + type_len,
+            extra.iter().copied(),
+        );
+        let new_len = (type_len + extra.len()) as u32;
+        d[12..16].copy_from_slice(&new_len.to_le_bytes());
+        d[16..20].copy_from_slice(&new_len.to_le_bytes());
+        let btf = Btf::parse(&d).unwrap();
+        assert_eq!(btf.offset("outer", "in.b").unwrap(), 12);
+        let e = btf.offset("task_struct", "pid").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                BtfError::AfterUnknownKind {
+                    kind: 31,
+                    at: 5,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! of the daemon the three things it needs: the event ring buffer, the traced-set map, and the
 //! loss counters. Nothing is attached partially: any failure names the probe and stops.
 
+pub mod abi;
 pub mod btf;
 pub mod macros;
 pub mod offsets;
@@ -23,15 +24,16 @@ use tracer_common::{ABI_VERSION, config::Config, counters, syscalls::FAMILIES};
 /// The probe object, built for `bpfel-unknown-none` by build.rs.
 static PROBES: &[u8] = aya::include_bytes_aligned!(env!("TRACER_PROBES_OBJ"));
 
-/// Default ring-buffer size: holds about 20,000 file events, several seconds of a build's worst
-/// burst even if the reader stalls.
-pub const DEFAULT_RING_BYTES: u32 = 16 * 1024 * 1024;
+/// Default ring-buffer size.
+pub const DEFAULT_RING_BYTES: u32 = tracer_common::limits::RING_BYTES;
 
 /// Why the probes could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error(transparent)]
     Preflight(#[from] preflight::PreflightError),
+    #[error(transparent)]
+    Abi(#[from] abi::AbiError),
     #[error("reading kernel BTF: {0}")]
     Btf(#[from] btf::BtfError),
     #[error("loading the eBPF object: {0}")]
@@ -114,6 +116,7 @@ impl LossCounters {
 impl Probes {
     /// Checks privileges and kernel features, loads, configures and attaches every probe.
     pub fn load(opts: &LoadOptions) -> Result<Self, LoadError> {
+        abi::check(PROBES)?;
         preflight::check()?;
         let page = 4096;
         if !opts.ring_bytes.is_power_of_two() || opts.ring_bytes < page {
