@@ -107,23 +107,26 @@ impl FindingKind {
             .collect()
     }
 
+    /// Its row of [`OTHERS`], for a kind that is not a behaviour.
+    fn other(self) -> (usize, &'static str, &'static str) {
+        OTHERS
+            .iter()
+            .enumerate()
+            .find(|(_, (k, _, _))| *k == self)
+            .map_or((0, "unknown", ""), |(i, (_, n, d))| (i, n, d))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Does(k) => k.as_str(),
-            other => OTHERS
-                .iter()
-                .find(|(k, _, _)| *k == other)
-                .map_or("unknown", |(_, n, _)| n),
+            other => other.other().1,
         }
     }
 
     pub fn description(self) -> &'static str {
         match self {
             Self::Does(k) => k.description(),
-            other => OTHERS
-                .iter()
-                .find(|(k, _, _)| *k == other)
-                .map_or("", |(_, _, d)| d),
+            other => other.other().2,
         }
     }
 
@@ -139,10 +142,7 @@ impl FindingKind {
     pub fn rank(self) -> u8 {
         match self {
             Self::Does(k) => k as u8,
-            other => {
-                Kind::ALL.len() as u8
-                    + OTHERS.iter().position(|(k, _, _)| *k == other).unwrap_or(0) as u8
-            }
+            other => (Kind::ALL.len() + other.other().0) as u8,
         }
     }
 }

@@ -10,6 +10,7 @@ use toml_span::{
 use super::{
     diag::{Diagnostic, line_col},
     pattern::{HostPattern, PathGlobs, PatternError, Programs},
+    suggest::AllowKey,
 };
 use crate::model::{Phase, RuleRef, did_you_mean};
 
@@ -44,19 +45,8 @@ pub struct Policy {
 }
 
 const TOP_KEYS: &[&str] = &["allow", "default-policies", "disable-defaults"];
-const RULE_KEYS: &[&str] = &[
-    "crate",
-    "version",
-    "phase",
-    "reason",
-    "read",
-    "write",
-    "delete",
-    "exec",
-    "hosts",
-    "listen",
-    "dependents",
-];
+/// The keys of an allow entry besides its lists ([`AllowKey`]).
+const RULE_KEYS: &[&str] = &["crate", "version", "phase", "reason", "dependents"];
 
 fn span(s: Span) -> (usize, usize) {
     (s.start, s.end)
@@ -180,7 +170,8 @@ impl Ctx<'_> {
             );
             return None;
         };
-        self.unknown_keys(t, RULE_KEYS, "an `allow` entry", v.span);
+        let known: Vec<&str> = RULE_KEYS.iter().copied().chain(AllowKey::names()).collect();
+        self.unknown_keys(t, &known, "an `allow` entry", v.span);
         let get = |k: &str| t.iter().find(|(key, _)| key.name == k).map(|(_, v)| v);
         let krate = match get("crate") {
             Some(v) => self.string(v, "crate"),
@@ -252,12 +243,17 @@ impl Ctx<'_> {
             }
         }
         let mut list = |k: &str| get(k).map(|v| self.strings(v, k)).unwrap_or_default();
-        let (read, write, delete, exec) =
-            (list("read"), list("write"), list("delete"), list("exec"));
-        let read = self.patterns(read, "read", PathGlobs::new);
-        let write = self.patterns(write, "write", PathGlobs::new);
-        let delete = self.patterns(delete, "delete", PathGlobs::new);
-        let exec = self.patterns(exec, "exec", Programs::new);
+        let key = |k: AllowKey| k.as_str();
+        let (read, write, delete, exec) = (
+            list(key(AllowKey::Read)),
+            list(key(AllowKey::Write)),
+            list(key(AllowKey::Delete)),
+            list(key(AllowKey::Exec)),
+        );
+        let read = self.patterns(read, key(AllowKey::Read), PathGlobs::new);
+        let write = self.patterns(write, key(AllowKey::Write), PathGlobs::new);
+        let delete = self.patterns(delete, key(AllowKey::Delete), PathGlobs::new);
+        let exec = self.patterns(exec, key(AllowKey::Exec), Programs::new);
         let mut hosts_of = |k: &str| -> Vec<HostPattern> {
             let Some(v) = get(k) else { return Vec::new() };
             self.strings(v, k)
@@ -271,7 +267,10 @@ impl Ctx<'_> {
                 })
                 .collect()
         };
-        let (hosts, listen) = (hosts_of("hosts"), hosts_of("listen"));
+        let (hosts, listen) = (
+            hosts_of(AllowKey::Hosts.as_str()),
+            hosts_of(AllowKey::Listen.as_str()),
+        );
         let dependents = match get("dependents") {
             Some(v) => v.as_bool().unwrap_or_else(|| {
                 self.err(
