@@ -98,9 +98,6 @@ fn every_output_of_every_golden_trace_matches_its_snapshot() {
     // What is new in a build compared with a test run of one member.
     let old = load("attribution-test", false).report;
     let new = load("attribution-build", false).report;
-    let lines: Vec<String> = suggest::diff(&old, &new)
-        .into_iter()
-        .map(|n| format!("new: {} {} {} {}", n.package, n.phase, n.kind, n.target))
-        .collect();
-    insta::assert_snapshot!("diff", portable(lines.join("\n")));
+    let text = output::human::diff::render(&suggest::diff(&old, &new), "attribution-test");
+    insta::assert_snapshot!("diff", portable(text));
 }

@@ -108,13 +108,13 @@ pub struct Checked {
 /// Why a check could not be made (the build's own failure is an exit code, not this).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    #[error("reading the dependency graph: {0}")]
+    #[error("reading the dependency graph")]
     Graph(#[from] crate::cargo::graph::GraphError),
     #[error(transparent)]
     Policy(#[from] policy::PolicyError),
     #[error(transparent)]
     Identity(#[from] identity::IdentityError),
-    #[error("creating the events file {path}: {source}")]
+    #[error("creating the events file {path}")]
     Events {
         path: String,
         source: std::io::Error,
@@ -137,10 +137,15 @@ pub fn command_exit(code: Option<i32>, signal: Option<i32>) -> u8 {
 
 /// Why `trace` (with its `report`) cannot be trusted to be complete.
 pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomplete> {
-    let mut out = Vec::new();
+    let mut out: Vec<Incomplete> = trace
+        .damage
+        .iter()
+        .cloned()
+        .map(Incomplete::Damaged)
+        .collect();
     match &trace.end {
         None => out.push(Incomplete::NoEnd),
-        Some(e) if !e.complete => out.push(Incomplete::LostEvents {
+        Some(e) if !e.complete || e.lost_events() > 0 => out.push(Incomplete::LostEvents {
             lost: e.lost_events(),
             ringbuf: e.lost.ringbuf,
             inflight: e.lost.inflight,

@@ -19,6 +19,10 @@ pub struct Identity {
 pub enum IdentityError {
     #[error("SUDO_UID/SUDO_GID are set but not numbers ({0})")]
     BadSudoVars(String),
+    #[error(
+        "{0} is set without {1}: cannot tell whom sudo ran this for (set both, or neither, or pass --as-root)"
+    )]
+    HalfSudo(&'static str, &'static str),
     #[error("no passwd entry for uid {0}")]
     NoUser(u32),
 }
@@ -29,8 +33,11 @@ pub fn for_command(as_root: bool) -> Result<Option<Identity>, IdentityError> {
     if as_root || unsafe { libc::geteuid() } != 0 {
         return Ok(None);
     }
-    let (Ok(uid), Ok(gid)) = (std::env::var("SUDO_UID"), std::env::var("SUDO_GID")) else {
-        return Ok(None);
+    let (uid, gid) = match (std::env::var("SUDO_UID"), std::env::var("SUDO_GID")) {
+        (Ok(u), Ok(g)) => (u, g),
+        (Err(_), Err(_)) => return Ok(None),
+        (Ok(_), Err(_)) => return Err(IdentityError::HalfSudo("SUDO_UID", "SUDO_GID")),
+        (Err(_), Ok(_)) => return Err(IdentityError::HalfSudo("SUDO_GID", "SUDO_UID")),
     };
     let bad = || IdentityError::BadSudoVars(format!("SUDO_UID={uid} SUDO_GID={gid}"));
     let uid: u32 = uid.parse().map_err(|_| bad())?;

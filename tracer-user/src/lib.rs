@@ -24,3 +24,16 @@ pub mod proctable;
 pub mod report;
 pub mod session;
 pub mod trace;
+
+/// An error with its causes, `outer: cause: cause` (each error's message names only itself,
+/// as `std`'s convention asks, so the chain is written out where it is shown).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -10,7 +10,7 @@ use tracer::{
     cargo::graph::Graph,
     check::{self, Checked},
     cli::{self, CheckCommand, Command, Format, ReportFormat, RunCommand, ScanCommand, ScanFormat},
-    output::{self, json},
+    output::{self, escape::human as h, json},
     policy::suggest,
     report::{self, Report},
     session,
@@ -50,36 +50,48 @@ fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             format,
             verbose,
         } => {
-            let r = load_report(&events, verbose)?;
+            let (t, r) = load_report(&events, verbose)?;
             let mut out = std::io::stdout().lock();
             match format {
                 Format::Human => write!(out, "{}", output::human::report::render(&r, verbose))?,
                 Format::Json => json::write(&mut out, &r)?,
             }
-            Ok(ExitCode::SUCCESS)
+            // Fail closed: a report of an incomplete trace may be missing behaviour.
+            let incomplete = check::incompleteness(&t, &r, false);
+            for i in &incomplete {
+                eprintln!(
+                    "error: INCOMPLETE: {}",
+                    output::rows::incomplete(i, |d| h(d).into_owned())
+                );
+            }
+            Ok(if incomplete.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(TRACER_FAILURE)
+            })
         }
         Command::Scan(s) => scan(s),
         Command::Suggest { events } => {
-            let r = load_report(&events, false)?;
+            let (_, r) = load_report(&events, false)?;
             print!("{}", output::toml::suggestion_file(&suggest::suggest(&r)));
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff { old, new } => {
-            let read = |p: &Path| -> anyhow::Result<Report> {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?;
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{} is not a JSON report", p.display()))
-            };
-            let new_behaviors = suggest::diff(&read(&old)?, &read(&new)?);
-            for n in &new_behaviors {
-                println!("new: {} {} {} {}", n.package, n.phase, n.kind, n.target);
-            }
-            println!(
-                "{} new behaviour(s) since {}",
-                new_behaviors.len(),
-                old.display()
+            let (old_report, new_report) = (read_report(&old)?, read_report(&new)?);
+            let new_behaviors = suggest::diff(&old_report, &new_report);
+            print!(
+                "{}",
+                output::human::diff::render(&new_behaviors, &old.display().to_string())
             );
+            // Fail closed: what an incomplete report does not show cannot be compared.
+            if !new_report.complete {
+                eprintln!(
+                    "error: {} is incomplete ({} events lost): behaviour may be missing from it",
+                    new.display(),
+                    new_report.lost_events
+                );
+                return Ok(ExitCode::from(TRACER_FAILURE));
+            }
             Ok(if new_behaviors.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -122,7 +134,10 @@ fn build(c: CheckCommand) -> anyhow::Result<ExitCode> {
         }
     })?;
     for f in &checked.summary.proc_macro_failures {
-        eprintln!("warning: proc-macro library not probed (its activity stays with rustc): {f}");
+        eprintln!(
+            "warning: proc-macro library not probed (its activity stays with rustc): {}",
+            h(f)
+        );
     }
     let Checked {
         graph,
@@ -208,8 +223,29 @@ fn scan(s: ScanCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reads a report written by `build|test --format json` (this schema version only).
+fn read_report(p: &Path) -> anyhow::Result<Report> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: Option<u32>,
+    }
+    let v: Version = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a JSON report", p.display()))?;
+    match v.schema_version {
+        Some(report::REPORT_SCHEMA_VERSION) => {}
+        Some(other) => bail!(
+            "{} is a report of schema version {other}; this cargo-tracer reads version {}",
+            p.display(),
+            report::REPORT_SCHEMA_VERSION
+        ),
+        None => bail!("{} is not a report (no `schema_version`)", p.display()),
+    }
+    serde_json::from_str(&text).with_context(|| format!("{} is not a JSON report", p.display()))
+}
+
 /// Reads a recorded build and builds its report.
-fn load_report(events: &Path, verbose: bool) -> anyhow::Result<Report> {
+fn load_report(events: &Path, verbose: bool) -> anyhow::Result<(trace::Trace, Report)> {
     let t: trace::Trace =
         jsonl::read_file(events).with_context(|| format!("reading {}", events.display()))?;
     let Some(r) = report::from_trace(&t, verbose) else {
@@ -218,5 +254,5 @@ fn load_report(events: &Path, verbose: bool) -> anyhow::Result<Report> {
             events.display()
         );
     };
-    Ok(r)
+    Ok((t, r))
 }

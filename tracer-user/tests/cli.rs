@@ -107,6 +107,19 @@ fn under_sudo_the_command_runs_as_the_invoking_user() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Half of sudo's variables: whom to run as cannot be told, so nothing runs.
+    let out = tracer(&["run", "--", "sh", "-c", "echo ran"])
+        .env("SUDO_UID", "65534")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ran"));
+    assert_eq!(
+        err.matches("SUDO_UID is set without SUDO_GID").count(),
+        1,
+        "{err}"
+    );
     let out = tracer(&["run", "--as-root", "--", "sh", "-c", "id -u"])
         .env("SUDO_UID", "65534")
         .env("SUDO_GID", "65534")

@@ -10,12 +10,14 @@ pub struct Placeholders {
 }
 
 impl Placeholders {
-    /// `(name, directory)` pairs; empty directories are ignored.
+    /// `(name, directory)` pairs; empty directories are ignored, the others normalised as the
+    /// targets are (`/tmp//x/` names `/tmp/x`).
     pub fn new<'a>(pairs: impl IntoIterator<Item = (Placeholder, &'a str)>) -> Self {
         let mut prefixes: Vec<(String, Placeholder)> = pairs
             .into_iter()
-            .filter(|(_, d)| !d.is_empty() && *d != "/")
-            .map(|(n, d)| (d.trim_end_matches('/').to_string(), n))
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(n, d)| (super::normalize(d), n))
+            .filter(|(d, _)| d != "/")
             .collect();
         prefixes.sort_by_key(|(d, _)| std::cmp::Reverse(d.len()));
         Self { prefixes }
@@ -76,6 +78,8 @@ mod tests {
         assert_eq!(p.apply("/home/u/.ssh/id_rsa"), "$HOME/.ssh/id_rsa");
         assert_eq!(p.apply("/home/user2/x"), "/home/user2/x");
         assert_eq!(p.apply("/home/u"), "$HOME");
+        let odd = Placeholders::new([(Home, "/tmp//a/./b/")]);
+        assert_eq!(odd.apply("/tmp/a/b/x"), "$HOME/x");
         assert!(p.is_under(Workspace, "/home/u/proj/x"));
         assert!(!p.is_under(Workspace, "/home/u/projx"));
     }

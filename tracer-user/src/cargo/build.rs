@@ -23,7 +23,7 @@ pub enum BuildError {
     Session(#[from] SessionError),
     #[error("creating the private target directory for --fresh: {0}")]
     FreshDir(std::io::Error),
-    #[error("the traced build left no trace: {0}")]
+    #[error("the traced build left no trace")]
     Trace(#[from] crate::trace::TraceError),
 }
 

@@ -18,7 +18,7 @@ use crate::{
 /// A problem getting or reading the graph.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
-    #[error("running `{command}`: {source}")]
+    #[error("running `{command}`")]
     Spawn {
         command: String,
         source: std::io::Error,

@@ -25,12 +25,8 @@ use crate::{
 pub enum OptionsError {
     #[error("`--events -` would mix events with cargo's output on stdout; give a file name")]
     EventsToStdout,
-    #[error("-{flag} {source}")]
-    Level {
-        flag: char,
-        #[source]
-        source: UnknownName,
-    },
+    #[error("-{flag} {error}")]
+    Level { flag: char, error: UnknownName },
     #[error(transparent)]
     Invocation(#[from] InvocationError),
 }
@@ -104,7 +100,7 @@ fn levels(a: &args::CargoArgs) -> Result<Levels, OptionsError> {
         for n in names {
             let name: LevelName = n
                 .parse()
-                .map_err(|source| OptionsError::Level { flag, source })?;
+                .map_err(|error| OptionsError::Level { flag, error })?;
             levels.set(name, level);
         }
     }

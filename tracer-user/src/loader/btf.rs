@@ -6,7 +6,7 @@ use std::collections::HashMap;
 /// Errors reading BTF.
 #[derive(Debug, thiserror::Error)]
 pub enum BtfError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Read {
         path: String,
         source: std::io::Error,

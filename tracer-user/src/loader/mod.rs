@@ -34,31 +34,31 @@ pub enum LoadError {
     Preflight(#[from] preflight::PreflightError),
     #[error(transparent)]
     Abi(#[from] abi::AbiError),
-    #[error("reading kernel BTF: {0}")]
+    #[error("reading kernel BTF")]
     Btf(#[from] btf::BtfError),
-    #[error("loading the eBPF object: {0}")]
+    #[error("loading the eBPF object")]
     Object(#[source] Box<aya::EbpfError>),
     #[error("the eBPF object has no program `{0}` (stale build?)")]
     MissingProgram(String),
     #[error("the eBPF object has no map `{0}` (stale build?)")]
     MissingMap(&'static str),
-    #[error("loading probe `{program}` into the kernel (verifier or permissions): {source}")]
+    #[error("loading probe `{program}` into the kernel (verifier or permissions)")]
     Load {
         program: String,
         source: Box<aya::programs::ProgramError>,
     },
-    #[error("attaching probe `{program}` to {target}: {source}")]
+    #[error("attaching probe `{program}` to {target}")]
     Attach {
         program: String,
         target: String,
         source: Box<aya::programs::ProgramError>,
     },
-    #[error("map `{map}`: {source}")]
+    #[error("map `{map}`")]
     Map {
         map: &'static str,
         source: Box<aya::maps::MapError>,
     },
-    #[error("proc-macro library: {0}")]
+    #[error("proc-macro library")]
     Symbols(#[from] symbols::SymbolError),
     #[error("ring buffer size {0} is not a power of two multiple of the page size")]
     RingSize(u32),
@@ -108,8 +108,11 @@ pub struct LossCounters {
 }
 
 impl LossCounters {
+    /// All losses (saturating: a recorded trace's numbers are not trusted).
     pub fn total(&self) -> u64 {
-        self.ringbuf + self.inflight + self.tracking
+        self.ringbuf
+            .saturating_add(self.inflight)
+            .saturating_add(self.tracking)
     }
 }
 

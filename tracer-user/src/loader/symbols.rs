@@ -7,7 +7,7 @@ use object::{Object, ObjectSymbol};
 /// Why a library's entry points could not be found.
 #[derive(Debug, thiserror::Error)]
 pub enum SymbolError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Read {
         path: String,
         source: std::io::Error,

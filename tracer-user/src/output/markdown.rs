@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::{
     model::Level,
     output::{
+        escape::markdown_code as code,
         rows::{self, Row},
         text,
     },
@@ -20,9 +21,13 @@ pub fn verdict(v: &Verdict, command: &[String]) -> String {
         Level::Allow => "✅ passed",
     };
     let _ = writeln!(s, "## cargo-tracer: {result}\n");
-    let _ = writeln!(s, "`{}`\n", command.join(" "));
+    let _ = writeln!(s, "{}\n", code(&command.join(" "), false));
     for r in &v.incomplete {
-        let _ = writeln!(s, "> **Incomplete trace:** {}\n", rows::incomplete(r));
+        let _ = writeln!(
+            s,
+            "> **Incomplete trace:** {}\n",
+            rows::incomplete(r, |d| code(d, false))
+        );
     }
     let mut findings = 0;
     let mut table = String::new();
@@ -31,14 +36,15 @@ pub fn verdict(v: &Verdict, command: &[String]) -> String {
             Row::Behavior(b) => {
                 let _ = writeln!(
                     table,
-                    "| {} | {} | {}@{} | {} | {} | `{}` |",
+                    // Crate names and versions are cargo's (letters, digits, `-`, `_`, `.`, `+`).
+                    "| {} | {} | {}@{} | {} | {} | {} |",
                     text::mark(b.level),
                     b.outcome,
                     b.name,
                     b.version,
                     b.behavior.phase,
                     b.behavior.kind,
-                    b.behavior.target.replace('|', "\\|")
+                    code(&b.behavior.target, true)
                 );
             }
             Row::Finding(_) => findings += 1,
@@ -51,6 +57,15 @@ pub fn verdict(v: &Verdict, command: &[String]) -> String {
         );
         s.push_str(&table);
         s.push('\n');
+    }
+    for u in &v.unused_rules {
+        let _ = writeln!(
+            s,
+            "- allow entry for {} matched nothing: {} ({})\n",
+            code(&u.krate, false),
+            code(&u.reason, false),
+            code(&format!("{}:{}", u.file, u.line), false)
+        );
     }
     if findings > 0 {
         let _ = writeln!(

@@ -3,6 +3,7 @@
 //! (`sarif`), as TOML allow entries (`toml`) and as versioned JSON (`json`). Stages hand typed
 //! data here; nothing here is read back by another stage.
 
+pub mod escape;
 pub mod human;
 pub mod json;
 pub mod markdown;

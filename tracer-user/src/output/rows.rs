@@ -4,6 +4,7 @@
 use crate::{
     model::{Code, Level},
     policy::eval::{BehaviorVerdict, FindingVerdict, Incomplete, Verdict},
+    trace::Damage,
 };
 
 /// One thing not allowed.
@@ -44,8 +45,8 @@ pub fn not_allowed(v: &Verdict) -> impl Iterator<Item = Row<'_>> {
         )
 }
 
-/// For people: why a trace is incomplete.
-pub fn incomplete(i: &Incomplete) -> String {
+/// Why a trace is incomplete, in words; `data` escapes what came from the trace for the output.
+pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
     match i {
         Incomplete::LostEvents {
             lost,
@@ -61,8 +62,31 @@ pub fn incomplete(i: &Incomplete) -> String {
         Incomplete::NoEnd => "the trace ends before its `end` line (the tracer stopped before \
                               the command did); behaviour may be missing"
             .into(),
+        Incomplete::Damaged(d) => match d {
+            Damage::CutShort { line } => {
+                format!(
+                    "the trace file ends in the middle of line {line} (the tracer was stopped?)"
+                )
+            }
+            Damage::Unfinished { line } => {
+                format!("the compressed trace file ends before its last frame (after line {line})")
+            }
+            Damage::Gap { after, next } => {
+                format!(
+                    "events {} to {} are missing from the trace file",
+                    after + 1,
+                    next - 1
+                )
+            }
+            Damage::Missing { recorded, read } => {
+                format!("the trace recorded {recorded} events but the file holds {read}")
+            }
+        },
         Incomplete::ScriptDidNotRun { package } => {
-            format!("the build script of {package} did not run under --fresh")
+            format!(
+                "the build script of {} did not run under --fresh",
+                data(&package.to_string())
+            )
         }
     }
 }

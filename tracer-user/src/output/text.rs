@@ -14,11 +14,12 @@ pub fn elide(text: &str, width: usize, head: usize) -> String {
     format!("{start}…{tail}")
 }
 
-/// `cargo[10] > build-script-build[12] > sh[13]`.
+/// `cargo[10] > build-script-build[12] > sh[13]` (names escaped for people: a process names
+/// itself).
 pub fn chain(c: &ProcessChain) -> String {
     c.links()
         .iter()
-        .map(|l| format!("{}[{}]", l.name, l.pid))
+        .map(|l| format!("{}[{}]", super::escape::human(&l.name), l.pid))
         .collect::<Vec<_>>()
         .join(" > ")
 }

@@ -2,14 +2,11 @@
 //! in Cargo.toml, and the shipped defaults. Every value keeps its span, unknown keys are refused
 //! with a suggestion, and every problem of a file is reported at once.
 
-use toml_span::{
-    Span, Value,
-    value::{Table, ValueInner},
-};
+use toml_span::{Span, Value, value::Table};
 
 use super::{
     diag::{Diagnostic, line_col},
-    pattern::{HostPattern, PathGlobs, PatternError, Programs},
+    pattern::{HostPattern, PathGlobs, PatternError, PatternErrors, Programs},
     suggest::AllowKey,
 };
 use crate::model::{Phase, RuleRef, did_you_mean};
@@ -139,22 +136,25 @@ impl Ctx<'_> {
         &mut self,
         list: Vec<(String, Span)>,
         key: &str,
-        compile: impl Fn(&[String]) -> Result<T, (usize, PatternError)>,
+        compile: impl Fn(&[String]) -> Result<T, PatternErrors>,
     ) -> T {
         let strings: Vec<String> = list.iter().map(|(s, _)| s.clone()).collect();
         match compile(&strings) {
             Ok(t) => t,
-            Err((i, e)) => {
-                let code = match e {
-                    PatternError::UnknownPlaceholder { .. } => "unknown-placeholder",
-                    PatternError::BadGlob { .. } => "bad-glob",
-                };
-                let at = list.get(i).map_or(Span::new(0, 0), |(_, s)| *s);
-                self.diags.push(
-                    Diagnostic::new(code, span(at), format!("in `{key}`: {e}"))
-                        .label("never matches a target")
-                        .help(e.help()),
-                );
+            Err(errors) => {
+                for (i, e) in errors {
+                    let code = match e {
+                        PatternError::UnknownPlaceholder { .. } => "unknown-placeholder",
+                        PatternError::BadGlob { .. } => "bad-glob",
+                        _ => "dead-pattern",
+                    };
+                    let at = list.get(i).map_or(Span::new(0, 0), |(_, s)| *s);
+                    self.diags.push(
+                        Diagnostic::new(code, span(at), format!("in `{key}`: {e}"))
+                            .label("never matches a target")
+                            .help(e.help()),
+                    );
+                }
                 T::default()
             }
         }
@@ -259,6 +259,15 @@ impl Ctx<'_> {
             self.strings(v, k)
                 .into_iter()
                 .filter_map(|(s, at)| match HostPattern::parse(&s) {
+                    Ok(h) if h.is_name() && k == AllowKey::Listen.as_str() => {
+                        self.err(
+                            "bad-host",
+                            at,
+                            format!("`{s}` is a name: a process listens on an address"),
+                            Some("write an address with a port, e.g. `127.0.0.1:8080`".into()),
+                        );
+                        None
+                    }
                     Ok(h) => Some(h),
                     Err(e) => {
                         self.err("bad-host", at, e.to_string(), None);
@@ -331,11 +340,22 @@ impl Ctx<'_> {
                     ),
                 },
                 "disable-defaults" => {
-                    p.disable_defaults = self
-                        .strings(v, "disable-defaults")
-                        .into_iter()
-                        .map(|(s, _)| s)
-                        .collect()
+                    let shipped: Vec<&str> =
+                        super::defaults::DEFAULTS.iter().map(|(n, _)| *n).collect();
+                    for (name, at) in self.strings(v, "disable-defaults") {
+                        if !shipped.contains(&name.as_str()) {
+                            let help = did_you_mean(&name, &shipped)
+                                .map(|s| format!("did you mean `{s}`?"))
+                                .or(Some(format!("shipped: {}", shipped.join(", "))));
+                            self.err(
+                                "unknown-default",
+                                at,
+                                format!("no shipped default policy is for `{name}`"),
+                                help,
+                            );
+                        }
+                        p.disable_defaults.push(name);
+                    }
                 }
                 _ => {}
             }
@@ -370,44 +390,49 @@ fn toml_error(e: &toml_span::Error) -> Diagnostic {
 /// Parses the policy at `path` inside `text` (`&[]` for a whole `tracer.toml`,
 /// `&["workspace", "metadata", "tracer"]` in a Cargo.toml). `Ok(None)` if the table is absent.
 pub fn parse(text: &str, file: &str, path: &[&str]) -> Result<Option<Policy>, Vec<Diagnostic>> {
-    let mut root = toml_span::parse(text).map_err(|e| vec![toml_error(&e)])?;
-    let cur: &mut Value<'_> = &mut root;
-    for key in path {
-        let next = match cur.take() {
-            ValueInner::Table(mut t) => t
-                .iter()
-                .find(|(k, _)| k.name == *key)
-                .map(|(k, _)| k.clone())
-                .and_then(|k| t.remove(&k)),
-            _ => None,
-        };
-        match next {
-            Some(v) => {
-                *cur = v;
-            }
-            None => return Ok(None),
-        }
-    }
+    parse_tables(text, file, &[path]).map(|mut v| v.pop().flatten())
+}
+
+/// Parses the file once and reads the policy of each table in `paths` (`None` where absent).
+pub fn parse_tables(
+    text: &str,
+    file: &str,
+    paths: &[&[&str]],
+) -> Result<Vec<Option<Policy>>, Vec<Diagnostic>> {
+    let root = toml_span::parse(text).map_err(|e| vec![toml_error(&e)])?;
     let mut ctx = Ctx {
         file,
         text,
         diags: Vec::new(),
     };
-    let whole = cur.span;
-    let policy = match cur.as_table() {
-        Some(t) => ctx.policy(t, whole),
-        None => {
-            ctx.err(
-                "wrong-type",
-                cur.span,
-                "the policy must be a table".into(),
-                None,
-            );
-            Policy::default()
+    let mut out = Vec::new();
+    for path in paths {
+        let mut cur: Option<&Value<'_>> = Some(&root);
+        for key in *path {
+            cur = cur
+                .and_then(|v| v.as_table())
+                .and_then(|t| t.iter().find(|(k, _)| k.name == *key).map(|(_, v)| v));
         }
-    };
+        let Some(v) = cur else {
+            out.push(None);
+            continue;
+        };
+        let whole = v.span;
+        out.push(Some(match v.as_table() {
+            Some(t) => ctx.policy(t, whole),
+            None => {
+                ctx.err(
+                    "wrong-type",
+                    v.span,
+                    "the policy must be a table".into(),
+                    None,
+                );
+                Policy::default()
+            }
+        }));
+    }
     if ctx.diags.is_empty() {
-        Ok(Some(policy))
+        Ok(out)
     } else {
         // In the order they appear in the file.
         ctx.diags.sort_by_key(|d| d.span);
@@ -435,7 +460,7 @@ phase = "build-script"
 reason = "builds vendored OpenSSL"
 exec = ["make", "perl"]
 write = ["$OUT_DIR/**"]
-hosts = ["*.openssl.org:443", "10.0.0.0/8"]
+hosts = ["*.openssl.org", "10.0.0.0/8:443"]
 "#;
         let p = parse(text, "Cargo.toml", &["package", "metadata", "tracer"])
             .unwrap()

@@ -105,6 +105,8 @@ pub enum Incomplete {
         #[serde(rename = "crate")]
         package: PackageKey,
     },
+    /// The trace file shows damage (cut short, events missing).
+    Damaged(crate::trace::Damage),
 }
 
 /// Everything decided about one build.
@@ -117,6 +119,9 @@ pub struct Verdict {
     pub incomplete: Vec<Incomplete>,
     /// Outcome → count.
     pub counts: BTreeMap<Outcome, u64>,
+    /// The levels of unused rules and of incompleteness, as `-D/-W/-A` left them.
+    pub unused_rule_level: Level,
+    pub incomplete_level: Level,
     /// `deny` if anything at deny level happened.
     pub worst: Level,
 }
@@ -168,7 +173,7 @@ fn applies(r: &Rule, key: &PackageKey, phase: Phase, deps: &Dependencies) -> boo
 }
 
 /// Whether `r` allows `kind` on `target` (with placeholders, as the report writes it).
-fn allows(r: &Rule, kind: Kind, target: &str) -> bool {
+pub fn rule_allows(r: &Rule, kind: Kind, target: &str) -> bool {
     match kind {
         Kind::FsRead => r.read.matches(target) || r.write.matches(target),
         Kind::FsWrite => r.write.matches(target),
@@ -277,7 +282,7 @@ pub fn evaluate(
             observed.insert((key.clone(), b.kind, b.phase));
             let rule = rules
                 .iter()
-                .position(|r| applies(r, &key, b.phase, deps) && allows(r, b.kind, &b.target));
+                .position(|r| applies(r, &key, b.phase, deps) && rule_allows(r, b.kind, &b.target));
             if let Some(i) = rule {
                 used.insert(i);
             }
@@ -300,7 +305,8 @@ pub fn evaluate(
                 allowed_by: rule.map(|i| rules[i].origin.clone()),
                 explained_by,
                 suggestion: (outcome != Outcome::Allowed)
-                    .then(|| AllowEntry::for_behavior(&key.name, b)),
+                    .then(|| AllowEntry::for_behavior(&key.name, b))
+                    .flatten(),
             });
         }
     }
@@ -334,7 +340,7 @@ pub fn evaluate(
                 let allowed = rules.iter().enumerate().any(|(i, r)| {
                     let ok = applies(r, &key, phase, deps)
                         && match &f.target {
-                            Some(t) => allows(r, kind, t),
+                            Some(t) => rule_allows(r, kind, t),
                             None => covers(r, kind),
                         };
                     if ok {
@@ -390,6 +396,8 @@ pub fn evaluate(
         unused_rules,
         incomplete,
         counts,
+        unused_rule_level: levels.code(Code::UnusedRule),
+        incomplete_level: levels.code(Code::Incomplete),
         worst,
     }
 }

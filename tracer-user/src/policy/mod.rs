@@ -17,7 +17,7 @@ pub use config::{Policy, Rule};
 /// A policy file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Read {
         path: String,
         source: std::io::Error,
@@ -53,50 +53,50 @@ pub fn load(
     member_manifests: &[PathBuf],
     explicit: Option<&Path>,
 ) -> Result<Loaded, PolicyError> {
-    let mut parts: Vec<(String, Policy)> = Vec::new();
-    let mut rendered = String::new();
-    let mut count = 0;
-    let mut take =
-        |label: String, text: &str, table: &[&str]| match config::parse(text, &label, table) {
-            Ok(Some(p)) => parts.push((label, p)),
-            Ok(None) => {}
-            Err(mut diags) => {
-                count += diags.len();
-                rendered.push_str(&diag::render_all(&label, text, &mut diags));
-            }
-        };
+    const WORKSPACE: &[&str] = &["workspace", "metadata", "tracer"];
+    const PACKAGE: &[&str] = &["package", "metadata", "tracer"];
+    // Each file once, with the tables it may hold (the root manifest can be a member too).
+    let mut files: Vec<(PathBuf, Vec<&[&str]>, bool)> = Vec::new();
     match explicit {
         Some(p) => {
-            let text = read(p)?.ok_or_else(|| PolicyError::Read {
-                path: p.display().to_string(),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            })?;
-            take(p.display().to_string(), &text, &[]);
+            if read(p)?.is_none() {
+                return Err(PolicyError::Read {
+                    path: p.display().to_string(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                });
+            }
+            files.push((p.to_path_buf(), vec![&[]], false));
         }
         None => {
-            let tracer_toml = workspace_root.join("tracer.toml");
-            if let Some(text) = read(&tracer_toml)? {
-                take(tracer_toml.display().to_string(), &text, &[]);
-            }
-            let root_manifest = workspace_root.join("Cargo.toml");
-            if let Some(text) = read(&root_manifest)? {
-                take(
-                    root_manifest.display().to_string(),
-                    &text,
-                    &["workspace", "metadata", "tracer"],
-                );
-            }
+            files.push((workspace_root.join("tracer.toml"), vec![&[]], false));
+            files.push((workspace_root.join("Cargo.toml"), vec![WORKSPACE], true));
             let mut manifests: Vec<&PathBuf> = member_manifests.iter().collect();
             manifests.sort();
             manifests.dedup();
             for m in manifests {
-                if let Some(text) = read(m)? {
-                    take(
-                        m.display().to_string(),
-                        &text,
-                        &["package", "metadata", "tracer"],
-                    );
+                match files.iter_mut().find(|(f, _, _)| f == m) {
+                    Some((_, tables, _)) => tables.push(PACKAGE),
+                    None => files.push((m.clone(), vec![PACKAGE], true)),
                 }
+            }
+        }
+    }
+    let mut parts: Vec<(String, Policy)> = Vec::new();
+    let mut rendered = String::new();
+    let mut count = 0;
+    for (path, tables, manifest) in files {
+        let Some(text) = read(&path)? else { continue };
+        let label = path.display().to_string();
+        match config::parse_tables(&text, &label, &tables) {
+            Ok(policies) => {
+                parts.extend(policies.into_iter().flatten().map(|p| (label.clone(), p)))
+            }
+            // Cargo reads its manifests (and accepts TOML this parser may not): one without a
+            // tracer table is none of the policy's business.
+            Err(_) if manifest && !text.contains("tracer") => {}
+            Err(mut diags) => {
+                count += diags.len();
+                rendered.push_str(&diag::render_all(&label, &text, &mut diags));
             }
         }
     }

@@ -10,7 +10,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::model::{Placeholder, did_you_mean};
 
-/// Why a path or program pattern is not one.
+/// Why a path or program pattern is not one, or could never match a target.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatternError {
     #[error("`{given}` is not a placeholder a target can start with (one of: {})", .known.join(", "))]
@@ -20,6 +20,18 @@ pub enum PatternError {
     },
     #[error("`{pattern}` is not a glob: {reason}")]
     BadGlob { pattern: String, reason: String },
+    #[error("an empty pattern matches nothing")]
+    Empty,
+    #[error("`{0}` is relative: targets are absolute paths or start with a placeholder")]
+    Relative(String),
+    #[error(
+        "`{0}` names a placeholder that is not at the start of the pattern: only there does it mean a directory"
+    )]
+    PlaceholderInside(String),
+    #[error("in `{0}`, a placeholder must be followed by `/` or end the pattern")]
+    PlaceholderGlued(String),
+    #[error("`{0}` ends with `/`: targets never do")]
+    TrailingSlash(String),
 }
 
 impl PatternError {
@@ -34,26 +46,61 @@ impl PatternError {
                  are alternatives; `\\` escapes"
                     .into(),
             ),
+            Self::Relative(_) => Some(
+                "start it with `/`, or with `$WORKSPACE/`, `$HOME/`… (`~` is not expanded)".into(),
+            ),
+            Self::PlaceholderInside(_) | Self::PlaceholderGlued(_) => {
+                Some("write one pattern per directory: `$OUT_DIR/**`, `$HOME/.cache/**`".into())
+            }
+            Self::TrailingSlash(p) => Some(format!(
+                "`{}` names the directory, `{p}**` everything under it",
+                p.trim_end_matches('/')
+            )),
+            Self::Empty => None,
         }
     }
 }
 
-/// Checks that a pattern starting with `$` names a placeholder that targets use.
-fn check_placeholder(pattern: &str) -> Result<(), PatternError> {
-    let Some(rest) = pattern.strip_prefix('$') else {
-        return Ok(());
-    };
-    let name_len = rest
+/// The length of a placeholder-like name (`$OUT_DIR`) at the start of `s`, if any.
+fn placeholder_len(s: &str) -> Option<usize> {
+    let rest = s.strip_prefix('$')?;
+    let n = rest
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(rest.len());
-    let given = &pattern[..1 + name_len];
-    if Placeholder::IN_TARGETS.iter().any(|p| p.as_str() == given) {
-        return Ok(());
+    (n > 0).then_some(1 + n)
+}
+
+/// Checks what a pattern can match, regardless of the build: a path pattern is absolute or
+/// starts with a placeholder targets use (and only there), and does not end with `/`.
+fn check_path(pattern: &str) -> Result<(), PatternError> {
+    if pattern.is_empty() {
+        return Err(PatternError::Empty);
     }
-    Err(PatternError::UnknownPlaceholder {
-        given: given.to_string(),
-        known: Placeholder::IN_TARGETS.iter().map(|p| p.as_str()).collect(),
-    })
+    if let Some(n) = placeholder_len(pattern) {
+        let given = &pattern[..n];
+        if !Placeholder::IN_TARGETS.iter().any(|p| p.as_str() == given) {
+            return Err(PatternError::UnknownPlaceholder {
+                given: given.to_string(),
+                known: Placeholder::IN_TARGETS.iter().map(|p| p.as_str()).collect(),
+            });
+        }
+        if !(pattern.len() == n || pattern[n..].starts_with('/')) {
+            return Err(PatternError::PlaceholderGlued(pattern.to_string()));
+        }
+    } else if !pattern.starts_with(['/', '*', '?', '[', '{']) {
+        return Err(PatternError::Relative(pattern.to_string()));
+    }
+    let inside = pattern
+        .char_indices()
+        .skip(1)
+        .any(|(i, c)| c == '$' && pattern[i + 1..].starts_with(|c: char| c.is_ascii_uppercase()));
+    if inside {
+        return Err(PatternError::PlaceholderInside(pattern.to_string()));
+    }
+    if pattern.len() > 1 && pattern.ends_with('/') {
+        return Err(PatternError::TrailingSlash(pattern.to_string()));
+    }
+    Ok(())
 }
 
 fn glob(pattern: &str) -> Result<globset::Glob, PatternError> {
@@ -74,26 +121,46 @@ pub struct PathGlobs {
     patterns: Vec<String>,
 }
 
+/// Every bad pattern of a list, by index.
+pub type PatternErrors = Vec<(usize, PatternError)>;
+
 impl PathGlobs {
-    /// Compiles `patterns`; the error names the first bad one (by index).
-    pub fn new(patterns: &[String]) -> Result<Self, (usize, PatternError)> {
+    /// Compiles `patterns`; the error lists every bad one (by index).
+    pub fn new(patterns: &[String]) -> Result<Self, PatternErrors> {
+        Self::compile(patterns, check_path)
+    }
+
+    fn compile(
+        patterns: &[String],
+        check: impl Fn(&str) -> Result<(), PatternError>,
+    ) -> Result<Self, PatternErrors> {
         let mut b = GlobSetBuilder::new();
+        let mut errors = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
-            check_placeholder(p).map_err(|e| (i, e))?;
-            b.add(glob(p).map_err(|e| (i, e))?);
-            // `dir/**` also names `dir` itself.
-            if let Some(dir) = p.strip_suffix("/**") {
-                b.add(glob(dir).map_err(|e| (i, e))?);
+            match check(p).and_then(|()| glob(p)) {
+                Ok(g) => {
+                    b.add(g);
+                    // `dir/**` also names `dir` itself (when `dir` is a glob of its own).
+                    if let Some(dir) = p.strip_suffix("/**")
+                        && let Ok(g) = glob(dir)
+                    {
+                        b.add(g);
+                    }
+                }
+                Err(e) => errors.push((i, e)),
             }
         }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         let set = b.build().map_err(|e| {
-            (
+            vec![(
                 0,
                 PatternError::BadGlob {
                     pattern: patterns.join(", "),
                     reason: e.to_string(),
                 },
-            )
+            )]
         })?;
         Ok(Self {
             set,
@@ -112,7 +179,7 @@ impl PathGlobs {
 }
 
 /// The programs of an allow entry (`exec = […]`): a bare name matches the executable's file
-/// name, a path the whole path.
+/// name; a pattern with a `/` (or a placeholder) matches the whole path.
 #[derive(Debug, Clone, Default)]
 pub struct Programs {
     names: PathGlobs,
@@ -120,20 +187,36 @@ pub struct Programs {
 }
 
 impl Programs {
-    pub fn new(patterns: &[String]) -> Result<Self, (usize, PatternError)> {
+    pub fn new(patterns: &[String]) -> Result<Self, PatternErrors> {
         type Indexed<'a> = Vec<(usize, &'a String)>;
         let (paths, names): (Indexed<'_>, Indexed<'_>) = patterns
             .iter()
             .enumerate()
-            .partition(|(_, p)| p.contains('/'));
-        let compile = |list: Indexed<'_>| {
+            .partition(|(_, p)| p.contains('/') || p.starts_with('$'));
+        let compile = |list: &Indexed<'_>, check: fn(&str) -> Result<(), PatternError>| {
             let strings: Vec<String> = list.iter().map(|(_, p)| (*p).clone()).collect();
-            PathGlobs::new(&strings).map_err(|(i, e)| (list[i].0, e))
+            PathGlobs::compile(&strings, check).map_err(|errs| {
+                errs.into_iter()
+                    .map(|(i, e)| (list[i].0, e))
+                    .collect::<PatternErrors>()
+            })
         };
-        Ok(Self {
-            names: compile(names)?,
-            paths: compile(paths)?,
-        })
+        let name_check: fn(&str) -> Result<(), PatternError> = |p| {
+            if p.is_empty() {
+                Err(PatternError::Empty)
+            } else {
+                Ok(())
+            }
+        };
+        match (compile(&names, name_check), compile(&paths, check_path)) {
+            (Ok(names), Ok(paths)) => Ok(Self { names, paths }),
+            (a, b) => {
+                let mut errors: PatternErrors =
+                    a.err().into_iter().chain(b.err()).flatten().collect();
+                errors.sort_by_key(|(i, _)| *i);
+                Err(errors)
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -148,8 +231,8 @@ impl Programs {
 /// A host an allow entry names.
 #[derive(Debug, Clone)]
 pub enum HostPattern {
-    /// `crates.io`, `*.github.com` (any subdomain), optionally with `:port`.
-    Name { name: String, port: Option<u16> },
+    /// `crates.io`, `*.github.com` (any subdomain): allows resolving the name.
+    Name { name: String },
     /// `10.0.0.0/8`, `127.0.0.1`, `[::1]`, optionally with `:port` (`*` for any).
     Net {
         addr: IpAddr,
@@ -162,20 +245,30 @@ pub enum HostPattern {
 
 /// Why a host pattern is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{0}` is not a host pattern (expected a name like `*.example.com:443`, an IP or CIDR like `10.0.0.0/8`, or `unix:/path`)"
-)]
-pub struct BadHost(pub String);
+#[error("`{given}` is not a host pattern: {why}")]
+pub struct BadHost {
+    pub given: String,
+    pub why: &'static str,
+}
+
+/// What a host pattern can be, for error messages.
+const EXPECTED: &str = "expected a name like `*.example.com`, an IP or CIDR with an optional port like `10.0.0.0/8:443`, or `unix:/path`";
 
 fn split_port(s: &str) -> Result<(&str, Option<u16>), BadHost> {
-    let bad = || BadHost(s.to_string());
+    let bad = || BadHost {
+        given: s.to_string(),
+        why: "the port is not a number from 0 to 65535 or `*`",
+    };
     if let Some(rest) = s.strip_prefix('[') {
         let (addr, tail) = rest.split_once(']').ok_or_else(bad)?;
         return match tail.strip_prefix(':') {
             None if tail.is_empty() => Ok((addr, None)),
             Some("*") => Ok((addr, None)),
             Some(p) => Ok((addr, Some(p.parse().map_err(|_| bad())?))),
-            None => Err(bad()),
+            None => Err(BadHost {
+                given: s.to_string(),
+                why: EXPECTED,
+            }),
         };
     }
     match s.rsplit_once(':') {
@@ -192,38 +285,68 @@ fn split_port(s: &str) -> Result<(&str, Option<u16>), BadHost> {
 
 impl HostPattern {
     pub fn parse(s: &str) -> Result<Self, BadHost> {
-        let bad = || BadHost(s.to_string());
+        let bad = |why: &'static str| BadHost {
+            given: s.to_string(),
+            why,
+        };
         if let Some(path) = s.strip_prefix("unix:") {
             return PathGlobs::new(&[path.to_string()])
                 .map(Self::Unix)
-                .map_err(|_| bad());
+                .map_err(|_| bad("the path after `unix:` is not an absolute path glob"));
         }
         let (host, port) = split_port(s)?;
         let (addr_part, prefix) = match host.split_once('/') {
-            Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| bad())?)),
+            Some((a, p)) => (
+                a,
+                Some(
+                    p.parse::<u8>()
+                        .map_err(|_| bad("the prefix length is not a number"))?,
+                ),
+            ),
             None => (host, None),
         };
         if let Ok(addr) = addr_part.parse::<IpAddr>() {
             let max = if addr.is_ipv4() { 32 } else { 128 };
             let prefix = prefix.unwrap_or(max);
             if prefix > max {
-                return Err(bad());
+                return Err(bad("the prefix is longer than the address"));
             }
             return Ok(Self::Net { addr, prefix, port });
         }
+        if prefix.is_some() {
+            return Err(bad("a prefix length goes with an IP address"));
+        }
         let name = host.strip_prefix("*.").unwrap_or(host);
-        let valid = !name.is_empty()
-            && prefix.is_none()
-            && name
-                .split('.')
-                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-        if !valid {
-            return Err(bad());
+        let labels_ok = !name.is_empty()
+            && name.split('.').all(|l| {
+                !l.is_empty()
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            });
+        if !labels_ok {
+            return Err(bad(EXPECTED));
+        }
+        // `300.1.1.1`: a top-level domain is never all digits.
+        if name
+            .rsplit('.')
+            .next()
+            .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(bad("it looks like an IP address but is not one"));
+        }
+        if port.is_some() || s.ends_with(":*") {
+            return Err(bad(
+                "a port on a name has no effect: names allow resolving (DNS answers are not recorded), addresses and CIDRs allow connecting",
+            ));
         }
         Ok(Self::Name {
             name: host.to_ascii_lowercase(),
-            port,
         })
+    }
+
+    /// A name (allows resolving), not an address.
+    pub fn is_name(&self) -> bool {
+        matches!(self, Self::Name { .. })
     }
 
     /// Allows resolving `name`.
@@ -327,25 +450,56 @@ mod tests {
         assert!(!glob_match("/x/a\\*", "/x/ab"));
     }
 
+    fn errors(patterns: &[&str]) -> Vec<(usize, PatternError)> {
+        let p: Vec<String> = patterns.iter().map(|s| s.to_string()).collect();
+        PathGlobs::new(&p).err().unwrap_or_default()
+    }
+
     #[test]
-    fn bad_globs_and_placeholders_are_refused() {
-        let e = PathGlobs::new(&["$OUT_DIR/**".into(), "$OUTDIR/**".into()]).unwrap_err();
-        assert_eq!(e.0, 1);
-        assert_eq!(e.1.help().as_deref(), Some("did you mean `$OUT_DIR`?"));
-        assert!(matches!(
-            PathGlobs::new(&["/x/[ab".into()]),
-            Err((0, PatternError::BadGlob { .. }))
-        ));
-        assert!(matches!(
-            Programs::new(&["cc".into(), "$SYSROOT/bin/rustc".into()]),
-            Err((1, PatternError::UnknownPlaceholder { .. }))
-        ));
-        assert!(PathGlobs::new(&["$HOME".into(), "/$HOME/x".into()]).is_ok());
+    fn patterns_that_cannot_match_are_refused_every_one() {
+        let e = errors(&["$OUT_DIR/**", "$OUTDIR/**", "/a/[b", "/c/{d"]);
+        assert_eq!(e.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(e[0].1.help().as_deref(), Some("did you mean `$OUT_DIR`?"));
+        assert!(matches!(e[1].1, PatternError::BadGlob { .. }));
+        for (bad, what) in [
+            ("", "empty"),
+            ("~/.ssh/**", "relative"),
+            ("target/**", "relative"),
+            ("/$HOME/x", "inside"),
+            ("{$OUTDIR,$HOME}/x", "inside"),
+            ("**/$OUT_DIR/y", "inside"),
+            ("$HOME-x/y", "glued"),
+            ("$OUT_DIR**", "glued"),
+            ("$HOME/.config/", "trailing"),
+        ] {
+            let e = errors(&[bad]);
+            assert_eq!(e.len(), 1, "{bad} ({what}): {e:?}");
+        }
+        for good in [
+            "$HOME",
+            "$HOME/x",
+            "/usr/include/**",
+            "**/bin",
+            "/",
+            "{/a,/b}/x",
+            "/x/$weird",
+        ] {
+            assert!(errors(&[good]).is_empty(), "{good}");
+        }
+        let e = Programs::new(&["cc".into(), "$SYSROOT/bin/rustc".into(), "bin/sh".into()])
+            .unwrap_err();
+        assert_eq!(e.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1, 2]);
+        // A dangling backslash is reported on the pattern as written.
+        let e = errors(&["$OUT_DIR/x\\"]);
+        assert!(
+            matches!(&e[0].1, PatternError::BadGlob { pattern, .. } if pattern == "$OUT_DIR/x\\")
+        );
+        assert!(errors(&["$OUT_DIR/x\\/**"]).is_empty());
     }
 
     #[test]
     fn hosts() {
-        let gh = HostPattern::parse("*.github.com:443").unwrap();
+        let gh = HostPattern::parse("*.github.com").unwrap();
         assert!(gh.allows_dns("api.github.com"));
         assert!(!gh.allows_dns("github.com.evil.io"));
         assert!(!gh.allows_dns("github.com"));
@@ -362,8 +516,25 @@ mod tests {
                 .unwrap()
                 .allows_addr("unix:/run/docker.sock")
         );
-        for bad in ["", "a b", "10.0.0.0/40", "host:port", "*."] {
+        for bad in [
+            "",
+            "a b",
+            "10.0.0.0/40",
+            "host:port",
+            "*.",
+            "300.1.1.1:443",
+            "1.2.3",
+            "crates.io:443",
+            "crates.io:*",
+            "example.com/8",
+            "10.0.0.1:70000",
+        ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad}");
         }
+        assert!(
+            HostPattern::parse("_dmarc.example.com")
+                .unwrap()
+                .allows_dns("_dmarc.example.com")
+        );
     }
 }

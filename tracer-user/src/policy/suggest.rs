@@ -3,12 +3,12 @@
 //! not routine, one per crate and phase, for a team adopting the tool. Also `diff`: behaviours
 //! new since a baseline report. Data only; `output/` writes the TOML.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    model::{Kind, PackageKey, Phase, names::named_enum},
+    model::{Kind, Phase, names::named_enum},
     report::{BehaviorOut, Report},
 };
 
@@ -32,22 +32,58 @@ named_enum!(AllowKey, "an allow-entry key" {
     Write => "write",
 });
 
+/// `s` as a glob that matches exactly `s` (the policy compiles globs with backslash escapes).
+pub fn glob_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '*' | '?' | '[' | ']' | '{' | '}') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl AllowKey {
-    /// The list that allows a behaviour of `kind`, and the value for `target` in it (`exec`
-    /// takes the program's name). Paths and programs are globs: their metacharacters are
-    /// escaped, so the entry allows exactly what was seen.
-    pub fn for_behavior(kind: Kind, target: &str) -> (Self, String) {
-        let glob = globset::escape;
+    /// The list that allows a behaviour of `kind`, and the value for `target` in it; `None` when
+    /// no entry can name it exactly (an undecodable query, an address that is not IP or unix).
+    /// Paths and programs are globs: their metacharacters are escaped, so the entry allows
+    /// exactly what was seen. A program is named by its file name when it is a system one, and
+    /// by its whole path when it lies in the build's own directories (a program a build script
+    /// wrote into `$OUT_DIR` must not allow every program of that name).
+    pub fn for_behavior(kind: Kind, target: &str) -> Option<(Self, String)> {
+        let checked = |key: Self, v: String| -> Option<(Self, String)> {
+            let ok = match key {
+                Self::Hosts | Self::Listen => {
+                    super::pattern::HostPattern::parse(&v).is_ok_and(|h| match kind {
+                        Kind::NetDns => h.allows_dns(target),
+                        _ => h.allows_addr(target),
+                    })
+                }
+                _ => true,
+            };
+            ok.then_some((key, v))
+        };
         match kind {
-            Kind::FsRead => (Self::Read, glob(target)),
-            Kind::FsWrite => (Self::Write, glob(target)),
-            Kind::FsDelete => (Self::Delete, glob(target)),
-            Kind::ProcessExec => (
+            Kind::FsRead => Some((Self::Read, glob_literal(target))),
+            Kind::FsWrite => Some((Self::Write, glob_literal(target))),
+            Kind::FsDelete => Some((Self::Delete, glob_literal(target))),
+            Kind::ProcessExec if target.starts_with('$') || !target.contains('/') => {
+                Some((Self::Exec, glob_literal(target)))
+            }
+            Kind::ProcessExec => Some((
                 Self::Exec,
-                glob(target.rsplit('/').next().unwrap_or(target)),
-            ),
-            Kind::NetDns | Kind::NetConnect => (Self::Hosts, target.to_string()),
-            Kind::NetListen => (Self::Listen, target.to_string()),
+                glob_literal(target.rsplit('/').next().unwrap_or(target)),
+            )),
+            Kind::NetDns if target.starts_with("*.") => None,
+            Kind::NetDns | Kind::NetConnect => match target.strip_prefix("unix:") {
+                Some(path) => checked(Self::Hosts, format!("unix:{}", glob_literal(path))),
+                None => checked(Self::Hosts, target.to_string()),
+            },
+            Kind::NetListen => match target.strip_prefix("unix:") {
+                Some(path) => checked(Self::Listen, format!("unix:{}", glob_literal(path))),
+                None => checked(Self::Listen, target.to_string()),
+            },
         }
     }
 }
@@ -71,80 +107,193 @@ impl AllowEntry {
         }
     }
 
-    fn add(&mut self, b: &BehaviorOut) {
-        let (key, value) = AllowKey::for_behavior(b.kind, &b.target);
+    /// Adds what allows `b`; false if no entry can name it.
+    fn add(&mut self, b: &BehaviorOut) -> bool {
+        let Some((key, value)) = AllowKey::for_behavior(b.kind, &b.target) else {
+            return false;
+        };
         let list = self.lists.entry(key).or_default();
         if !list.contains(&value) {
             list.push(value);
         }
+        true
     }
 
-    /// The entry that allows one behaviour of crate `krate`.
-    pub fn for_behavior(krate: &str, b: &BehaviorOut) -> Self {
+    /// The entry that allows one behaviour of crate `krate`, if one can.
+    pub fn for_behavior(krate: &str, b: &BehaviorOut) -> Option<Self> {
         let mut e = Self::new(krate, b.phase);
-        e.add(b);
-        e
+        e.add(b).then_some(e)
     }
 }
 
+/// What `policy suggest` proposes.
+#[derive(Debug, Clone, Default)]
+pub struct Suggestion {
+    /// One entry per crate and phase.
+    pub entries: Vec<AllowEntry>,
+    /// Behaviours no entry can name (`crate`, behaviour): they stay violations.
+    pub unrepresentable: Vec<(String, BehaviorOut)>,
+}
+
 /// Entries allowing every notable behaviour of `report`, one per crate and phase.
-pub fn suggest(report: &Report) -> Vec<AllowEntry> {
+pub fn suggest(report: &Report) -> Suggestion {
     let mut entries: BTreeMap<(String, &str), AllowEntry> = BTreeMap::new();
+    let mut unrepresentable = Vec::new();
     for c in &report.crates {
         for b in &c.behaviors {
-            entries
+            let added = entries
                 .entry((c.package.name.clone(), b.phase.as_str()))
                 .or_insert_with(|| AllowEntry::new(&c.package.name, b.phase))
                 .add(b);
+            if !added {
+                unrepresentable.push((c.package.name.clone(), b.clone()));
+            }
         }
     }
-    entries.into_values().collect()
+    Suggestion {
+        entries: entries
+            .into_values()
+            .filter(|e| !e.lists.is_empty())
+            .collect(),
+        unrepresentable,
+    }
 }
 
 /// A behaviour `diff` found new.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct NewBehavior {
-    #[serde(rename = "crate")]
-    pub package: PackageKey,
+    /// The crate (`name@version`), `cargo`, or `(unattributed)`.
+    pub who: String,
     pub phase: Phase,
     pub kind: Kind,
     pub target: String,
+    /// It was there before, but never succeeded (a connect that failed then and works now).
+    pub now_succeeds: bool,
 }
 
-/// Behaviours in `new` that `old` did not have. Compared by crate name, not version: an update
-/// that changes what a crate does is what a diff is for.
-pub fn diff(old: &Report, new: &Report) -> Vec<NewBehavior> {
-    let before: BTreeSet<(&str, Phase, Kind, &str)> = old
-        .crates
+/// Every notable behaviour of a report with who did it (by name: versions change in an update)
+/// and whether it succeeded.
+fn behaviours(r: &Report) -> Vec<(String, String, &BehaviorOut)> {
+    let crates = r.crates.iter().flat_map(|c| {
+        c.behaviors
+            .iter()
+            .map(move |b| (c.package.name.clone(), c.package.key().to_string(), b))
+    });
+    let cargo = r
+        .cargo
+        .behaviors
         .iter()
-        .flat_map(|c| {
-            c.behaviors
-                .iter()
-                .map(move |b| (c.package.name.as_str(), b.phase, b.kind, b.target.as_str()))
-        })
-        .collect();
-    let mut out: BTreeMap<(&str, &str, &str, &str), NewBehavior> = BTreeMap::new();
-    for c in &new.crates {
-        for b in &c.behaviors {
-            if before.contains(&(c.package.name.as_str(), b.phase, b.kind, b.target.as_str())) {
-                continue;
-            }
-            // Listed by name, as people read them.
-            out.insert(
-                (
-                    c.package.name.as_str(),
-                    b.phase.as_str(),
-                    b.kind.as_str(),
-                    b.target.as_str(),
-                ),
-                NewBehavior {
-                    package: c.package.key(),
-                    phase: b.phase,
-                    kind: b.kind,
-                    target: b.target.clone(),
-                },
+        .map(|b| ("cargo".to_string(), "cargo".to_string(), b));
+    let unattributed = r.unattributed.iter().map(|b| {
+        (
+            "(unattributed)".to_string(),
+            "(unattributed)".to_string(),
+            b,
+        )
+    });
+    crates.chain(cargo).chain(unattributed).collect()
+}
+
+/// Behaviours in `new` that `old` did not have, or that only now succeed. Compared by crate
+/// name, not version: an update that changes what a crate does is what a diff is for.
+pub fn diff(old: &Report, new: &Report) -> Vec<NewBehavior> {
+    let mut before: BTreeMap<(String, Phase, Kind, &str), bool> = BTreeMap::new();
+    for (name, _, b) in behaviours(old) {
+        *before
+            .entry((name, b.phase, b.kind, b.target.as_str()))
+            .or_default() |= b.succeeded > 0;
+    }
+    let mut out: BTreeMap<(String, &str, &str, &str), NewBehavior> = BTreeMap::new();
+    for (name, who, b) in behaviours(new) {
+        let now_succeeds = match before.get(&(name.clone(), b.phase, b.kind, b.target.as_str())) {
+            None => false,
+            Some(true) => continue,
+            Some(false) if b.succeeded == 0 => continue,
+            Some(false) => true,
+        };
+        // Listed by name, as people read them.
+        out.insert(
+            (name, b.phase.as_str(), b.kind.as_str(), b.target.as_str()),
+            NewBehavior {
+                who,
+                phase: b.phase,
+                kind: b.kind,
+                target: b.target.clone(),
+                now_succeeds,
+            },
+        );
+    }
+    out.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        model::{ChainLink, ProcessChain},
+        policy::{config, eval},
+        report::BehaviorOut,
+    };
+
+    fn behavior(kind: Kind, target: &str) -> BehaviorOut {
+        BehaviorOut {
+            kind,
+            target: target.into(),
+            phase: Phase::BuildScript,
+            count: 1,
+            succeeded: 1,
+            example_chain: ProcessChain(vec![ChainLink {
+                pid: 1,
+                name: "build-script-build".into(),
+                exe: None,
+                argv0: None,
+            }]),
+            within: None,
+        }
+    }
+
+    /// The suggested entry, read back as a policy, allows the behaviour and not its neighbour.
+    fn allows(kind: Kind, target: &str, neighbour: &str) {
+        let e = AllowEntry::for_behavior("x", &behavior(kind, target))
+            .unwrap_or_else(|| panic!("no entry for {target}"));
+        let text = crate::output::toml::allow_entry(&e);
+        let p = config::parse(&text, "suggested.toml", &[])
+            .unwrap_or_else(|d| panic!("{text}\n{d:?}"))
+            .unwrap();
+        let ok = |t: &str| eval::rule_allows(&p.rules[0], kind, t);
+        assert!(ok(target), "{text} does not allow {target}");
+        assert!(!ok(neighbour), "{text} also allows {neighbour}");
+    }
+
+    #[test]
+    fn a_suggested_entry_allows_exactly_what_was_seen() {
+        allows(Kind::FsRead, "$HOME/a\\*b/x", "$HOME/a\\zzb/x");
+        allows(Kind::FsWrite, "/x/[ab]{c,d}?*", "/x/a");
+        allows(Kind::FsRead, "$TMPDIR/cc*.s", "$TMPDIR/ccXYZ.s");
+        allows(Kind::FsDelete, "$OUT_DIR/trailing\\", "$OUT_DIR/trailing");
+        allows(
+            Kind::NetConnect,
+            "unix:/run/do[c]ker*.sock",
+            "unix:/run/docker.sock",
+        );
+        allows(Kind::NetDns, "_dmarc.example.com", "example.com");
+        allows(Kind::ProcessExec, "$OUT_DIR/payload", "/usr/bin/payload");
+        allows(Kind::ProcessExec, "/usr/bin/cc", "/usr/bin/c++");
+        allows(Kind::NetConnect, "[::1]:53", "[::1]:54");
+    }
+
+    #[test]
+    fn what_no_entry_can_name_is_not_suggested() {
+        for (kind, target) in [
+            (Kind::NetDns, "(undecodable query to 127.0.0.1:53)"),
+            (Kind::NetConnect, "af16"),
+            (Kind::NetConnect, "unspec"),
+            (Kind::NetDns, "*.evil.com"),
+        ] {
+            assert!(
+                AllowEntry::for_behavior("x", &behavior(kind, target)).is_none(),
+                "{target}"
             );
         }
     }
-    out.into_values().collect()
 }

@@ -85,7 +85,7 @@ pub enum SessionError {
     Load(#[from] LoadError),
     #[error("no command given")]
     NoCommand,
-    #[error("starting `{command}`: {source}")]
+    #[error("starting `{command}`")]
     Spawn {
         command: String,
         source: std::io::Error,
@@ -94,7 +94,7 @@ pub enum SessionError {
     Wait(std::io::Error),
     #[error("polling the event ring buffer: {0}")]
     Poll(std::io::Error),
-    #[error("determining the user to run the command as: {0}")]
+    #[error("determining the user to run the command as")]
     Identity(#[from] identity::IdentityError),
     #[error("writing the event stream: {0}")]
     Sink(std::io::Error),
@@ -148,7 +148,8 @@ fn attach_new(
             Ok(()) => out.probed.push(a.path),
             Err(e) => {
                 pipe.macros.remove(&a.id);
-                out.failed.push(format!("{}: {e}", a.path));
+                out.failed
+                    .push(format!("{}: {}", a.path, crate::error_chain(&e)));
             }
         }
     }
@@ -198,10 +199,11 @@ pub fn run(
 ) -> Result<Summary, SessionError> {
     let argv = &opts.command;
     let program = argv.first().ok_or(SessionError::NoCommand)?;
+    // Whom to run the command as is settled before anything is loaded.
+    let who = identity::for_command(opts.as_root)?;
     let t0 = Instant::now();
     let mut probes = Probes::load(&opts.load)?;
     let attach_ms = t0.elapsed().as_millis() as u64;
-    let who = identity::for_command(opts.as_root)?;
 
     let mut cmd = Command::new(program);
     cmd.args(&argv[1..]);

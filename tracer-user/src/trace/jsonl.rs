@@ -4,11 +4,11 @@
 
 use std::{
     fs::File,
-    io::{BufRead, BufReader, BufWriter, Read, Write},
+    io::{BufRead, BufReader, BufWriter, Write},
     path::Path,
 };
 
-use super::{Collector, Line, Sink, Trace, TraceError};
+use super::{Collector, Damage, Line, Sink, Trace, TraceError};
 
 /// Writes lines to `W`.
 pub struct Writer<W: Write>(pub W);
@@ -71,31 +71,61 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// Why a trace file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("reading the trace: {0}")]
+    #[error("reading the trace")]
     Io(#[from] std::io::Error),
     #[error("line {line}: {reason}")]
     Line { line: usize, reason: String },
-    #[error("line {line}: {source}")]
-    Order { line: usize, source: TraceError },
+    #[error("line {line}: {error}")]
+    Order { line: usize, error: TraceError },
     #[error("{0}")]
     Empty(TraceError),
 }
 
-/// Reads a trace as `run|build|test --events` writes it.
-pub fn read(r: impl BufRead) -> Result<Trace, ReadError> {
+/// Reads a trace as `run|build|test --events` writes it. A file cut short — in the middle of
+/// its last line, or of its compressed stream — is what a stopped tracer leaves: what was read
+/// is kept and the trace is incomplete. A line that is not a trace line anywhere else is an
+/// error.
+pub fn read(mut r: impl BufRead) -> Result<Trace, ReadError> {
     let mut c = Collector::default();
-    for (i, text) in r.lines().enumerate() {
-        let text = text?;
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            // A compressed stream that ends before its frame does.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::UnexpectedEof
+                    && (line_no > 0 || !buf.is_empty()) =>
+            {
+                c.damaged(Damage::Unfinished { line: line_no + 1 });
+                break;
+            }
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+        line_no += 1;
+        let complete_line = buf.ends_with(b"\n");
+        let text = String::from_utf8_lossy(&buf);
         if text.trim().is_empty() {
             continue;
         }
-        let line: Line = serde_json::from_str(&text).map_err(|e| ReadError::Line {
-            line: i + 1,
-            reason: e.to_string(),
-        })?;
-        c.push(line).map_err(|source| ReadError::Order {
-            line: i + 1,
-            source,
+        let line: Line = match serde_json::from_str(&text) {
+            Ok(l) => l,
+            Err(_) if !complete_line && line_no > 1 => {
+                c.damaged(Damage::CutShort { line: line_no });
+                break;
+            }
+            Err(e) => {
+                return Err(ReadError::Line {
+                    line: line_no,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        c.push(line).map_err(|error| ReadError::Order {
+            line: line_no,
+            error,
         })?;
     }
     c.finish().map_err(ReadError::Empty)
@@ -114,10 +144,106 @@ pub fn read_file(path: &Path) -> Result<Trace, ReadError> {
 /// Reads a trace from bytes, compressed or not (tests, golden traces).
 pub fn read_bytes(bytes: &[u8]) -> Result<Trace, ReadError> {
     if bytes.starts_with(&ZSTD_MAGIC) {
-        let mut text = Vec::new();
-        zstd::Decoder::new(bytes)?.read_to_end(&mut text)?;
-        read(&text[..])
+        read(BufReader::new(zstd::Decoder::new(bytes)?))
     } else {
         read(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{End, Start};
+
+    fn start() -> Line {
+        Line::Start(Start {
+            schema_version: super::super::SCHEMA_VERSION,
+            tracer_version: "t".into(),
+            command: vec!["true".into()],
+            cwd: "/".into(),
+            system_wide: false,
+            root_pid: 1,
+            kernel: "k".into(),
+            probes_attached: 1,
+            proc_macro_probes: true,
+        })
+    }
+
+    fn end(events: u64) -> Line {
+        Line::End(End {
+            schema_version: super::super::SCHEMA_VERSION,
+            exit_code: Some(0),
+            signal: None,
+            events,
+            lost: Default::default(),
+            decode_errors: 0,
+            complete: true,
+        })
+    }
+
+    fn text(lines: &[Line]) -> Vec<u8> {
+        let mut w = Writer(Vec::new());
+        for l in lines {
+            w.write(l).unwrap();
+        }
+        w.0
+    }
+
+    #[test]
+    fn a_trace_cut_anywhere_is_read_as_incomplete() {
+        let whole = text(&[start(), end(0)]);
+        assert!(read(&whole[..]).unwrap().complete());
+        // Cut inside the last line, and before it.
+        for cut in [whole.len() - 5, whole.len() - 30] {
+            let t = read(&whole[..cut]).unwrap();
+            assert!(!t.complete(), "cut at {cut}");
+        }
+        // Compressed, cut inside the frame (long enough for blocks before the cut to decode).
+        let mut long = text(&[start()]);
+        for i in 0..20_000 {
+            long.extend(
+                format!("{{\"type\":\"cargo_message\",\"message\":{{\"reason\":\"build-finished\",\"success\":{}}}}}\n", i % 3 == 0)
+                    .bytes(),
+            );
+        }
+        long.extend(text(&[end(0)]));
+        let z = zstd::encode_all(&long[..], 3).unwrap();
+        let t = read_bytes(&z).unwrap();
+        assert!(t.complete() && t.cargo_messages.len() == 20_000);
+        let t = read_bytes(&z[..z.len() - 4]).unwrap();
+        assert!(!t.complete() && !t.cargo_messages.is_empty());
+        // A broken line that is not the last is an error.
+        let mut bad = b"{}\n".to_vec();
+        bad.extend(&whole);
+        assert!(read(&bad[..]).is_err());
+    }
+
+    #[test]
+    fn an_end_line_cannot_claim_what_its_counters_deny() {
+        let mut e = end(0);
+        if let Line::End(x) = &mut e {
+            x.lost.ringbuf = u64::MAX;
+            x.lost.inflight = 1;
+            x.decode_errors = u64::MAX;
+        }
+        let t = read(&text(&[start(), e])[..]).unwrap();
+        assert_eq!(t.lost_events(), u64::MAX);
+        assert!(
+            !t.complete(),
+            "`complete: true` with losses is not complete"
+        );
+        // An end line counting events the file does not hold.
+        let t = read(&text(&[start(), end(3)])[..]).unwrap();
+        assert!(!t.complete());
+    }
+
+    #[test]
+    fn other_schema_versions_are_refused() {
+        let mut s = start();
+        if let Line::Start(x) = &mut s {
+            x.schema_version = 99;
+        }
+        let e = read(&text(&[s, end(0)])[..]).unwrap_err();
+        assert!(e.to_string().contains("schema version 99"), "{e}");
     }
 }

@@ -52,8 +52,22 @@ pub struct End {
 impl End {
     /// Events lost in the kernel or not decodable.
     pub fn lost_events(&self) -> u64 {
-        self.lost.total() + self.decode_errors
+        self.lost.total().saturating_add(self.decode_errors)
     }
+}
+
+/// What a trace shows of having been damaged after it was written: it is incomplete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "damage", rename_all = "kebab-case")]
+pub enum Damage {
+    /// The file ends in the middle of line `line` (the tracer was stopped while writing).
+    CutShort { line: usize },
+    /// The compressed file ends before its last frame.
+    Unfinished { line: usize },
+    /// Event numbers jump from `after` to `next`: events are missing.
+    Gap { after: u64, next: u64 },
+    /// The `end` line counts `recorded` events, the file holds `read`.
+    Missing { recorded: u64, read: u64 },
 }
 
 /// One of cargo's JSON messages, kept for attribution.
@@ -82,6 +96,8 @@ pub struct Trace {
     pub events: Vec<EventRecord>,
     /// `None` if the trace ends before its `end` line (the tracer was killed): incomplete.
     pub end: Option<End>,
+    /// Damage found while reading it.
+    pub damage: Vec<Damage>,
 }
 
 /// A trace that cannot be put together.
@@ -91,14 +107,27 @@ pub enum TraceError {
     NoStart,
     #[error("a second `start` line")]
     SecondStart,
+    #[error("a second `build_context` line")]
+    SecondContext,
     #[error("a line after the `end` line")]
     AfterEnd,
+    #[error(
+        "the trace is of schema version {found}; this cargo-tracer reads version {SCHEMA_VERSION} (written by another version of cargo-tracer?)"
+    )]
+    Schema { found: u32 },
+    #[error("event {seq} comes after event {after}: the events are out of order")]
+    OutOfOrder { seq: u64, after: u64 },
 }
 
 impl Trace {
-    /// Complete: it has its `end` line and nothing was lost.
+    /// Complete: it has its `end` line, nothing was lost (by the counters, whatever the line
+    /// claims) and nothing shows damage.
     pub fn complete(&self) -> bool {
-        self.end.as_ref().is_some_and(|e| e.complete)
+        self.damage.is_empty()
+            && self
+                .end
+                .as_ref()
+                .is_some_and(|e| e.complete && e.lost_events() == 0)
     }
 
     /// Events lost, as the `end` line counts them (0 when there is none).
@@ -120,7 +149,9 @@ impl Trace {
     }
 }
 
-/// Puts a trace together from its lines, live or read back.
+/// Puts a trace together from its lines, live or read back, checking that they fit together:
+/// one start of this schema version first, events in order (a gap is damage: events are
+/// missing), nothing after the end.
 #[derive(Debug, Default)]
 pub struct Collector {
     trace: Option<Trace>,
@@ -132,12 +163,18 @@ impl Collector {
             let Line::Start(start) = line else {
                 return Err(TraceError::NoStart);
             };
+            if start.schema_version != SCHEMA_VERSION {
+                return Err(TraceError::Schema {
+                    found: start.schema_version,
+                });
+            }
             self.trace = Some(Trace {
                 start,
                 context: None,
                 cargo_messages: Vec::new(),
                 events: Vec::new(),
                 end: None,
+                damage: Vec::new(),
             });
             return Ok(());
         };
@@ -146,12 +183,48 @@ impl Collector {
         }
         match line {
             Line::Start(_) => return Err(TraceError::SecondStart),
+            Line::BuildContext(_) if t.context.is_some() => return Err(TraceError::SecondContext),
             Line::BuildContext(c) => t.context = Some(c),
             Line::CargoMessage(m) => t.cargo_messages.push(m.message),
-            Line::Event(e) => t.events.push(e),
-            Line::End(e) => t.end = Some(e),
+            Line::Event(e) => {
+                if e.schema_version != SCHEMA_VERSION {
+                    return Err(TraceError::Schema {
+                        found: e.schema_version,
+                    });
+                }
+                let after = t.events.last().map_or(0, |l| l.seq);
+                if e.seq <= after {
+                    return Err(TraceError::OutOfOrder { seq: e.seq, after });
+                }
+                if e.seq != after + 1 {
+                    t.damage.push(Damage::Gap { after, next: e.seq });
+                }
+                t.events.push(e);
+            }
+            Line::End(e) => {
+                if e.schema_version != SCHEMA_VERSION {
+                    return Err(TraceError::Schema {
+                        found: e.schema_version,
+                    });
+                }
+                let read = t.events.len() as u64;
+                if e.events != read {
+                    t.damage.push(Damage::Missing {
+                        recorded: e.events,
+                        read,
+                    });
+                }
+                t.end = Some(e);
+            }
         }
         Ok(())
+    }
+
+    /// Records damage the reader found (the file was cut).
+    pub fn damaged(&mut self, d: Damage) {
+        if let Some(t) = self.trace.as_mut() {
+            t.damage.push(d);
+        }
     }
 
     pub fn finish(self) -> Result<Trace, TraceError> {

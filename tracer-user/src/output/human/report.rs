@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::{
-    output::text,
+    output::{escape::human as h, text},
     report::{BehaviorOut, CrateReport, Report, RoutineCount},
 };
 
@@ -25,9 +25,9 @@ fn table(s: &mut String, rows: &[BehaviorOut], verbose: bool) {
     );
     for b in rows {
         let target = if verbose {
-            b.target.clone()
+            h(&b.target).into_owned()
         } else {
-            elide(&b.target, TARGET_WIDTH)
+            elide(&h(&b.target), TARGET_WIDTH)
         };
         let _ = writeln!(
             s,
@@ -63,7 +63,7 @@ fn krate(s: &mut String, c: &CrateReport, verbose: bool) {
         .map(|p| format!("{}: {}", p.phase.as_str(), p.status))
         .collect();
     let p = &c.package;
-    let _ = writeln!(s, "\n{} {}  ({})", p.name, p.version, p.source);
+    let _ = writeln!(s, "\n{} {}  ({})", h(&p.name), h(&p.version), h(&p.source));
     for p in phases {
         let _ = writeln!(s, "  {p}");
     }
@@ -99,15 +99,17 @@ pub fn render(r: &Report, verbose: bool) -> String {
     let _ = writeln!(
         s,
         "cargo-tracer report: `{}` ({status})",
-        r.command.join(" ")
+        h(&r.command.join(" "))
     );
     let trace = if r.complete {
         format!("trace complete: {} events, none lost", r.events)
-    } else {
+    } else if r.lost_events > 0 {
         format!(
             "INCOMPLETE TRACE: {} events lost, behaviour may be missing from this report",
             r.lost_events
         )
+    } else {
+        "INCOMPLETE TRACE: the trace ends early or events are missing from it, behaviour may be missing from this report".into()
     };
     let _ = writeln!(
         s,

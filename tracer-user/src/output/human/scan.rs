@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::analysis::scan::ScanReport;
+use crate::{analysis::scan::ScanReport, output::escape::human as h};
 
 /// Renders the scan. `verbose` lists every finding; otherwise ten per crate.
 pub fn render(r: &ScanReport, verbose: bool) -> String {
@@ -24,20 +24,23 @@ pub fn render(r: &ScanReport, verbose: bool) -> String {
         r.stats.millis
     );
     for p in &with {
-        let _ = writeln!(s, "\n{} {}  ({})", p.name, p.version, p.source);
+        let _ = writeln!(s, "\n{} {}  ({})", h(&p.name), h(&p.version), h(&p.source));
         if !p.hosts.is_empty() {
-            let _ = writeln!(s, "  hosts/URLs named: {}", p.hosts.join(", "));
+            let hosts: Vec<_> = p.hosts.iter().map(|x| h(x)).collect();
+            let _ = writeln!(s, "  hosts/URLs named: {}", hosts.join(", "));
         }
         let limit = if verbose { usize::MAX } else { 10 };
         for f in p.findings.iter().take(limit) {
             let loc = format!(
                 "{}:{}:{}",
-                f.location.file, f.location.line, f.location.column
+                h(&f.location.file),
+                f.location.line,
+                f.location.column
             );
             let target = f
                 .target
                 .as_deref()
-                .map(|t| format!("{t} — "))
+                .map(|t| format!("{} — ", h(t)))
                 .unwrap_or_default();
             let mut flags = String::new();
             if f.obfuscated {
@@ -52,7 +55,7 @@ pub fn render(r: &ScanReport, verbose: bool) -> String {
                 f.phase.as_str(),
                 f.kind.as_str()
             );
-            let _ = writeln!(s, "  {:<31} {target}{}", "", f.reason);
+            let _ = writeln!(s, "  {:<31} {target}{}", "", h(&f.reason));
         }
         if p.findings.len() > limit {
             let _ = writeln!(
@@ -69,7 +72,7 @@ pub fn render(r: &ScanReport, verbose: bool) -> String {
             let fns: Vec<String> = a
                 .functions
                 .iter()
-                .map(|f| format!("{} ({})", f.symbol, f.kind.as_str()))
+                .map(|f| format!("{} ({})", h(&f.symbol), f.kind.as_str()))
                 .collect();
             let _ = writeln!(s, "  compiled {}: {}", a.artifact, fns.join(", "));
         }
@@ -78,7 +81,7 @@ pub fn render(r: &ScanReport, verbose: bool) -> String {
         .packages
         .iter()
         .filter(|p| p.findings.is_empty())
-        .map(|p| format!("{}@{}", p.name, p.version))
+        .map(|p| format!("{}@{}", h(&p.name), h(&p.version)))
         .collect();
     if !clean.is_empty() {
         let _ = writeln!(
@@ -94,7 +97,10 @@ pub fn render(r: &ScanReport, verbose: bool) -> String {
             let _ = writeln!(
                 s,
                 "  {}@{} {}: {}",
-                m.package, m.version, m.artifact, m.reason
+                h(&m.package),
+                h(&m.version),
+                m.artifact,
+                h(&m.reason)
             );
         }
     }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::{
-    output::text,
+    output::{escape::human as h, text},
     session::{Summary, digest::Group},
 };
 
@@ -19,7 +19,7 @@ pub fn render(this: &Summary) -> String {
     let _ = writeln!(
         s,
         "cargo-tracer: traced `{}` ({status}) in {:.2}s",
-        this.command.join(" "),
+        h(&this.command.join(" ")),
         this.duration_ms as f64 / 1000.0
     );
     let _ = writeln!(
@@ -85,7 +85,7 @@ pub fn render(this: &Summary) -> String {
             this.proc_macros.len()
         );
         for f in &this.proc_macro_failures {
-            let _ = writeln!(s, "  not probed: {f}");
+            let _ = writeln!(s, "  not probed: {}", h(f));
         }
     }
     if !this.activity.is_empty() {
@@ -93,7 +93,7 @@ pub fn render(this: &Summary) -> String {
         s.push_str(&digest(&this.activity));
     }
     if let Some(f) = &this.events_file {
-        let _ = writeln!(s, "  events written to {f}");
+        let _ = writeln!(s, "  events written to {}", h(f));
     }
     s
 }
@@ -116,7 +116,11 @@ fn digest(groups: &[Group]) -> String {
         } else {
             format!("{} processes", g.pids.len())
         };
-        s.push_str(&format!("  {} ({pids}, {} file reads)\n", g.label, g.reads));
+        s.push_str(&format!(
+            "  {} ({pids}, {} file reads)\n",
+            h(&g.label),
+            g.reads
+        ));
         for (kind, a) in &g.activity {
             let failed = if a.failed > 0 {
                 format!(" ({} failed)", a.failed)
@@ -126,7 +130,7 @@ fn digest(groups: &[Group]) -> String {
             let head = format!("{kind} {}x{failed}", a.count);
             for (i, t) in a.targets.iter().take(SHOWN).enumerate() {
                 let left = if i == 0 { head.as_str() } else { "" };
-                s.push_str(&format!("    {left:<22} {}\n", elide(t)));
+                s.push_str(&format!("    {left:<22} {}\n", elide(&h(t))));
             }
             let hidden = a.more + a.targets.len().saturating_sub(SHOWN) as u64;
             if hidden > 0 {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::{
     output::{
+        escape::human as h,
         rows::{self, Row},
         text, toml,
     },
@@ -18,7 +19,7 @@ pub fn finding(f: &crate::model::FindingRef) -> String {
     } else {
         String::new()
     };
-    format!("{}:{}{via}: {}", f.file, f.line, f.reason)
+    format!("{}:{}{via}: {}", h(&f.file), f.line, h(&f.reason))
 }
 
 /// The verdict as text.
@@ -26,7 +27,11 @@ pub fn render(v: &Verdict) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\nverdict");
     for reason in &v.incomplete {
-        let _ = writeln!(s, "  error: INCOMPLETE: {}", rows::incomplete(reason));
+        let _ = writeln!(
+            s,
+            "  error: INCOMPLETE: {}",
+            rows::incomplete(reason, |d| h(d).into_owned())
+        );
     }
     for row in rows::not_allowed(v) {
         let mark = text::mark(row.level());
@@ -73,19 +78,19 @@ pub fn render(v: &Verdict) -> String {
                     .finding
                     .target
                     .as_deref()
-                    .map(|t| format!(" {t}"))
+                    .map(|t| format!(" {}", h(t)))
                     .unwrap_or_default();
                 let _ = writeln!(
                     s,
                     "  {mark}[{}]: {}@{} {} {}{target} at {}:{} — {}",
                     f.outcome,
-                    f.name,
-                    f.version,
+                    h(&f.name),
+                    h(&f.version),
                     f.finding.phase,
                     f.finding.kind,
-                    f.finding.location.file,
+                    h(&f.finding.location.file),
                     f.finding.location.line,
-                    f.finding.reason
+                    h(&f.finding.reason)
                 );
             }
         }
@@ -94,13 +99,24 @@ pub fn render(v: &Verdict) -> String {
         let _ = writeln!(
             s,
             "  warning[unused-rule]: allow entry matched nothing: {} ({}:{}) for {}",
-            u.reason, u.file, u.line, u.krate
+            h(&u.reason),
+            h(&u.file),
+            u.line,
+            h(&u.krate)
         );
     }
     let counts: Vec<String> = rows::counts(v)
         .iter()
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
-    let _ = writeln!(s, "  result: {} ({})", rows::result(v), counts.join(", "));
+    if counts.is_empty() {
+        let _ = writeln!(
+            s,
+            "  result: {} (nothing observed to judge)",
+            rows::result(v)
+        );
+    } else {
+        let _ = writeln!(s, "  result: {} ({})", rows::result(v), counts.join(", "));
+    }
     s
 }

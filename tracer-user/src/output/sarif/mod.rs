@@ -161,26 +161,42 @@ pub fn rules<R: Reportable>(kinds: &[R]) -> Vec<Rule> {
         .collect()
 }
 
-/// A location in a crate's file: relative to the workspace (`uriBaseId` WORKSPACE) when inside
-/// it, an absolute `file://` URI otherwise.
+/// `path` as the path of a URI: every byte but unreserved characters and `/` percent-encoded
+/// (a space, `#` or `?` in a directory name would otherwise end the path).
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A location in a file of a crate (or, with no crate, of the workspace): relative to the
+/// workspace (`uriBaseId` WORKSPACE) when inside it, an absolute `file://` URI otherwise.
 pub fn location(
     workspace: &str,
     crate_dir: Option<&str>,
     file: &str,
     line: usize,
 ) -> PhysicalLocation {
-    let abs = match crate_dir {
-        Some(d) => format!("{}/{}", d.trim_end_matches('/'), file),
-        None => file.to_string(),
+    let abs = if file.starts_with('/') {
+        file.to_string()
+    } else {
+        let dir = crate_dir.unwrap_or(workspace);
+        format!("{}/{}", dir.trim_end_matches('/'), file)
     };
-    let artifact_location = match abs.strip_prefix(&format!("{}/", workspace.trim_end_matches('/')))
-    {
+    let inside = abs.strip_prefix(&format!("{}/", workspace.trim_end_matches('/')));
+    let artifact_location = match inside {
         Some(rel) => ArtifactLocation {
-            uri: rel.to_string(),
+            uri: uri_path(rel),
             uri_base_id: Some("WORKSPACE"),
         },
         None => ArtifactLocation {
-            uri: format!("file://{abs}"),
+            uri: format!("file://{}", uri_path(&abs)),
             uri_base_id: None,
         },
     };
@@ -224,7 +240,7 @@ pub fn log(workspace: &str, rules: Vec<Rule>, results: Vec<SarifResult>) -> Log 
             original_uri_base_ids: [(
                 "WORKSPACE",
                 Uri {
-                    uri: format!("file://{}/", workspace.trim_end_matches('/')),
+                    uri: format!("file://{}/", uri_path(workspace.trim_end_matches('/'))),
                 },
             )]
             .into(),
@@ -243,5 +259,6 @@ mod tests {
         assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
         // Pinned: a change here moves every alert in code scanning.
         assert_eq!(fingerprint(&["evil"])[FINGERPRINT], "359888008ed2b805");
+        assert_eq!(uri_path("/tmp/my proj#1/ü"), "/tmp/my%20proj%231/%C3%BC");
     }
 }

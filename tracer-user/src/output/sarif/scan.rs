@@ -77,6 +77,7 @@ pub fn render(r: &ScanReport, crate_dir: impl Fn(&str) -> String) -> Log {
                 // Not the line: an alert stays the same alert when code above it moves.
                 partial_fingerprints: fingerprint(&[
                     &p.name,
+                    &p.version,
                     f.kind.as_str(),
                     f.phase.as_str(),
                     &f.location.file,

@@ -95,5 +95,40 @@ pub fn render(
             properties: None,
         });
     }
+    // What is wrong with the policy or the trace rather than with a crate.
+    for u in &v.unused_rules {
+        let code = Code::UnusedRule;
+        results.push(SarifResult {
+            rule_id: code.as_str(),
+            rule_index: codes.iter().position(|c| *c == code).unwrap_or(0),
+            level: super::level(v.unused_rule_level),
+            message: Text {
+                text: format!(
+                    "allow entry for {} matched nothing in this build: {}",
+                    u.krate, u.reason
+                ),
+            },
+            locations: vec![super::Location {
+                physical_location: location(workspace, None, &u.file, u.line),
+            }],
+            partial_fingerprints: fingerprint(&[&u.krate, &u.reason, &u.file]),
+            properties: None,
+        });
+    }
+    for i in &v.incomplete {
+        let code = Code::Incomplete;
+        let text = rows::incomplete(i, str::to_string);
+        results.push(SarifResult {
+            rule_id: code.as_str(),
+            rule_index: codes.iter().position(|c| *c == code).unwrap_or(0),
+            level: super::level(v.incomplete_level),
+            message: Text { text: text.clone() },
+            locations: vec![super::Location {
+                physical_location: location(workspace, None, "Cargo.toml", 1),
+            }],
+            partial_fingerprints: fingerprint(&[&text]),
+            properties: None,
+        });
+    }
     log(workspace, rules(codes), results)
 }
