@@ -488,8 +488,21 @@ fn explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored() {
     assert!(t.kind("dns").is_empty(), "{:#?}", t.kind("dns"));
 }
 
+fn more_syscalls_in_flight_than_remembered_make_the_trace_incomplete() {
+    let (_tmp, dir) = tmp();
+    let n = tracer_common::limits::INFLIGHT_MAX as usize + 500;
+    let t = trace(&[BIN, "inflight", &format!("{dir}/fifo"), &n.to_string()]);
+    assert_eq!(t.summary.exit_code, Some(0));
+    let lost = &t.summary.lost;
+    // The map never evicts: every entry that did not fit is counted, and so is each exit that
+    // then found none.
+    assert!(lost.inflight >= 500, "{lost:?}");
+    assert!(lost.unmatched >= 500, "{lost:?}");
+    assert!(!t.summary.complete);
+}
+
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
+        tracer_test_support::tests![root: more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
     );
 }

@@ -6,5 +6,8 @@ pub const LOST_RINGBUF: u32 = 0;
 pub const LOST_INFLIGHT: u32 = 1;
 /// Processes that could not be added to the traced set (map full): their events are missing.
 pub const LOST_TRACKING: u32 = 2;
+/// Syscall exits of a traced thread with no entry remembered (outside system-wide mode, where
+/// syscalls already in flight when the probes attached are expected): the event is missing.
+pub const LOST_UNMATCHED: u32 = 3;
 /// Number of counters.
-pub const COUNT: u32 = 3;
+pub const COUNT: u32 = 4;

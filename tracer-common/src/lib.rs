@@ -17,7 +17,7 @@ pub mod process;
 pub mod syscalls;
 
 /// Version of the layouts in this crate. Bumped on any change of size, offset or meaning.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Implements `aya::Pod` for the userspace build: the loader writes [`config::Config`] as a
 /// global and decodes events from the ring buffer.

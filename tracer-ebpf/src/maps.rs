@@ -80,9 +80,11 @@ pub static EVENTS: RingBuf = RingBuf::with_byte_size(RING_BYTES, 0);
 #[map]
 pub static TRACED: HashMap<u32, u32> = HashMap::with_max_entries(TRACED_MAX, 0);
 
-/// Arguments of a syscall between its entry and its exit, by pid_tgid.
+/// Arguments of a syscall between its entry and its exit, by pid_tgid. Not an LRU map: an
+/// evicted entry would lose its event without a trace, where a full map is a counted loss.
+/// A thread's entry is removed when it exits (a thread killed inside a syscall never returns).
 #[map]
-pub static INFLIGHT: LruHashMap<u64, Inflight> = LruHashMap::with_max_entries(INFLIGHT_MAX, 0);
+pub static INFLIGHT: HashMap<u64, Inflight> = HashMap::with_max_entries(INFLIGHT_MAX, 0);
 
 /// Thread → proc macro (uprobe cookie) whose code it is running right now.
 #[map]

@@ -150,6 +150,7 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
             ringbuf: e.lost.ringbuf,
             inflight: e.lost.inflight,
             tracking: e.lost.tracking,
+            unmatched: e.lost.unmatched,
             undecodable: e.decode_errors,
         }),
         Some(_) => {}

@@ -63,9 +63,8 @@ fn lookup(uid: u32, gid: u32) -> Result<Identity, IdentityError> {
         .to_string_lossy()
         .into_owned();
     // SAFETY: as above.
-    let home = unsafe { CStr::from_ptr(pw.pw_dir) }
-        .to_string_lossy()
-        .into_owned();
+    // As trace text (`events::text`): a home with any bytes compares with the trace's paths.
+    let home = crate::events::text::from_bytes(unsafe { CStr::from_ptr(pw.pw_dir) }.to_bytes());
     let cname = CString::new(name.clone()).map_err(|_| IdentityError::NoUser(uid))?;
     let mut groups = vec![0 as libc::gid_t; 256];
     let mut n = groups.len() as libc::c_int;

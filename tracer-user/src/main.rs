@@ -35,7 +35,16 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors can quote what a trace or a manifest holds: each line is escaped for the
+            // terminal and the CI log like any other data.
+            for (i, line) in format!("{e:#}").lines().enumerate() {
+                let line = h(line);
+                if i == 0 {
+                    eprintln!("error: {line}");
+                } else {
+                    eprintln!("{line}");
+                }
+            }
             ExitCode::from(TRACER_FAILURE)
         }
     }

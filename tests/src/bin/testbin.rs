@@ -298,6 +298,56 @@ fn threads(dir: &str, n: usize) {
     }
 }
 
+/// `inflight FIFO N`: N threads, each blocked opening FIFO for reading at once, then released
+/// by opening it for writing — more syscalls in flight than the probes can remember. Plain
+/// pthreads with small stacks: std's threads map a signal stack each, and N of them would pass
+/// the kernel's limit on mappings.
+fn inflight(fifo: &str, n: usize) {
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    extern "C" fn reader(path: *mut libc::c_void) -> *mut libc::c_void {
+        STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let fd = unsafe { libc::open(path as *const libc::c_char, libc::O_RDONLY) };
+        close(fd);
+        std::ptr::null_mut()
+    }
+    let path = c(fifo);
+    assert_eq!(
+        unsafe { libc::mkfifo(path.as_ptr(), 0o600) },
+        0,
+        "mkfifo {fifo}"
+    );
+    let mut attr: libc::pthread_attr_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::pthread_attr_init(&mut attr);
+        libc::pthread_attr_setstacksize(&mut attr, 64 * 1024);
+    }
+    let mut threads = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut t: libc::pthread_t = 0;
+        let rc = unsafe {
+            libc::pthread_create(&mut t, &attr, reader, path.as_ptr() as *mut libc::c_void)
+        };
+        assert_eq!(
+            rc,
+            0,
+            "pthread_create: {}",
+            std::io::Error::from_raw_os_error(rc)
+        );
+        threads.push(t);
+    }
+    while STARTED.load(std::sync::atomic::Ordering::SeqCst) < n {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Give the last threads time to enter open(2).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let w = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY) };
+    for t in threads {
+        unsafe { libc::pthread_join(t, std::ptr::null_mut()) };
+    }
+    close(w);
+    println!("released {n} threads");
+}
+
 /// `load DIR SECONDS RATE [mix|open]`: a paced load of traced syscalls for the throughput
 /// benchmark. `mix` (default): opens of a missing file, open+close of an existing one, connects
 /// to a closed loopback port (refused at once), and every 1,000th operation a fork+exec of
@@ -399,6 +449,7 @@ fn main() {
         "double-fork" => double_fork(a(1), 50, true),
         "daemon" => double_fork(a(1), a(2).parse().unwrap(), false),
         "threads" => threads(a(1), a(2).parse().unwrap()),
+        "inflight" => inflight(a(1), a(2).parse().unwrap()),
         "spam" => {
             let n: usize = a(2).parse().unwrap();
             for i in 0..n {

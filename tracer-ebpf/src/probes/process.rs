@@ -18,7 +18,7 @@ use tracer_common::{
 
 use crate::{
     emit, kernel,
-    maps::{MACRO_PROC, MACRO_THREAD, TRACED, conf, count},
+    maps::{INFLIGHT, MACRO_PROC, MACRO_THREAD, TRACED, conf, count},
     probes::syscall::take,
     scope, user,
 };
@@ -175,6 +175,8 @@ pub fn sched_process_exit(ctx: RawTracePointContext) -> i32 {
     }
     let (_, tid) = scope::current_ids();
     let _ = MACRO_THREAD.remove(&tid);
+    // A thread that dies inside a syscall never reaches its exit probe.
+    let _ = INFLIGHT.remove(&aya_ebpf::helpers::bpf_get_current_pid_tgid());
     if group_dead {
         let _ = MACRO_PROC.remove(&tgid);
     }

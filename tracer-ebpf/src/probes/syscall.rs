@@ -4,7 +4,7 @@ use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
 use tracer_common::counters;
 
 use crate::{
-    maps::{INFLIGHT, Inflight, count},
+    maps::{INFLIGHT, Inflight, conf, count},
     scope,
 };
 
@@ -37,11 +37,19 @@ pub fn sys_enter(ctx: TracePointContext) -> u32 {
     0
 }
 
-/// Takes back what `sys_enter` remembered for this thread, with the syscall's result.
+/// Takes back what `sys_enter` remembered for this thread, with the syscall's result. An exit
+/// with nothing remembered is a lost event (counted), except in system-wide mode, where
+/// syscalls in flight when the probes attached have no entry.
 #[inline(always)]
 pub fn take(ctx: &TracePointContext) -> Option<(Inflight, i64)> {
     let id = aya_ebpf::helpers::bpf_get_current_pid_tgid();
-    let p = INFLIGHT.get_ptr(&id)?;
+    let Some(p) = INFLIGHT.get_ptr(&id) else {
+        // Every task's exits come here; only a traced one's missing entry is a loss.
+        if conf!(system_wide) == 0 && scope::is_traced((id >> 32) as u32) {
+            count(counters::LOST_UNMATCHED);
+        }
+        return None;
+    };
     // SAFETY: value pointer from a successful lookup; copied before the delete.
     let v = unsafe { *p };
     let _ = INFLIGHT.remove(&id);

@@ -1,7 +1,7 @@
 //! `cargo tracer build|test`: run cargo under the probes with JSON messages on, in the build's
 //! context (workspace, target dir, homes), optionally in a private target dir (`--fresh`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{
     graph::Graph,
@@ -9,6 +9,7 @@ use super::{
     observer::{CargoObserver, Text},
 };
 use crate::{
+    events::text,
     identity::Identity,
     loader::LoadOptions,
     model::BuildContext,
@@ -49,7 +50,7 @@ fn absolute(p: &str) -> String {
         return p.to_string();
     }
     std::env::current_dir()
-        .map(|d| d.join(p).display().to_string())
+        .map(|d| text::from_os(d.join(p).as_os_str()))
         .unwrap_or_else(|_| p.to_string())
 }
 
@@ -79,27 +80,28 @@ pub fn trace(
         target_dir: fresh_dir.as_ref().map(|d| d.path().display().to_string()),
         ..inv.clone()
     };
-    let home = who
-        .map(|i| i.home.clone())
-        .or_else(|| std::env::var("HOME").ok())
+    // Paths as trace text (`events::text`), so they compare with the trace's paths.
+    let path = |p: &Path| text::from_os(p.as_os_str());
+    let home: PathBuf = who
+        .map(|i| PathBuf::from(text::to_os(&i.home)))
+        .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
         .unwrap_or_default();
-    let workspace_root = graph.workspace_root.display().to_string();
+    let var_or =
+        |name: &str, default: PathBuf| std::env::var_os(name).map(PathBuf::from).unwrap_or(default);
     let context = BuildContext {
         repo_root: repo_root(&graph.workspace_root),
-        workspace_root,
+        workspace_root: path(&graph.workspace_root),
         target_dir: inv
             .target_dir
             .clone()
             .or_else(|| inv.user_target_dir().map(|d| absolute(&d)))
-            .unwrap_or_else(|| graph.target_dir.display().to_string()),
-        cargo_home: std::env::var("CARGO_HOME")
-            .unwrap_or_else(|_| Path::new(&home).join(".cargo").display().to_string()),
-        tmpdir: std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into()),
-        rustup_home: std::env::var("RUSTUP_HOME")
-            .unwrap_or_else(|_| Path::new(&home).join(".rustup").display().to_string()),
-        home,
+            .unwrap_or_else(|| path(&graph.target_dir)),
+        cargo_home: path(&var_or("CARGO_HOME", home.join(".cargo"))),
+        tmpdir: path(&var_or("TMPDIR", "/tmp".into())),
+        rustup_home: path(&var_or("RUSTUP_HOME", home.join(".rustup"))),
+        home: path(&home),
         cwd: std::env::current_dir()
-            .map(|d| d.display().to_string())
+            .map(|d| path(&d))
             .unwrap_or_default(),
         fresh: s.fresh,
     };
@@ -134,6 +136,6 @@ pub fn trace(
 fn repo_root(dir: &Path) -> String {
     dir.ancestors()
         .find(|d| d.join(".git").exists())
-        .map(|d| d.display().to_string())
+        .map(|d| text::from_os(d.as_os_str()))
         .unwrap_or_default()
 }

@@ -107,7 +107,7 @@ impl Graph {
         let command = format!("cargo metadata --format-version 1 {}", args.join(" "));
         if let Some(id) = who {
             let id = id.clone();
-            cmd.env("HOME", &id.home);
+            cmd.env("HOME", crate::events::text::to_os(&id.home));
             // SAFETY: only set*id calls between fork and exec.
             unsafe { cmd.pre_exec(move || identity::switch_to(&id)) };
         }

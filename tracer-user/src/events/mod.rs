@@ -4,6 +4,7 @@
 pub mod dns;
 pub mod errno;
 pub mod sockaddr;
+pub mod text;
 
 use tracer_common::{
     event::{self as ev, EventHeader, EventKind, InodeRef},
@@ -32,7 +33,7 @@ pub enum DecodeError {
 /// A path argument as the kernel captured it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawPath {
-    /// The bytes up to the NUL (lossily UTF-8).
+    /// The bytes up to the NUL, as text that keeps them exactly (`events::text`).
     pub text: String,
     /// Longer than the capture limit and cut.
     pub truncated: bool,
@@ -51,7 +52,7 @@ impl RawPath {
         }
         let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
         Self {
-            text: String::from_utf8_lossy(&buf[..end]).into_owned(),
+            text: text::from_bytes(&buf[..end]),
             truncated,
             fault: false,
         }
@@ -189,7 +190,7 @@ fn read<T: Copy>(data: &[u8]) -> T {
 
 fn cstr(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+    text::from_bytes(&b[..end])
 }
 
 /// Splits a NUL-separated argv block into arguments.
@@ -198,10 +199,7 @@ pub fn split_argv(block: &[u8]) -> Vec<String> {
     if block.is_empty() {
         return Vec::new();
     }
-    block
-        .split(|&b| b == 0)
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect()
+    block.split(|&b| b == 0).map(text::from_bytes).collect()
 }
 
 /// Decodes one ring-buffer record.

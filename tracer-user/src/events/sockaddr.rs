@@ -51,11 +51,11 @@ impl SockAddr {
                     // Abstract namespace: the whole rest is the name, NULs included.
                     format!(
                         "@{}",
-                        String::from_utf8_lossy(&p[1..]).trim_end_matches('\0')
+                        super::text::from_bytes(&p[1..]).trim_end_matches('\0')
                     )
                 } else {
                     let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
-                    String::from_utf8_lossy(&p[..end]).into_owned()
+                    super::text::from_bytes(&p[..end])
                 };
                 Self::Unix { path }
             }

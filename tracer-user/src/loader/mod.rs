@@ -105,6 +105,9 @@ pub struct LossCounters {
     pub ringbuf_per_cpu: Vec<u64>,
     pub inflight: u64,
     pub tracking: u64,
+    /// Syscall exits with no entry remembered.
+    #[serde(default)]
+    pub unmatched: u64,
 }
 
 impl LossCounters {
@@ -113,6 +116,7 @@ impl LossCounters {
         self.ringbuf
             .saturating_add(self.inflight)
             .saturating_add(self.tracking)
+            .saturating_add(self.unmatched)
     }
 }
 
@@ -241,6 +245,7 @@ impl Probes {
             ringbuf_per_cpu: ring,
             inflight: get(counters::LOST_INFLIGHT)?.iter().sum(),
             tracking: get(counters::LOST_TRACKING)?.iter().sum(),
+            unmatched: get(counters::LOST_UNMATCHED)?.iter().sum(),
         })
     }
 }

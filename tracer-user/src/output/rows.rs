@@ -53,11 +53,12 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
             ringbuf,
             inflight,
             tracking,
+            unmatched,
             undecodable,
         } => format!(
             "{lost} events were lost (ring buffer full: {ringbuf}, syscalls in flight: \
-             {inflight}, process tracking: {tracking}, undecodable: {undecodable}); behaviour \
-             may be missing"
+             {inflight}, process tracking: {tracking}, exits without entry: {unmatched}, \
+             undecodable: {undecodable}); behaviour may be missing"
         ),
         Incomplete::NoEnd => "the trace ends before its `end` line (the tracer stopped before \
                               the command did); behaviour may be missing"

@@ -5,7 +5,7 @@
 use toml_span::{Span, Value, value::Table};
 
 use super::{
-    diag::{Diagnostic, line_col},
+    diag::{Diagnostic, LineIndex},
     pattern::{HostPattern, PathGlobs, PatternError, PatternErrors, Programs},
     suggest::AllowKey,
 };
@@ -51,7 +51,7 @@ fn span(s: Span) -> (usize, usize) {
 
 struct Ctx<'a> {
     file: &'a str,
-    text: &'a str,
+    lines: LineIndex<'a>,
     diags: Vec<Diagnostic>,
 }
 
@@ -292,7 +292,7 @@ impl Ctx<'_> {
             }),
             None => false,
         };
-        let (line, column) = line_col(self.text, v.span.start);
+        let (line, column) = self.lines.line_col(v.span.start);
         let (krate, reason) = (krate?, reason?);
         Some(Rule {
             version,
@@ -402,7 +402,7 @@ pub fn parse_tables(
     let root = toml_span::parse(text).map_err(|e| vec![toml_error(&e)])?;
     let mut ctx = Ctx {
         file,
-        text,
+        lines: LineIndex::new(text),
         diags: Vec::new(),
     };
     let mut out = Vec::new();

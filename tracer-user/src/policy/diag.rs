@@ -79,22 +79,47 @@ pub fn render_all(file: &str, text: &str, diags: &mut [Diagnostic]) -> String {
     diags.iter().map(|d| d.render(file, text)).collect()
 }
 
-/// 1-based line and column of byte offset `at` in `text`.
-pub fn line_col(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, col)
+/// Line and column lookups in one text, in logarithmic time (a policy of many entries asks for
+/// each entry's line: scanning from the start each time made loading quadratic).
+pub struct LineIndex<'a> {
+    text: &'a str,
+    /// Byte offset where each line starts.
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of byte offset `at`.
+    pub fn line_col(&self, at: usize) -> (usize, usize) {
+        let at = at.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= at);
+        let start = self.starts[line - 1];
+        let col = self.text.get(start..at).map_or(0, |t| t.chars().count()) + 1;
+        (line, col)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_and_columns_count_characters() {
+        let text = "a\nbé\n\nlast";
+        let ix = LineIndex::new(text);
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert_eq!(ix.line_col(0), (1, 1));
+        assert_eq!(ix.line_col(at("é")), (2, 2));
+        assert_eq!(ix.line_col(at("last")), (4, 1));
+        assert_eq!(ix.line_col(text.len()), (4, 5));
+        assert_eq!(ix.line_col(text.len() + 9), (4, 5));
+    }
 
     #[test]
     fn renders_location_lines_labels_and_help() {

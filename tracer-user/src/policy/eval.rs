@@ -96,6 +96,8 @@ pub enum Incomplete {
         ringbuf: u64,
         inflight: u64,
         tracking: u64,
+        #[serde(default)]
+        unmatched: u64,
         undecodable: u64,
     },
     /// The trace ends before its `end` line (the tracer was stopped).

@@ -13,7 +13,7 @@ use std::{collections::HashMap, os::unix::fs::MetadataExt};
 use serde::{Deserialize, Serialize};
 use tracer_common::event::InodeRef;
 
-use crate::events::{Base, PathArg};
+use crate::events::{Base, PathArg, text};
 
 /// A path argument as reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,9 +40,9 @@ fn kernel_dev(st_dev: u64) -> u32 {
     (major << 20) | minor
 }
 
-/// Identity of a directory path as `stat` sees it.
+/// Identity of a directory path (as trace text) as `stat` sees it.
 fn identity(path: &str) -> Option<InodeRef> {
-    let m = std::fs::metadata(path).ok()?;
+    let m = std::fs::metadata(text::to_os(path)).ok()?;
     Some(InodeRef {
         ino: m.ino(),
         dev: kernel_dev(m.dev()),
@@ -142,9 +142,7 @@ impl PathResolver {
             let Ok(target) = std::fs::read_link(link) else {
                 continue;
             };
-            let Some(target) = target.to_str().map(str::to_string) else {
-                continue;
-            };
+            let target = text::from_os(target.as_os_str());
             if identity(&target).is_some_and(|t| t.same_file(&id)) {
                 self.insert(id, target.clone());
                 return Some(target);

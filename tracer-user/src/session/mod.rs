@@ -212,7 +212,7 @@ pub fn run(
     }
     cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
     if let Some(id) = &who {
-        cmd.env("HOME", &id.home)
+        cmd.env("HOME", crate::events::text::to_os(&id.home))
             .env("USER", &id.name)
             .env("LOGNAME", &id.name);
     }
@@ -239,7 +239,7 @@ pub fn run(
         .cwd
         .clone()
         .or_else(|| std::env::current_dir().ok())
-        .map(|p| p.display().to_string())
+        .map(|p| crate::events::text::from_os(p.as_os_str()))
         .unwrap_or_default();
     let mut pipe = Pipeline::default();
     pipe.resolver.learn(&cwd);

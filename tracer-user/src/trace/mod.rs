@@ -16,8 +16,13 @@ pub use sink::{Discard, Sink, Tee};
 
 use crate::{loader::LossCounters, model::BuildContext};
 
-/// Version of the JSON Lines schema. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON Lines schema. Bumped on any incompatible change. 2: paths, argv and
+/// `comm` keep their bytes exactly (`events::text`: `\\` for a backslash, `\xNN` for a byte that
+/// is not UTF-8); version 1 converted them lossily.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Versions this reader understands (a version-1 trace reads as it was written: lossy).
+pub const READS: std::ops::RangeInclusive<u32> = 1..=SCHEMA_VERSION;
 
 /// First line of a trace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,7 +117,7 @@ pub enum TraceError {
     #[error("a line after the `end` line")]
     AfterEnd,
     #[error(
-        "the trace is of schema version {found}; this cargo-tracer reads version {SCHEMA_VERSION} (written by another version of cargo-tracer?)"
+        "the trace is of schema version {found}; this cargo-tracer reads versions {} to {SCHEMA_VERSION} (written by another version of cargo-tracer?)", READS.start()
     )]
     Schema { found: u32 },
     #[error("event {seq} comes after event {after}: the events are out of order")]
@@ -163,7 +168,7 @@ impl Collector {
             let Line::Start(start) = line else {
                 return Err(TraceError::NoStart);
             };
-            if start.schema_version != SCHEMA_VERSION {
+            if !READS.contains(&start.schema_version) {
                 return Err(TraceError::Schema {
                     found: start.schema_version,
                 });
@@ -187,7 +192,7 @@ impl Collector {
             Line::BuildContext(c) => t.context = Some(c),
             Line::CargoMessage(m) => t.cargo_messages.push(m.message),
             Line::Event(e) => {
-                if e.schema_version != SCHEMA_VERSION {
+                if e.schema_version != t.start.schema_version {
                     return Err(TraceError::Schema {
                         found: e.schema_version,
                     });
@@ -202,7 +207,7 @@ impl Collector {
                 t.events.push(e);
             }
             Line::End(e) => {
-                if e.schema_version != SCHEMA_VERSION {
+                if e.schema_version != t.start.schema_version {
                     return Err(TraceError::Schema {
                         found: e.schema_version,
                     });

@@ -69,12 +69,13 @@ pub fn render(this: &Summary) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "  INCOMPLETE TRACE: {} events lost (ring buffer full: {} [{}]; syscall table full: {}; untracked processes: {}; undecodable: {})",
-            this.lost.total() + this.decode_errors,
+            "  INCOMPLETE TRACE: {} events lost (ring buffer full: {} [{}]; syscall table full: {}; untracked processes: {}; exits without entry: {}; undecodable: {})",
+            this.lost.total().saturating_add(this.decode_errors),
             this.lost.ringbuf,
             per_cpu.join(", "),
             this.lost.inflight,
             this.lost.tracking,
+            this.lost.unmatched,
             this.decode_errors
         );
     }
