@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what cargo-tracer needs to build and run its eBPF probes, and only what is missing:
-#   - Debian packages: LLVM 22 development files (bpf-linker links against them)
+#   - Debian packages: LLVM 22 development files (bpf-linker links against them), and
+#     chromium for the browser test of the HTML report
 #   - rustup toolchains: the host toolchain pinned in rust-toolchain.toml, and the nightly pinned
 #     in tracer-ebpf/rust-toolchain.toml with rust-src (the probes are built with -Z build-std)
 #   - bpf-linker built against LLVM 22, the LLVM of that nightly
+#   - cargo-fuzz (the fuzz targets run briefly in every test run)
 #   - a tracefs mount (tracepoint ids are read from it)
 # Idempotent: a second run checks and skips everything in a few seconds. Needs root for apt and
 # the mount (CI and these machines run as root).
@@ -26,7 +28,8 @@ as_root() {
 
 # Debian packages.
 need_pkgs=()
-for p in "llvm-$llvm_major-dev" "libpolly-$llvm_major-dev" zlib1g-dev libzstd-dev; do
+# chromium: the HTML report's browser test (headless); a font so its screenshot has text.
+for p in "llvm-$llvm_major-dev" "libpolly-$llvm_major-dev" zlib1g-dev libzstd-dev chromium fonts-dejavu-core; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || need_pkgs+=("$p")
 done
@@ -72,6 +75,12 @@ if ! linker_ok; then
     env LLVM_PREFIX="/usr/lib/llvm-$llvm_major" "LLVM_SYS_${llvm_major}1_PREFIX=/usr/lib/llvm-$llvm_major" \
         cargo "+$host_tc" install bpf-linker --locked --force --no-default-features --features "llvm-$llvm_major"
     linker_ok || { say "bpf-linker does not link LLVM $llvm_major after install"; exit 1; }
+fi
+
+# cargo-fuzz, for the fuzz targets' smoke run (scripts/fuzz.sh).
+if ! command -v cargo-fuzz >/dev/null; then
+    say "installing cargo-fuzz (once)"
+    cargo "+$host_tc" install cargo-fuzz --locked --quiet
 fi
 
 # The SARIF 2.1.0 JSON schema, for the test that validates `cargo tracer scan --format sarif`

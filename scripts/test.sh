@@ -17,6 +17,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+# The fuzz targets, briefly: the harnesses keep building and find nothing in their corpus.
+echo "test: fuzz targets (a few seconds each; scripts/fuzz.sh 600 is the long run)" >&2
+"$root/scripts/fuzz.sh" "${TRACER_FUZZ_SECONDS:-10}" || status=$?
 # One closing line with the totals over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1); if ($i ~ /^ignored;?$/) s += $(i-1) } }
      END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"

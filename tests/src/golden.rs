@@ -103,9 +103,9 @@ const DNS_STUB: Ipv4Addr = Ipv4Addr::new(127, 53, 0, 53);
 /// Where the policy fixture sends its raw DNS query: a loopback address nothing listens on.
 const DNS_SINK: &str = "127.53.200.1";
 
-/// Records `case` with the real probes (root) into `out`: `trace.jsonl.zst` (the trace, as
-/// `--events` writes it, zstd-compressed), `metadata.json` (`cargo metadata` of the workspace)
-/// and `scan.json` (the static scan after the build, artifacts included).
+/// Records `case` with the real probes (root) into `out/trace.jsonl.zst`: the trace as
+/// `build --events` writes it (zstd-compressed), with the dependency graph (`cargo metadata`
+/// of the workspace) and the static scan after the build (artifacts included) in it.
 pub fn record(case: &Case, testbin: &str, out: &Path) {
     let sb = Sandbox::at(&recording_dir(case), case.fixture);
     sb.home_files(case.home_files);
@@ -129,7 +129,7 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
         prefix.push(conf.display().to_string());
     }
     let command = crate::cargo_command(&sb, &prefix, case.sub, case.cargo_args);
-    let (summary, trace) = crate::trace_cargo(&sb, command, &env, Text::Discard);
+    let (summary, mut trace) = crate::trace_cargo(&sb, command, &env, Text::Discard);
     assert!(
         summary.complete,
         "{}: {}",
@@ -160,6 +160,8 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
         },
     );
 
+    trace.graph = Some(graph);
+    trace.scan = Some(scan);
     std::fs::create_dir_all(out).unwrap();
     let mut lines = jsonl::Writer(Vec::new());
     for l in trace.lines() {
@@ -167,10 +169,6 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
     }
     let compressed = zstd::encode_all(&lines.0[..], 19).unwrap();
     std::fs::write(out.join("trace.jsonl.zst"), compressed).unwrap();
-    std::fs::write(out.join("metadata.json"), &metadata.stdout).unwrap();
-    let mut scan_json = serde_json::to_string_pretty(&scan).unwrap();
-    scan_json.push('\n');
-    std::fs::write(out.join("scan.json"), scan_json).unwrap();
 }
 
 /// A recording read back and judged, as `cargo tracer build` would have.
@@ -189,10 +187,14 @@ pub fn load(case: &Case, dir: &Path, verbose: bool) -> Loaded {
     let bytes = std::fs::read(dir.join("trace.jsonl.zst")).unwrap();
     let trace = jsonl::read_bytes(&bytes).unwrap();
     let report = tracer::report::from_trace(&trace, verbose).unwrap();
-    let graph =
-        Graph::from_json(&std::fs::read_to_string(dir.join("metadata.json")).unwrap()).unwrap();
-    let scan: ScanReport =
-        serde_json::from_slice(&std::fs::read(dir.join("scan.json")).unwrap()).unwrap();
+    let graph = trace
+        .graph
+        .clone()
+        .expect("the graph is recorded in the trace");
+    let scan: ScanReport = trace
+        .scan
+        .clone()
+        .expect("the scan is recorded in the trace");
     let workspace = fixture(case.fixture);
     let manifests: Vec<PathBuf> = graph
         .local_manifests()

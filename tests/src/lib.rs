@@ -90,7 +90,7 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Traced {
         linger: o.linger,
         cwd: None,
         env: Vec::new(),
-        context: None,
+        preamble: Vec::new(),
     };
     let mut sink = Collector::default();
     let summary = session::run(&opts, &mut sink, &mut session::Plain)
@@ -164,7 +164,7 @@ pub fn trace_cargo(
         linger: Duration::from_secs(5),
         cwd: Some(sb.workspace.clone()),
         env,
-        context: Some(context(sb)),
+        preamble: vec![trace::Line::BuildContext(context(sb))],
     };
     let mut sink = Collector::default();
     let summary = session::run(&opts, &mut sink, &mut CargoObserver::new(text))

@@ -501,8 +501,33 @@ fn more_syscalls_in_flight_than_remembered_make_the_trace_incomplete() {
     assert!(!t.summary.complete);
 }
 
+fn file_names_that_are_not_utf8_stay_exact_and_distinct() {
+    let (_tmp, dir) = tmp();
+    let t = trace(&[BIN, "bytes", &dir]);
+    assert!(t.summary.complete);
+    // Written as text that keeps the bytes: `\xNN` for a byte that is not UTF-8, `\\` for a
+    // backslash (docs/EVENTS.md), so the two files are two paths.
+    let opened: Vec<String> = t
+        .kind("open")
+        .iter()
+        .filter_map(|e| e["path"]["abs"].as_str().map(str::to_string))
+        .filter(|p| p.starts_with(&dir))
+        .collect();
+    for want in ["bad-\\xff", "bad-\\xfe", "back\\\\slash"] {
+        assert!(
+            opened.iter().any(|p| p.ends_with(want)),
+            "{want} in {opened:?}"
+        );
+    }
+    let text = tracer::events::text::to_bytes(&format!("{dir}/bad-\\xff"));
+    assert!(
+        text.ends_with(b"bad-\xff"),
+        "the text turns back into the bytes"
+    );
+}
+
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
+        tracer_test_support::tests![root: file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
     );
 }

@@ -35,21 +35,34 @@ fn every_output_of_every_golden_trace_matches_its_snapshot() {
         let n = case.name;
         let l = load(n, false);
         let r = &l.report;
+        let m = output::matrix::Matrix::of(r, &l.verdict);
         let snap = |what: &str, text: String| {
             insta::assert_snapshot!(format!("{n}.{what}"), portable(text));
         };
-        snap("report", output::human::report::render(r, false));
+        // As a pipe or a file shows it: without the styles.
+        let plain = output::style::strip;
+        snap(
+            "report",
+            plain(&output::human::report::render(r, false, &m)),
+        );
         snap("report.json", pretty(r));
         if n == "demo-build" {
             // The verbose report lists every routine behaviour (hundreds of kilobytes): its
             // head shows the layout.
-            let verbose = output::human::report::render(&load(n, true).report, true);
+            let verbose = plain(&output::human::report::render(
+                &load(n, true).report,
+                true,
+                &m,
+            ));
             let head: Vec<&str> = verbose.lines().take(400).collect();
             snap("report-verbose", head.join("\n"));
         }
         let v = &l.verdict;
-        snap("verdict", output::human::verdict::render(v));
-        snap("verdict.md", output::markdown::verdict(v, &r.command));
+        snap("verdict", plain(&output::human::verdict::render(v)));
+        snap(
+            "verdict.md",
+            output::markdown::verdict(v, &r.command, Some(&m)),
+        );
         let dir = |k: &PackageKey| l.graph.get(k).map(|p| p.manifest_dir.display().to_string());
         let workspace = l.graph.workspace_root.display().to_string();
         snap(
@@ -74,7 +87,7 @@ fn every_output_of_every_golden_trace_matches_its_snapshot() {
         );
         snap(
             "verdict-no-scan",
-            output::human::verdict::render(&unscanned),
+            plain(&output::human::verdict::render(&unscanned)),
         );
         snap("scan", output::human::scan::render(&l.scan, false));
         let by_id = |id: &str| {

@@ -24,7 +24,7 @@ use crate::{
     },
     report::{self, Report},
     session::Summary,
-    trace::{Trace, jsonl::FileSink},
+    trace::{Line, Sink, Trace, jsonl::FileSink},
 };
 
 /// Everything `build|test` was asked to do, validated.
@@ -56,7 +56,6 @@ pub struct ScanSettings {
 pub enum Stage {
     GraphAndPolicy,
     TracedBuild,
-    Report,
     Scan,
     Verdict,
 }
@@ -66,9 +65,8 @@ impl Stage {
         match self {
             Self::GraphAndPolicy => "dependency graph and policy",
             Self::TracedBuild => "traced build",
-            Self::Report => "per-crate report",
             Self::Scan => "static scan",
-            Self::Verdict => "verdict",
+            Self::Verdict => "report and verdict",
         }
     }
 }
@@ -90,6 +88,21 @@ impl Exit {
             Self::Command(c) => c,
             Self::Violations => 1,
             Self::Incomplete => 2,
+        }
+    }
+
+    /// What the exit code means, for people.
+    pub fn meaning(self) -> String {
+        match self {
+            Self::Command(0) => "passed".into(),
+            Self::Command(c) if c > 128 => {
+                format!("the traced command was killed by signal {}", c - 128)
+            }
+            Self::Command(_) => "the traced command's own exit status".into(),
+            Self::Violations => "the policy is violated".into(),
+            Self::Incomplete => {
+                "the trace is incomplete: behaviour may be missing, so it fails closed".into()
+            }
         }
     }
 }
@@ -184,6 +197,149 @@ pub fn exit_of(v: &Verdict, levels: &Levels, audit: bool, command: u8) -> Exit {
     }
 }
 
+/// How strictly a verdict is reached.
+#[derive(Debug, Clone)]
+pub struct Judging<'a> {
+    pub rules: &'a [policy::Rule],
+    pub levels: &'a Levels,
+    /// Report verdicts without failing on them.
+    pub audit: bool,
+    /// The build ran in a private target dir: every build script must have run.
+    pub fresh: bool,
+    /// The report lists routine behaviour too.
+    pub verbose: bool,
+}
+
+/// A judged build.
+pub struct Judged {
+    pub report: Report,
+    pub verdict: Verdict,
+    pub exit: Exit,
+}
+
+/// Judges a traced build — live or recorded, the same way: its report, its verdict (with the
+/// graph's dependencies and the scan's findings when there are), and the exit that means.
+pub fn judge(
+    trace: &Trace,
+    graph: Option<&Graph>,
+    scan: Option<&ScanReport>,
+    j: &Judging<'_>,
+) -> Result<Judged, CheckError> {
+    let report = report::from_trace(trace, j.verbose).ok_or(CheckError::NoContext)?;
+    let incomplete = incompleteness(trace, &report, j.fresh);
+    let deps = graph.map(Graph::dependencies).unwrap_or_default();
+    let verdict = evaluate(&report, j.rules, scan, &deps, j.levels, incomplete);
+    let (code, signal) = trace
+        .end
+        .as_ref()
+        .map_or((None, None), |e| (e.exit_code, e.signal));
+    let exit = exit_of(&verdict, j.levels, j.audit, command_exit(code, signal));
+    Ok(Judged {
+        report,
+        verdict,
+        exit,
+    })
+}
+
+/// A recorded build to judge again.
+#[derive(Debug, Clone)]
+pub struct RecheckOptions {
+    pub events: PathBuf,
+    /// A policy file instead of the project's own (read where the trace says the workspace
+    /// was, if it is there).
+    pub policy: Option<PathBuf>,
+    pub levels: Levels,
+    pub audit: bool,
+    pub verbose: bool,
+    /// Scan the graph's sources again instead of using the scan recorded in the trace.
+    pub rescan: bool,
+}
+
+/// A recorded build, judged again.
+pub struct Rechecked {
+    pub trace: Trace,
+    pub policy_sources: Vec<String>,
+    pub judged: Judged,
+}
+
+/// Why a recorded build cannot be judged.
+#[derive(Debug, thiserror::Error)]
+pub enum RecheckError {
+    #[error("reading {path}")]
+    Read {
+        path: String,
+        source: crate::trace::jsonl::ReadError,
+    },
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
+    #[error("{0} has no build context: it was not written by `cargo tracer build|test --events`")]
+    NoContext(String),
+    #[error(
+        "--rescan needs the dependency graph, and {0} has none (written by an older cargo-tracer?)"
+    )]
+    NoGraph(String),
+}
+
+/// Judges a recorded build as `build|test` judged it live.
+pub fn recheck(o: &RecheckOptions) -> Result<Rechecked, RecheckError> {
+    let path = o.events.display().to_string();
+    let trace = crate::trace::jsonl::read_file(&o.events).map_err(|source| RecheckError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let (root, manifests) = match &trace.graph {
+        Some(g) => (g.workspace_root.clone(), g.local_manifests()),
+        None => (
+            trace
+                .context
+                .as_ref()
+                .map(|c| PathBuf::from(crate::events::text::to_os(&c.workspace_root)))
+                .unwrap_or_default(),
+            Vec::new(),
+        ),
+    };
+    let policy = policy::load(&root, &manifests, o.policy.as_deref())?;
+    let rescanned = if o.rescan {
+        let g = trace
+            .graph
+            .as_ref()
+            .ok_or_else(|| RecheckError::NoGraph(path.clone()))?;
+        let all: Vec<usize> = (0..g.packages.len()).collect();
+        Some(scan::scan(
+            g,
+            &all,
+            &ScanOptions {
+                cache_dir: Some(g.target_dir.join("cargo-tracer").join("scan-cache")),
+                progress: false,
+                jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            },
+        ))
+    } else {
+        None
+    };
+    let judging = Judging {
+        rules: &policy.rules,
+        levels: &o.levels,
+        audit: o.audit,
+        fresh: trace.context.as_ref().is_some_and(|c| c.fresh),
+        verbose: o.verbose,
+    };
+    let judged = match judge(
+        &trace,
+        trace.graph.as_ref(),
+        rescanned.as_ref().or(trace.scan.as_ref()),
+        &judging,
+    ) {
+        Ok(j) => j,
+        Err(_) => return Err(RecheckError::NoContext(path)),
+    };
+    Ok(Rechecked {
+        policy_sources: policy.sources,
+        judged,
+        trace,
+    })
+}
+
 /// Runs the whole check. `stage` is told how long each stage took.
 pub fn check(
     o: &CheckOptions,
@@ -241,10 +397,7 @@ pub fn check(
         &o.settings,
         file.as_mut().map(|f| f as &mut dyn crate::trace::Sink),
     )?;
-    drop(file);
     done(Stage::TracedBuild, &mut t);
-    let report = report::from_trace(&built.trace, o.verbose).ok_or(CheckError::NoContext)?;
-    done(Stage::Report, &mut t);
     // Artifacts (build scripts, proc macros, test binaries) exist only now.
     let scan = source_scan.map(|h| {
         // A panic in the scan thread is a bug: report it as one, here.
@@ -252,30 +405,42 @@ pub fn check(
         scan::with_artifacts(src, &graph, &all)
     });
     done(Stage::Scan, &mut t);
-    let incomplete = incompleteness(&built.trace, &report, o.settings.fresh);
-    let verdict = evaluate(
-        &report,
-        &policy.rules,
+    // The trace is complete with the scan it was judged with (after its `end` line).
+    if let Some(f) = file.as_mut() {
+        let events = |source| CheckError::Events {
+            path: o
+                .events
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            source,
+        };
+        if let Some(s) = &scan {
+            f.write(&Line::Scan(Box::new(s.clone()))).map_err(events)?;
+        }
+        f.finish().map_err(events)?;
+    }
+    drop(file);
+    let judged = judge(
+        &built.trace,
+        Some(&graph),
         scan.as_ref(),
-        &graph.dependencies(),
-        &o.levels,
-        incomplete,
-    );
+        &Judging {
+            rules: &policy.rules,
+            levels: &o.levels,
+            audit: o.audit,
+            fresh: o.settings.fresh,
+            verbose: o.verbose,
+        },
+    )?;
     done(Stage::Verdict, &mut t);
-    let s = &built.summary;
-    let exit = exit_of(
-        &verdict,
-        &o.levels,
-        o.audit,
-        command_exit(s.exit_code, s.signal),
-    );
     Ok(Checked {
         graph,
         policy_sources: policy.sources,
         summary: built.summary,
-        report,
+        report: judged.report,
         scan,
-        verdict,
-        exit,
+        verdict: judged.verdict,
+        exit: judged.exit,
     })
 }

@@ -1,17 +1,24 @@
 //! `cargo-tracer`, run as `cargo tracer …`. The CLI edge: flags → options → use case → print →
 //! exit code.
 
-use std::{io::Write, path::Path, process::ExitCode};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use tracer::{
     analysis::scan::{self, ScanOptions},
     cargo::graph::Graph,
-    check::{self, Checked},
-    cli::{self, CheckCommand, Command, Format, ReportFormat, RunCommand, ScanCommand, ScanFormat},
-    output::{self, escape::human as h, json},
-    policy::suggest,
+    check,
+    cli::{
+        self, CheckCommand, Command, Format, Outputs, PolicyCheckCommand, ReportCommand,
+        ReportFormat, RunCommand, ScanCommand, ScanFormat,
+    },
+    output::{self, Judgement, escape::human as h, json},
+    policy::{self, lint, suggest},
     report::{self, Report},
     session,
     trace::{self, Discard, Sink, jsonl},
@@ -54,60 +61,248 @@ fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Run(r) => run(r),
         Command::Check(c) => build(c),
-        Command::Report {
-            events,
-            format,
-            verbose,
-        } => {
-            let (t, r) = load_report(&events, verbose)?;
-            let mut out = std::io::stdout().lock();
-            match format {
-                Format::Human => write!(out, "{}", output::human::report::render(&r, verbose))?,
-                Format::Json => json::write(&mut out, &r)?,
-            }
-            // Fail closed: a report of an incomplete trace may be missing behaviour.
-            let incomplete = check::incompleteness(&t, &r, false);
-            for i in &incomplete {
-                eprintln!(
-                    "error: INCOMPLETE: {}",
-                    output::rows::incomplete(i, |d| h(d).into_owned())
-                );
-            }
-            Ok(if incomplete.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(TRACER_FAILURE)
-            })
-        }
+        Command::Report(r) => report(r),
         Command::Scan(s) => scan(s),
         Command::Suggest { events } => {
-            let (_, r) = load_report(&events, false)?;
+            let (_, r) = load_report(&events)?;
             print!("{}", output::toml::suggestion_file(&suggest::suggest(&r)));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Diff { old, new } => {
-            let (old_report, new_report) = (read_report(&old)?, read_report(&new)?);
-            let new_behaviors = suggest::diff(&old_report, &new_report);
-            print!(
-                "{}",
-                output::human::diff::render(&new_behaviors, &old.display().to_string())
-            );
-            // Fail closed: what an incomplete report does not show cannot be compared.
-            if !new_report.complete {
-                eprintln!(
-                    "error: {} is incomplete ({} events lost): behaviour may be missing from it",
-                    new.display(),
-                    new_report.lost_events
-                );
-                return Ok(ExitCode::from(TRACER_FAILURE));
-            }
-            Ok(if new_behaviors.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(VIOLATIONS)
-            })
+        Command::PolicyCheck(p) => policy_check(p),
+        Command::PolicyDefaults { krate } => policy_defaults(krate.as_deref()),
+        Command::Diff { old, new, format } => diff(&old, &new, format),
+    }
+}
+
+/// Writes a judged build to stdout and to every `--output` file, and the job summary to
+/// `$GITHUB_STEP_SUMMARY` when CI sets it.
+fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
+    for (format, path) in &o.files {
+        let mut text = output::render(*format, j, o.detail);
+        if *format == ReportFormat::Human {
+            text = output::style::strip(&text);
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        // CI summary: best effort, the verdict is also on stdout.
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+        {
+            let _ = f.write_all(output::render(ReportFormat::Markdown, j, o.detail).as_bytes());
         }
     }
+    let text = output::render(o.stdout, j, o.detail);
+    if o.stdout != ReportFormat::Human {
+        // A document on stdout says it too, but a person watching the job reads stderr.
+        for i in &j.verdict.incomplete {
+            eprintln!(
+                "error: INCOMPLETE: {}",
+                output::rows::incomplete(i, |d| h(d).into_owned())
+            );
+        }
+    }
+    let mut out = anstream::AutoStream::new(std::io::stdout(), o.color);
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn report(r: ReportCommand) -> anyhow::Result<ExitCode> {
+    let re = check::recheck(&r.recheck)?;
+    let j = Judgement::new(
+        &re.judged.report,
+        &re.judged.verdict,
+        &re.policy_sources,
+        re.judged.exit,
+        re.trace.graph.as_ref(),
+    );
+    emit(&j, &r.outputs)?;
+    Ok(ExitCode::from(re.judged.exit.code()))
+}
+
+/// One side of a diff: a report (`--format json`) or a recorded build (`--events`), and
+/// whether it is complete.
+fn read_side(p: &Path) -> anyhow::Result<Report> {
+    let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "type")]
+        line_type: Option<serde::de::IgnoredAny>,
+    }
+    // A report is one JSON object; a trace is JSON Lines (or zstd), each line with a `type`.
+    if serde_json::from_slice::<Probe>(&bytes).is_ok_and(|v| v.line_type.is_none()) {
+        return read_report(p, &bytes);
+    }
+    let t = jsonl::read_bytes(&bytes).with_context(|| {
+        format!(
+            "{} is neither a report (`--format json`) nor a recorded build (`--events`)",
+            p.display()
+        )
+    })?;
+    let Some(mut r) = report::from_trace(&t, false) else {
+        bail!(
+            "{} has no build context: it was not written by `cargo tracer build|test --events`",
+            p.display()
+        );
+    };
+    // Damage to the file (not only lost events) makes the side incomplete too.
+    r.complete = r.complete && t.damage.is_empty();
+    Ok(r)
+}
+
+fn diff(old: &Path, new: &Path, format: Format) -> anyhow::Result<ExitCode> {
+    let (old_report, new_report) = (read_side(old)?, read_side(new)?);
+    let new_behaviors = suggest::diff(&old_report, &new_report);
+    match format {
+        Format::Human => print!(
+            "{}",
+            output::human::diff::render(&new_behaviors, &old.display().to_string())
+        ),
+        Format::Json => json::write(
+            &mut std::io::stdout().lock(),
+            &json::DiffOutput {
+                schema_version: json::DIFF_SCHEMA_VERSION,
+                baseline: old.display().to_string(),
+                new: new.display().to_string(),
+                complete: new_report.complete,
+                new_behaviors: &new_behaviors,
+            },
+        )?,
+    }
+    // Fail closed: what an incomplete report does not show cannot be compared.
+    if !new_report.complete {
+        eprintln!(
+            "error: {} is incomplete ({} events lost): behaviour may be missing from it",
+            h(&new.display().to_string()),
+            new_report.lost_events
+        );
+        return Ok(ExitCode::from(TRACER_FAILURE));
+    }
+    Ok(if new_behaviors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(VIOLATIONS)
+    })
+}
+
+fn policy_check(p: PolicyCheckCommand) -> anyhow::Result<ExitCode> {
+    let mut err = anstream::AutoStream::new(std::io::stderr(), p.color);
+    let (root, manifests, graph) = match Graph::load(&p.graph_args, None) {
+        Ok(g) => (g.workspace_root.clone(), g.local_manifests(), Some(g)),
+        Err(e) => {
+            let msg = tracer::error_chain(&e);
+            writeln!(
+                err,
+                "{}: could not read the dependency graph ({}): checking the policy files only",
+                output::style::paint(output::style::WARN, "warning"),
+                h(&msg)
+            )?;
+            let manifest = p
+                .manifest_path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("Cargo.toml"));
+            let root = manifest
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            (root, vec![manifest], None)
+        }
+    };
+    let loaded = match policy::load(&root, &manifests, p.policy.as_deref()) {
+        Ok(l) => l,
+        Err(policy::PolicyError::Invalid { count, rendered }) => {
+            write!(err, "{rendered}")?;
+            writeln!(
+                err,
+                "{}: {count} problem(s) in the policy",
+                output::style::paint(output::style::ERROR, "error")
+            )?;
+            return Ok(ExitCode::from(VIOLATIONS));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let warnings = lint::lint(&loaded.rules, graph.as_ref());
+    let mut texts: std::collections::BTreeMap<String, String> = Default::default();
+    for w in &warnings {
+        let text = texts
+            .entry(w.rule.file.clone())
+            .or_insert_with(|| std::fs::read_to_string(&w.rule.file).unwrap_or_default());
+        write!(err, "{}", w.diagnostic().render(&w.rule.file, text))?;
+    }
+    let own = loaded
+        .rules
+        .iter()
+        .filter(|r| !r.origin.is_default())
+        .count();
+    let defaults = loaded.rules.len() - own;
+    writeln!(
+        err,
+        "policy: {own} allow entries in {}; {defaults} from the shipped defaults; {} warning(s)",
+        if loaded.sources.len() > 1 || own > 0 {
+            loaded
+                .sources
+                .iter()
+                .filter(|s| !s.ends_with("shipped default policies"))
+                .map(|s| h(s).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            "no project file".into()
+        },
+        warnings.len()
+    )?;
+    Ok(if !warnings.is_empty() && p.deny_warnings {
+        ExitCode::from(VIOLATIONS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn policy_defaults(krate: Option<&str>) -> anyhow::Result<ExitCode> {
+    let defaults = policy::defaults::DEFAULTS;
+    match krate {
+        Some(name) => {
+            let Some((_, text)) = defaults.iter().find(|(n, _)| *n == name) else {
+                let names: Vec<&str> = defaults.iter().map(|(n, _)| *n).collect();
+                let hint = tracer::model::did_you_mean(name, &names)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                bail!(
+                    "no default policy for `{name}`{hint} (`cargo tracer policy defaults` lists them)"
+                );
+            };
+            print!("{text}");
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{:<22} {:>7}  FIRST REASON", "CRATE", "ENTRIES")?;
+            for (name, text) in defaults {
+                let label = format!("default:policies/{name}.toml");
+                let rules = policy::config::parse(text, &label, &[])
+                    .ok()
+                    .flatten()
+                    .map(|p| p.rules)
+                    .unwrap_or_default();
+                let reason = rules.first().map_or("", |r| r.origin.reason.as_str());
+                writeln!(
+                    out,
+                    "{name:<22} {:>7}  {}",
+                    rules.len(),
+                    output::text::elide(reason, 70, 50)
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{} default policies; `cargo tracer policy defaults CRATE` prints one, \
+                 `disable-defaults = [\"CRATE\"]` in tracer.toml switches it off",
+                defaults.len()
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(r: RunCommand) -> anyhow::Result<ExitCode> {
@@ -122,6 +317,7 @@ fn run(r: RunCommand) -> anyhow::Result<ExitCode> {
         None => Box::new(Discard),
     };
     let mut summary = session::run(&r.run, sink.as_mut(), &mut session::Plain)?;
+    sink.finish().context("writing the events file")?;
     drop(sink);
     summary.events_file = r.events.as_ref().map(|p| p.display().to_string());
     match r.format {
@@ -135,10 +331,9 @@ fn run(r: RunCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn build(c: CheckCommand) -> anyhow::Result<ExitCode> {
-    let verbose = c.check.verbose;
-    // --verbose: how long each stage took, on stderr (the tool's own cost, stage by stage).
+    // --timings: how long each stage took, on stderr (the tool's own cost, stage by stage).
     let checked = check::check(&c.check, &mut |stage, took| {
-        if verbose {
+        if c.timings {
             eprintln!("cargo-tracer: {}: {} ms", stage.as_str(), took.as_millis());
         }
     })?;
@@ -148,55 +343,15 @@ fn build(c: CheckCommand) -> anyhow::Result<ExitCode> {
             h(f)
         );
     }
-    let Checked {
-        graph,
-        report,
-        verdict,
-        policy_sources,
-        exit,
-        ..
-    } = &checked;
-    let markdown = output::markdown::verdict(verdict, &report.command);
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        // CI summary: best effort, the verdict is also on stdout.
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)
-        {
-            let _ = f.write_all(markdown.as_bytes());
-        }
-    }
-    let mut out = std::io::stdout().lock();
-    match c.format {
-        ReportFormat::Human => {
-            write!(out, "{}", output::human::report::render(report, verbose))?;
-            write!(out, "{}", output::human::verdict::render(verdict))?;
-        }
-        ReportFormat::Json => json::write(
-            &mut out,
-            &json::CheckOutput {
-                report,
-                verdict,
-                policy_sources,
-            },
-        )?,
-        ReportFormat::Markdown => write!(out, "{markdown}")?,
-        ReportFormat::Sarif => {
-            let dir = |k: &tracer::model::PackageKey| {
-                graph.get(k).map(|p| p.manifest_dir.display().to_string())
-            };
-            json::write(
-                &mut out,
-                &output::sarif::verdict::render(
-                    verdict,
-                    &graph.workspace_root.display().to_string(),
-                    dir,
-                ),
-            )?
-        }
-    }
-    Ok(ExitCode::from(exit.code()))
+    let j = Judgement::new(
+        &checked.report,
+        &checked.verdict,
+        &checked.policy_sources,
+        checked.exit,
+        Some(&checked.graph),
+    );
+    emit(&j, &c.outputs)?;
+    Ok(ExitCode::from(checked.exit.code()))
 }
 
 fn scan(s: ScanCommand) -> anyhow::Result<ExitCode> {
@@ -233,13 +388,12 @@ fn scan(s: ScanCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads a report written by `build|test --format json` (this schema version only).
-fn read_report(p: &Path) -> anyhow::Result<Report> {
-    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+fn read_report(p: &Path, bytes: &[u8]) -> anyhow::Result<Report> {
     #[derive(serde::Deserialize)]
     struct Version {
         schema_version: Option<u32>,
     }
-    let v: Version = serde_json::from_str(&text)
+    let v: Version = serde_json::from_slice(bytes)
         .with_context(|| format!("{} is not a JSON report", p.display()))?;
     match v.schema_version {
         Some(report::REPORT_SCHEMA_VERSION) => {}
@@ -250,14 +404,14 @@ fn read_report(p: &Path) -> anyhow::Result<Report> {
         ),
         None => bail!("{} is not a report (no `schema_version`)", p.display()),
     }
-    serde_json::from_str(&text).with_context(|| format!("{} is not a JSON report", p.display()))
+    serde_json::from_slice(bytes).with_context(|| format!("{} is not a JSON report", p.display()))
 }
 
 /// Reads a recorded build and builds its report.
-fn load_report(events: &Path, verbose: bool) -> anyhow::Result<(trace::Trace, Report)> {
+fn load_report(events: &Path) -> anyhow::Result<(trace::Trace, Report)> {
     let t: trace::Trace =
         jsonl::read_file(events).with_context(|| format!("reading {}", events.display()))?;
-    let Some(r) = report::from_trace(&t, verbose) else {
+    let Some(r) = report::from_trace(&t, false) else {
         bail!(
             "{} has no build context: it was not written by `cargo tracer build|test --events`",
             events.display()

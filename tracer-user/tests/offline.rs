@@ -1,6 +1,7 @@
-//! What needs no probes, on a recorded trace (the demo's golden trace): `report` and `diff` fail
-//! closed on damaged, incomplete or foreign input, `policy suggest` writes entries that allow
-//! exactly what was seen, and policy mistakes are reported once each, at their place.
+//! What needs no probes, on a recorded trace (the demo's golden trace): `report` judges it with
+//! the policy given now, in every format at once; `report` and `diff` fail closed on damaged,
+//! incomplete or foreign input; `policy suggest` writes entries that allow exactly what was seen;
+//! `policy check` and `policy defaults`; colour follows the terminal conventions.
 
 use std::{path::PathBuf, process::Command};
 
@@ -40,7 +41,12 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 fn a_trace_cut_short_is_reported_as_incomplete_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let whole = golden_lines().join("\n") + "\n";
-    let ok = run_ok(&mut tracer(&["report", &golden().display().to_string()]));
+    let ok = run(&mut tracer(&["report", &golden().display().to_string()]));
+    assert_eq!(
+        ok.code, 1,
+        "the demo violates the default policy: {}",
+        ok.stderr
+    );
     assert!(ok.stdout.contains("trace complete"), "{}", ok.stdout);
     // A tracer killed while writing: the last line is cut, no `end` line.
     let cut = write(&dir, "cut.jsonl", &whole[..whole.len() * 2 / 3]);
@@ -51,14 +57,25 @@ fn a_trace_cut_short_is_reported_as_incomplete_and_exits_2() {
     } = run(&mut tracer(&["report", &cut]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.contains("INCOMPLETE TRACE"), "{stdout}");
-    assert!(stderr.contains("error: INCOMPLETE:"), "{stderr}");
+    assert!(stdout.contains("error: INCOMPLETE:"), "{stdout}");
+    // A document on stdout: the reason on stderr too.
+    let json = run(&mut tracer(&["report", &cut, "--format", "json"]));
+    assert_eq!(json.code, 2);
+    assert!(
+        json.stderr.contains("error: INCOMPLETE:"),
+        "{}",
+        json.stderr
+    );
     assert!(
         stdout.contains("telemetry-sys"),
         "what was read is reported"
     );
     // A trace of another schema version is refused, not re-read as this one.
-    let newer = whole.replacen("\"schema_version\":1", "\"schema_version\":99", 1);
-    let newer = write(&dir, "newer.jsonl", &newer);
+    let mut lines = golden_lines();
+    let mut start: Value = serde_json::from_str(&lines[0]).unwrap();
+    start["schema_version"] = 99.into();
+    lines[0] = start.to_string();
+    let newer = write(&dir, "newer.jsonl", &(lines.join("\n") + "\n"));
     let out = run(&mut tracer(&["report", &newer]));
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("schema version 99"), "{}", out.stderr);
@@ -73,7 +90,7 @@ fn a_trace_cut_short_is_reported_as_incomplete_and_exits_2() {
 #[test]
 fn diff_fails_closed_on_what_it_cannot_compare() {
     let dir = tempfile::tempdir().unwrap();
-    let base = run_ok(&mut tracer(&[
+    let base = run(&mut tracer(&[
         "report",
         "--format",
         "json",
@@ -143,22 +160,31 @@ fn suggested_entries_read_back_and_name_what_no_entry_can_allow() {
         "{suggested}"
     );
     let policy = write(&dir, "suggested.toml", &suggested);
-    // The file is a valid policy (a malformed one is refused before anything is built).
+    // The file is a valid policy whose reasons are still to be written.
     let check = run(&mut tracer(&[
-        "build",
+        "policy",
+        "check",
         "--policy",
         &policy,
-        "--offline",
         "--manifest-path",
         "/nonexistent/Cargo.toml",
     ]));
+    assert_eq!(check.code, 0, "{}", check.stderr);
     assert!(
-        !check.stderr.contains("problem(s) in the policy"),
+        check.stderr.contains("warning[todo-reason]"),
         "{}",
         check.stderr
     );
+    // It allows everything the trace shows: judged with it, the build passes.
+    let judged = run(&mut tracer(&["report", &trace, "--policy", &policy, "-q"]));
+    assert_eq!(judged.code, 0, "{}", judged.stdout);
+    assert!(
+        judged.stdout.contains("result: passed"),
+        "{}",
+        judged.stdout
+    );
     // And the report shows the odd name as data.
-    let report = run_ok(&mut tracer(&["report", &trace])).stdout;
+    let report = run(&mut tracer(&["report", &trace])).stdout;
     assert!(!report.contains('\u{1b}'), "{report}");
     assert!(
         !report.lines().any(|l| l.trim_start().starts_with("::")),
@@ -200,4 +226,236 @@ fn policy_mistakes_are_reported_once_each_at_their_place() {
     assert!(e.contains("8 problem(s)"), "{e}");
     assert!(e.contains("did you mean `cc`?"), "{e}");
     assert!(!e.contains("Compiling"), "nothing was built");
+    // `policy check` finds the same, without building or root.
+    let checked = run(&mut tracer(&["policy", "check", "--policy", &policy]));
+    assert_eq!(checked.code, 1);
+    for at in ["p.toml:1:22", "p.toml:6:28", "p.toml:9:10"] {
+        assert!(checked.stderr.contains(at), "{at}:\n{}", checked.stderr);
+    }
+    assert!(
+        checked.stderr.contains("8 problem(s)"),
+        "{}",
+        checked.stderr
+    );
+}
+
+/// Every `--output` file and the same format on stdout, for `report` of `trace` with `args`.
+fn outputs(dir: &tempfile::TempDir, trace: &str, args: &[&str]) -> Vec<(&'static str, String)> {
+    let formats = ["human", "json", "markdown", "sarif", "html"];
+    let mut c = tracer(&["report", trace]);
+    c.args(args);
+    for f in formats {
+        c.arg("--output")
+            .arg(format!("{f}={}", dir.path().join(f).display()));
+    }
+    let out = run(&mut c);
+    assert!(out.code <= 1, "{}", out.stderr);
+    formats
+        .into_iter()
+        .map(|f| (f, std::fs::read_to_string(dir.path().join(f)).unwrap()))
+        .collect()
+}
+
+#[test]
+fn report_judges_a_recorded_build_in_every_format_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = golden().display().to_string();
+    let files = outputs(&dir, &trace, &[]);
+    for (format, file) in &files {
+        // `--format X` on stdout prints what `--output X=…` wrote.
+        let stdout = run(&mut tracer(&["report", &trace, "--format", format])).stdout;
+        assert!(&stdout == file, "{format}: stdout and --output differ");
+    }
+    let text = |f: &str| &files.iter().find(|(n, _)| *n == f).unwrap().1;
+    let json: Value = serde_json::from_str(text("json")).unwrap();
+    let denied = json["verdict"]["behaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["level"] == "deny")
+        .count();
+    assert!(
+        denied > 0,
+        "the demo's build script is not allowed by the defaults"
+    );
+    assert!(text("human").contains("result: FAILED"));
+    assert!(!text("human").contains('\u{1b}'), "files get no colour");
+    assert!(text("markdown").contains("### Crates with behaviour not allowed"));
+    assert!(text("markdown").contains("| `telemetry-sys@0.3.1` |"));
+    let sarif: Value = serde_json::from_str(text("sarif")).unwrap();
+    if let Some(errors) = tracer_test_support::sarif::errors(&sarif) {
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    assert_eq!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["level"] == "error")
+            .count(),
+        denied
+    );
+    assert!(text("html").starts_with("<!doctype html>"));
+
+    // The policy and levels given now decide: --audit passes, -A violation and -A unexpected
+    // too, an incomplete trace still fails closed.
+    assert_eq!(run(&mut tracer(&["report", &trace, "--audit"])).code, 0);
+    let lowered = run(&mut tracer(&[
+        "report",
+        &trace,
+        "-A",
+        "violation",
+        "-A",
+        "unexpected",
+    ]));
+    assert_eq!(lowered.code, 0, "{}", lowered.stdout);
+}
+
+#[test]
+fn colour_follows_the_terminal_conventions_and_quiet_prints_the_verdict_only() {
+    let trace = golden().display().to_string();
+    let esc = |c: &mut Command| run(c).stdout.contains('\u{1b}');
+    // Piped: none, unless asked for.
+    assert!(!esc(&mut tracer(&["report", &trace])));
+    assert!(esc(&mut tracer(&["report", &trace, "--color", "always"])));
+    let mut cargo_says = tracer(&["report", &trace]);
+    cargo_says.env("CARGO_TERM_COLOR", "always");
+    assert!(esc(&mut cargo_says), "CARGO_TERM_COLOR is honoured");
+    let mut flag_wins = tracer(&["report", &trace, "--color", "never"]);
+    flag_wins.env("CARGO_TERM_COLOR", "always");
+    assert!(!esc(&mut flag_wins), "--color wins over CARGO_TERM_COLOR");
+    let mut forced = tracer(&["report", &trace]);
+    forced.env("CLICOLOR_FORCE", "1").env("NO_COLOR", "1");
+    assert!(!esc(&mut forced), "NO_COLOR wins over auto detection");
+
+    let full = run(&mut tracer(&["report", &trace])).stdout;
+    let quiet = run(&mut tracer(&["report", &trace, "-q"])).stdout;
+    // The compact matrix heads the full report: one line per crate with notable behaviour.
+    assert!(
+        full.contains("\ncrate ") && full.contains("\ntelemetry-sys@0.3.1 "),
+        "{full}"
+    );
+    assert!(full.ends_with(&quiet), "the verdict ends the full report");
+    assert!(!quiet.contains("telemetry-sys 0.3.1  (path+"), "{quiet}");
+    assert!(quiet.contains("result: FAILED"), "{quiet}");
+}
+
+#[test]
+fn diff_takes_recorded_builds_and_prints_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = golden().display().to_string();
+    let same = run(&mut tracer(&["diff", &trace, &trace, "--format", "json"]));
+    assert_eq!(same.code, 0, "{}", same.stderr);
+    let v: Value = serde_json::from_str(&same.stdout).unwrap();
+    assert_eq!(v["new_behaviors"], serde_json::json!([]));
+    assert_eq!(v["complete"], true);
+
+    // The same build reading one more secret: new, in a report or a trace alike.
+    let mut lines = golden_lines();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("\"kind\":\"open\"") && l.contains("demo-token"))
+        .unwrap();
+    lines[at] = lines[at].replace("demo-token", "other-token");
+    let newer = write(&dir, "newer.jsonl", &(lines.join("\n") + "\n"));
+    let out = run(&mut tracer(&["diff", &trace, &newer, "--format", "json"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let new = v["new_behaviors"].as_array().unwrap();
+    assert_eq!(new.len(), 1, "{new:#?}");
+    assert_eq!(new[0]["who"], "telemetry-sys@0.3.1");
+    assert_eq!(new[0]["target"], "$HOME/.config/other-token");
+    let report = write(
+        &dir,
+        "old.json",
+        &run(&mut tracer(&["report", &trace, "--format", "json"])).stdout,
+    );
+    let mixed = run(&mut tracer(&["diff", &report, &newer]));
+    assert_eq!(mixed.code, 1);
+    assert!(
+        mixed
+            .stdout
+            .contains("new: telemetry-sys@0.3.1 build-script fs.read $HOME/.config/other-token"),
+        "{}",
+        mixed.stdout
+    );
+
+    // A damaged trace cannot show what is new.
+    let whole = golden_lines().join("\n") + "\n";
+    let cut = write(&dir, "cut.jsonl", &whole[..whole.len() / 2]);
+    assert_eq!(run(&mut tracer(&["diff", &trace, &cut])).code, 2);
+}
+
+#[test]
+fn policy_defaults_lists_and_prints_the_shipped_policies() {
+    let list = run_ok(&mut tracer(&["policy", "defaults"])).stdout;
+    let shipped: Vec<String> = std::fs::read_dir(repo().join("policies"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".toml").map(str::to_string)
+        })
+        .collect();
+    assert!(shipped.len() > 10);
+    for name in &shipped {
+        assert!(
+            list.lines()
+                .any(|l| l.split_whitespace().next() == Some(name)),
+            "{name} missing:\n{list}"
+        );
+    }
+    let cc = run_ok(&mut tracer(&["policy", "defaults", "cc"])).stdout;
+    assert_eq!(
+        cc,
+        std::fs::read_to_string(repo().join("policies/cc.toml")).unwrap()
+    );
+    let typo = run(&mut tracer(&["policy", "defaults", "cx"]));
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr.contains("did you mean `cc`?"),
+        "{}",
+        typo.stderr
+    );
+}
+
+#[test]
+fn policy_check_warns_about_todo_reasons_and_entries_that_cannot_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(ws.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        ws.join("tracer.toml"),
+        "[[allow]]\ncrate = \"app\"\nreason = \"TODO: why app needs this\"\nread = [\"/etc/hosts\"]\n\n         [[allow]]\ncrate = \"ap\"\nreason = \"a typo\"\nread = [\"/etc/hosts\"]\n",
+    )
+    .unwrap();
+    let check = |extra: &[&str]| {
+        let mut c = tracer(&["policy", "check", "--manifest-path"]);
+        c.arg(ws.join("Cargo.toml"))
+            .args(extra)
+            .env("CARGO_HOME", dir.path().join("cargo-home"));
+        run(&mut c)
+    };
+    let out = check(&[]);
+    assert_eq!(out.code, 0, "warnings do not fail: {}", out.stderr);
+    let e = &out.stderr;
+    assert!(
+        e.contains("warning[todo-reason]") && e.contains("tracer.toml:1:1"),
+        "{e}"
+    );
+    assert!(
+        e.contains("warning[no-such-crate]") && e.contains("tracer.toml:6:1"),
+        "{e}"
+    );
+    assert!(e.contains("did you mean `app`?"), "{e}");
+    assert!(
+        e.contains("2 allow entries") && e.contains("2 warning(s)"),
+        "{e}"
+    );
+    assert_eq!(check(&["--deny-warnings"]).code, 1);
 }

@@ -70,11 +70,61 @@ fn behaviour<'a>(v: &'a Value, name: &str, kind: &str, target_contains: &str) ->
         })
 }
 
+/// The formats `--output` writes, with their file names.
+const FORMATS: &[(&str, &str)] = &[
+    ("human", "out.txt"),
+    ("json", "out.json"),
+    ("markdown", "out.md"),
+    ("sarif", "out.sarif"),
+    ("html", "out.html"),
+];
+
+fn output_args(dir: &std::path::Path) -> Vec<String> {
+    FORMATS
+        .iter()
+        .flat_map(|(f, name)| {
+            [
+                "--output".into(),
+                format!("{f}={}", dir.join(name).display()),
+            ]
+        })
+        .collect()
+}
+
 fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
     let sb = Sandbox::new();
-    let (code, out, err) = sb.build(&["--format", "json"]);
+    let live = sb.path("live");
+    let events = sb.path("build.jsonl.zst");
+    std::fs::create_dir_all(&live).unwrap();
+    let mut args: Vec<String> = ["--format", "json", "--events", events.to_str().unwrap()]
+        .map(String::from)
+        .to_vec();
+    args.extend(output_args(&live));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = sb.build(&args);
     assert_eq!(code, 1, "violations fail the build\n{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    // `--format` is stdout, and the same document as `--output json=…`.
+    assert_eq!(std::fs::read_to_string(live.join("out.json")).unwrap(), out);
+
+    // Judged again offline, without root, from the recorded trace: the same verdict, in every
+    // format, and the same exit code.
+    let offline = sb.path("offline");
+    std::fs::create_dir_all(&offline).unwrap();
+    let mut report = Command::new(BIN);
+    report
+        .args(["tracer", "report"])
+        .arg(&events)
+        .args(output_args(&offline));
+    let again = run(&mut report);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    for (format, name) in FORMATS {
+        let (a, b) = (
+            std::fs::read_to_string(live.join(name)).unwrap(),
+            std::fs::read_to_string(offline.join(name)).unwrap(),
+        );
+        assert!(a == b, "{format}: the live and the offline verdict differ");
+    }
 
     // Allowed by the project's policy in Cargo.toml, with the rule named.
     let ok = behaviour(
@@ -167,14 +217,14 @@ fn an_incomplete_trace_exits_2_even_without_violations() {
     assert!(out.contains("ring buffer full: "), "{out}");
 }
 
-fn the_scan_cache_can_be_kept_outside_the_target_dir_and_verbose_times_stages() {
+fn the_scan_cache_can_be_kept_outside_the_target_dir_and_timings_are_printed() {
     let sb = Sandbox::new();
     let cache = sb.path("kept-scan-cache");
     let c = cache.to_str().unwrap();
     // The tracer's options first: from the first cargo argument on, everything goes to cargo.
     let args = [
         "--audit",
-        "--verbose",
+        "--timings",
         "--format",
         "json",
         "--scan-cache",
@@ -192,7 +242,7 @@ fn the_scan_cache_can_be_kept_outside_the_target_dir_and_verbose_times_stages() 
             .is_some_and(|b| b.iter().any(|b| b["explained_by"].is_object())),
         "{out}"
     );
-    for stage in ["traced build", "static scan", "verdict"] {
+    for stage in ["traced build", "static scan", "report and verdict"] {
         assert!(
             err.contains(&format!("cargo-tracer: {stage}: ")),
             "{stage}: {err}"
@@ -286,7 +336,7 @@ fn suggested_policy_makes_the_same_build_pass_and_sarif_is_valid() {
 
 fn main() {
     tracer_test_support::harness::main(tracer_test_support::tests![
-        root: verdicts_allowed_unexpected_dormant_defaults_and_exit_codes, an_incomplete_trace_exits_2_even_without_violations, the_scan_cache_can_be_kept_outside_the_target_dir_and_verbose_times_stages, a_rule_that_matches_nothing_is_reported, suggested_policy_makes_the_same_build_pass_and_sarif_is_valid;
+        root: verdicts_allowed_unexpected_dormant_defaults_and_exit_codes, an_incomplete_trace_exits_2_even_without_violations, the_scan_cache_can_be_kept_outside_the_target_dir_and_timings_are_printed, a_rule_that_matches_nothing_is_reported, suggested_policy_makes_the_same_build_pass_and_sarif_is_valid;
         plain: a_malformed_policy_is_reported_with_file_line_and_exits_2_before_building
     ]);
 }

@@ -298,6 +298,19 @@ fn threads(dir: &str, n: usize) {
     }
 }
 
+/// `bytes DIR`: creates two files whose names are not UTF-8 and differ in one byte, and one
+/// with a backslash in its name.
+fn bytes(dir: &str) {
+    use std::os::unix::ffi::OsStrExt;
+    for name in [&b"bad-\xff"[..], b"bad-\xfe", b"back\\slash"] {
+        let mut p = dir.as_bytes().to_vec();
+        p.push(b'/');
+        p.extend_from_slice(name);
+        let path = std::ffi::OsStr::from_bytes(&p);
+        std::fs::write(path, b"x").unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    }
+}
+
 /// `inflight FIFO N`: N threads, each blocked opening FIFO for reading at once, then released
 /// by opening it for writing — more syscalls in flight than the probes can remember. Plain
 /// pthreads with small stacks: std's threads map a signal stack each, and N of them would pass
@@ -450,6 +463,7 @@ fn main() {
         "daemon" => double_fork(a(1), a(2).parse().unwrap(), false),
         "threads" => threads(a(1), a(2).parse().unwrap()),
         "inflight" => inflight(a(1), a(2).parse().unwrap()),
+        "bytes" => bytes(a(1)),
         "spam" => {
             let n: usize = a(2).parse().unwrap();
             for i in 0..n {

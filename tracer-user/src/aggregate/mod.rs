@@ -3,11 +3,13 @@
 //! with one example process chain, and routine ones are set apart.
 
 pub mod placeholders;
+pub mod processes;
 pub mod routine;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use placeholders::Placeholders;
+use processes::{ProcessNode, Processes};
 
 use crate::{
     attribution::{Actor, Attributor, Index},
@@ -50,6 +52,8 @@ pub struct Aggregate {
     pub expanded_in: BTreeMap<usize, BTreeSet<usize>>,
     /// Processes attributed per owner and phase.
     pub processes: BTreeMap<(Owner, Phase), u64>,
+    /// The notable part of the process tree.
+    pub tree: Vec<ProcessNode>,
     pub events: u64,
 }
 
@@ -66,6 +70,7 @@ pub struct Aggregator<'a> {
     /// Placeholders per owner: rebuilding them per event (sorting, scanning build dirs) was the
     /// aggregation's hot spot.
     places_cache: HashMap<Owner, std::rc::Rc<(Placeholders, Placeholders)>>,
+    procs: Processes,
     out: Aggregate,
 }
 
@@ -193,6 +198,7 @@ impl<'a> Aggregator<'a> {
             pending_failed_exec: HashMap::new(),
             sysroots: BTreeSet::new(),
             places_cache: HashMap::new(),
+            procs: Processes::default(),
             out: Aggregate::default(),
         }
     }
@@ -294,6 +300,63 @@ impl<'a> Aggregator<'a> {
         if ok {
             b.succeeded += 1;
         }
+        if !b.routine {
+            self.procs.notable(pid, kind, &b.target);
+        }
+    }
+
+    /// Who owns an actor's behaviour, in words (for the process tree).
+    fn owner_name(&self, owner: Owner) -> String {
+        match owner {
+            Owner::Crate(p) => self.index.packages[p].key().to_string(),
+            Owner::Cargo => "cargo".into(),
+            Owner::Unattributed => "(unattributed)".into(),
+        }
+    }
+
+    /// Keeps the process tree up to date: who a process is changes at fork and exec only, so
+    /// other records cost one lookup.
+    fn track(&mut self, rec: &EventRecord, owner: Owner, phase: Phase) {
+        let describe = |a: &mut Self, pid: u32, owner: Owner, phase: Phase| {
+            let names = a.attributor.names(pid);
+            let who = a.owner_name(owner);
+            a.procs.seen(pid, rec.ppid, rec.ts_ns, names, who, phase);
+        };
+        match &rec.detail {
+            RecordDetail::Fork {
+                child_pid,
+                thread: false,
+                ..
+            } => {
+                if !self.procs.knows(rec.pid) {
+                    describe(self, rec.pid, owner, phase);
+                }
+                self.procs.forked(rec.pid, *child_pid, rec.ts_ns);
+                let (o, ph, _) = owner_phase(self.attributor.actor(*child_pid));
+                let names = self.attributor.names(*child_pid);
+                let who = self.owner_name(o);
+                self.procs
+                    .seen(*child_pid, Some(rec.pid), rec.ts_ns, names, who, ph);
+            }
+            RecordDetail::Exec { .. } => {
+                describe(self, rec.pid, owner, phase);
+                if self.attributor.starts_phase(rec.pid) {
+                    self.procs.starts_phase(rec.pid);
+                }
+            }
+            RecordDetail::Exit {
+                process_exit: true, ..
+            } => self.procs.exited(rec.pid, rec.ts_ns),
+            RecordDetail::ProcMacro {} => {
+                if !self.procs.knows(rec.pid) {
+                    describe(self, rec.pid, owner, phase);
+                }
+                let who = self.owner_name(owner);
+                self.procs.macro_ran(rec.pid, who, rec.ts_ns);
+            }
+            _ if !self.procs.knows(rec.pid) => describe(self, rec.pid, owner, phase),
+            _ => {}
+        }
     }
 
     /// Feeds one record (in trace order).
@@ -301,6 +364,7 @@ impl<'a> Aggregator<'a> {
         self.out.events += 1;
         let actor = self.attributor.attribute(rec);
         let (owner, phase, within) = owner_phase(actor);
+        self.track(rec, owner, phase);
         match &rec.detail {
             RecordDetail::Exec { path, .. } => {
                 let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
@@ -365,6 +429,7 @@ impl<'a> Aggregator<'a> {
         for list in self.out.behaviors.values_mut() {
             list.sort_by_key(|b| (b.kind, b.phase));
         }
+        self.out.tree = self.procs.finish();
         self.out
     }
 }

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use object::{Object, ObjectSymbol};
-use serde::{Deserialize, Serialize};
 
 use super::source::rules;
 use crate::{
@@ -13,42 +12,7 @@ use crate::{
     model::{FindingKind, Kind, TargetKind},
 };
 
-/// One artifact and what it can do.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ArtifactScan {
-    pub package: String,
-    pub version: String,
-    /// `build-script`, `proc-macro` or `test`.
-    pub artifact: String,
-    pub path: String,
-    /// Dangerous functions: imported from libc, or Rust std/crate functions linked in.
-    pub functions: Vec<ArtifactFunction>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ArtifactFunction {
-    pub kind: FindingKind,
-    /// `libc connect`, or a demangled path (`std::net::tcp::TcpStream::connect`).
-    pub symbol: String,
-    /// The crate the symbol's code comes from (first path segment), for Rust symbols.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_crate: Option<String>,
-}
-
-/// An artifact that should exist but was not found (not built yet).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MissingArtifact {
-    pub package: String,
-    pub version: String,
-    pub artifact: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ArtifactReport {
-    pub scanned: Vec<ArtifactScan>,
-    pub missing: Vec<MissingArtifact>,
-}
+pub use crate::model::findings::{ArtifactFunction, ArtifactReport, ArtifactScan, MissingArtifact};
 
 /// Rust paths (demangled, hash stripped) whose presence means the capability is linked in.
 const RUST_FUNCTIONS: &[(&str, FindingKind)] = &[

@@ -14,60 +14,16 @@ use std::{
     time::{Duration, Instant, UNIX_EPOCH},
 };
 
-use serde::{Deserialize, Serialize};
-
-use super::{Finding, binary, source};
+use super::{binary, source};
+use crate::model::findings::Finding;
+pub use crate::model::findings::{PackageScan, SCAN_SCHEMA_VERSION, ScanReport, ScanStats};
 use crate::{
     cargo::graph::{Crate, Graph},
     model::{FindingKind, Kind, TargetKind},
 };
 
-/// Version of the scan JSON. Bumped on any incompatible change.
-pub const SCAN_SCHEMA_VERSION: u32 = 1;
 /// Changes whenever the rules change, so cached results of older rules are not reused.
 const RULES_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "-rules-1");
-
-/// One package's findings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PackageScan {
-    pub name: String,
-    pub version: String,
-    pub source: String,
-    pub id: String,
-    pub findings: Vec<Finding>,
-    /// Every host, address and URL the package names (in calls or literals).
-    pub hosts: Vec<String>,
-    pub files: usize,
-    pub lines: usize,
-    /// Target files cargo lists that are not in the package (tests and benches left out of a
-    /// published crate): nothing to scan there.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub missing_files: Vec<String>,
-    /// Taken from the cache, not parsed this time.
-    #[serde(default)]
-    pub cached: bool,
-}
-
-/// Numbers about a scan.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ScanStats {
-    pub crates: usize,
-    pub cached: usize,
-    pub files: usize,
-    pub lines: usize,
-    pub millis: u64,
-}
-
-/// A whole scan.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ScanReport {
-    pub schema_version: u32,
-    pub workspace_root: String,
-    /// Packages with findings first (most dangerous first), then the rest.
-    pub packages: Vec<PackageScan>,
-    pub artifacts: binary::ArtifactReport,
-    pub stats: ScanStats,
-}
 
 fn is_mod_rs(file: &Path, root: bool) -> bool {
     root || matches!(

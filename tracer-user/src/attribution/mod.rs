@@ -40,6 +40,8 @@ struct Proc {
     exe: Option<String>,
     argv0: Option<String>,
     actor: Actor,
+    /// It exec'd a program that starts its phase (a build script, a test binary, rustc).
+    starts_phase: bool,
 }
 
 /// Follows processes through a trace and attributes each record.
@@ -63,6 +65,7 @@ impl<'a> Attributor<'a> {
                 exe: None,
                 argv0: None,
                 actor: Actor::Cargo,
+                starts_phase: false,
             },
         );
         Self {
@@ -70,6 +73,11 @@ impl<'a> Attributor<'a> {
             procs,
             units: HashMap::new(),
         }
+    }
+
+    /// Who `pid` belongs to now.
+    pub fn actor(&self, pid: u32) -> Actor {
+        self.actor_of(pid)
     }
 
     fn actor_of(&self, pid: u32) -> Actor {
@@ -95,6 +103,7 @@ impl<'a> Attributor<'a> {
                     exe: None,
                     argv0: None,
                     actor,
+                    starts_phase: false,
                 },
             );
         }
@@ -116,6 +125,7 @@ impl<'a> Attributor<'a> {
                     exe: None,
                     argv0: None,
                     actor: effective,
+                    starts_phase: false,
                 };
                 self.procs.insert(*child_pid, proc_);
                 effective
@@ -146,6 +156,7 @@ impl<'a> Attributor<'a> {
                     .first()
                     .filter(|a0| index::basename(a0) != p.name)
                     .cloned();
+                p.starts_phase = matches!(direct, Some(Actor::Crate { .. }));
                 p.actor = direct.unwrap_or(effective);
                 p.actor
             }
@@ -176,6 +187,19 @@ impl<'a> Attributor<'a> {
             phase: Phase::ProcMacro,
             within,
         }
+    }
+
+    /// Whether `pid` exec'd a program that starts a crate's phase (its build script, a test).
+    pub fn starts_phase(&self, pid: u32) -> bool {
+        self.procs.get(&pid).is_some_and(|p| p.starts_phase)
+    }
+
+    /// `pid`'s name and executable, as the chain shows them.
+    pub fn names(&self, pid: u32) -> (String, Option<String>) {
+        self.procs
+            .get(&pid)
+            .map(|p| (p.name.clone(), p.exe.clone()))
+            .unwrap_or_else(|| ("?".into(), None))
     }
 
     /// `pid` and its creators, outermost first (at most 32).

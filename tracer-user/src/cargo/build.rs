@@ -14,7 +14,7 @@ use crate::{
     loader::LoadOptions,
     model::BuildContext,
     session::{self, RunOptions, SessionError, Summary},
-    trace::{Collector, Sink, Tee, Trace},
+    trace::{Collector, Line, Sink, Tee, Trace},
 };
 
 /// Why a cargo build could not be traced.
@@ -112,7 +112,7 @@ pub fn trace(
         linger: s.linger,
         cwd: None,
         env: Vec::new(),
-        context: Some(context),
+        preamble: vec![Line::BuildContext(context), Line::Graph(graph.clone())],
     };
     let mut collect = Collector::default();
     let mut observer = CargoObserver::new(if s.text_to_stderr {

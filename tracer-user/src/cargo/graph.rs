@@ -10,9 +10,10 @@ use std::{
 
 use cargo_metadata::{Metadata, MetadataCommand};
 
+pub use crate::model::graph::{Crate, Dependencies, Graph, Target};
 use crate::{
     identity::{self, Identity},
-    model::{Package, PackageKey, TargetKind},
+    model::{PackageKey, TargetKind},
 };
 
 /// A problem getting or reading the graph.
@@ -29,69 +30,6 @@ pub enum GraphError {
     Format(String),
     #[error("no package named `{0}` in the graph")]
     NoSuchPackage(String),
-}
-
-/// One compilation target of a package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub name: String,
-    pub kind: TargetKind,
-    pub src_path: PathBuf,
-}
-
-/// One package of the graph, where it is and what it builds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Crate {
-    pub id: String,
-    pub name: String,
-    pub version: String,
-    /// `registry+…`, `git+…`, or `path+file://…` for local packages.
-    pub source: String,
-    pub manifest_dir: PathBuf,
-    pub targets: Vec<Target>,
-}
-
-impl Crate {
-    pub fn key(&self) -> PackageKey {
-        PackageKey::new(&self.name, &self.version)
-    }
-
-    pub fn package(&self) -> Package {
-        Package {
-            name: self.name.clone(),
-            version: self.version.clone(),
-            source: self.source.clone(),
-            id: self.id.clone(),
-        }
-    }
-
-    /// Registry and git sources never change under the same id; path packages do.
-    pub fn is_immutable(&self) -> bool {
-        self.source.starts_with("registry+")
-            || (self.source.starts_with("git+") && self.source.contains('#'))
-    }
-
-    pub fn is_local(&self) -> bool {
-        self.source.starts_with("path+")
-    }
-
-    pub fn has(&self, kind: TargetKind) -> bool {
-        self.targets.iter().any(|t| t.kind == kind)
-    }
-}
-
-/// Each package's dependencies, transitively.
-pub type Dependencies = BTreeMap<PackageKey, BTreeSet<PackageKey>>;
-
-/// The graph.
-#[derive(Debug, Clone)]
-pub struct Graph {
-    pub workspace_root: PathBuf,
-    pub target_dir: PathBuf,
-    /// Packages in the resolved graph, in cargo's order.
-    pub packages: Vec<Crate>,
-    /// Package id → ids of its direct dependencies (from `resolve`).
-    deps: HashMap<String, Vec<String>>,
 }
 
 impl Graph {

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::output::Format as ReportFormat;
+
 /// Trace what every crate in a Rust build does to the machine — files, network, processes —
 /// with eBPF probes in the kernel.
 ///
@@ -47,7 +49,12 @@ pub enum Cmd {
         after_help = "Example:\n  cargo tracer run --events trace.jsonl -- make\n\nThe event schema is documented in docs/EVENTS.md."
     )]
     Run(RunArgs),
-    /// Re-render the per-crate report of a recorded build (`build|test --events FILE`), offline.
+    /// Judge a recorded build (`build|test --events FILE`) again, offline and without root:
+    /// the same report, verdict and exit code as the live run, with the policy and levels
+    /// given now.
+    #[command(
+        after_help = "Examples:\n  cargo tracer report build.jsonl.zst\n  cargo tracer report build.jsonl.zst --policy new.toml --output sarif=tracer.sarif --output html=tracer.html"
+    )]
     Report(ReportArgs),
     /// Find, in every crate of the dependency graph, where its code reads, writes or deletes
     /// files, connects, listens, resolves names, runs programs or reads secrets — and which
@@ -63,8 +70,12 @@ pub enum Cmd {
     /// Policy helpers.
     #[command(subcommand)]
     Policy(PolicyCmd),
-    /// List behaviours that are new since a baseline report (`build|test --format json`), e.g.
-    /// after `cargo update`. Exits 1 if there are any.
+    /// List behaviours that are new since a baseline, e.g. after `cargo update`: each side a
+    /// report (`build|test --format json`) or a recorded build (`--events`). Exits 1 if there
+    /// are any, 2 if the new side is incomplete.
+    #[command(
+        after_help = "Example:\n  cargo tracer diff before.jsonl.zst after.jsonl.zst --format json"
+    )]
     Diff(DiffArgs),
 }
 
@@ -80,16 +91,42 @@ pub enum PolicyCmd {
         #[arg(value_name = "EVENTS.jsonl")]
         events: PathBuf,
     },
+    /// Check the policy without building anything: tracer.toml and `[*.metadata.tracer]` in the
+    /// workspace's manifests, with the shipped defaults. Reports every mistake with its place,
+    /// and warns about `TODO` reasons and entries that can never match. Exits 1 on errors.
+    #[command(after_help = "Example:\n  cargo tracer policy check --manifest-path app/Cargo.toml")]
+    Check {
+        /// Check this policy file instead of the project's own.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Path to the workspace's Cargo.toml.
+        #[arg(long, value_name = "PATH")]
+        manifest_path: Option<PathBuf>,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// List the default policies shipped with cargo-tracer, or print the one for CRATE.
+    #[command(
+        after_help = "Examples:\n  cargo tracer policy defaults\n  cargo tracer policy defaults cc"
+    )]
+    Defaults {
+        /// The crate whose default policy to print.
+        #[arg(value_name = "CRATE")]
+        krate: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The baseline report.
-    #[arg(value_name = "OLD.json")]
+    /// The baseline: a report (`build|test --format json`) or a recorded build (`--events`).
+    #[arg(value_name = "OLD")]
     pub old: PathBuf,
-    /// The new report.
-    #[arg(value_name = "NEW.json")]
+    /// The new report or recorded build.
+    #[arg(value_name = "NEW")]
     pub new: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -153,14 +190,18 @@ pub struct TraceArgs {
     pub linger_ms: u64,
 }
 
+/// How a build is judged and where the verdict goes: shared by `build`, `test` and `report`.
 #[derive(Debug, Args)]
-pub struct CargoArgs {
-    #[command(flatten)]
-    pub trace: TraceArgs,
-
-    /// Report format (markdown: the verdict for `$GITHUB_STEP_SUMMARY`).
+pub struct JudgeArgs {
+    /// What to print on stdout: the report and verdict for people, JSON, the Markdown job
+    /// summary, SARIF for code scanning, or a self-contained HTML page.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
+
+    /// Also write FORMAT to PATH (human, json, markdown, sarif, html). Repeatable:
+    /// `--output sarif=tracer.sarif --output html=tracer.html`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<(ReportFormat, PathBuf)>,
 
     /// Use this policy file instead of tracer.toml / `[*.metadata.tracer]` in Cargo.toml.
     #[arg(long, value_name = "FILE")]
@@ -184,6 +225,44 @@ pub struct CargoArgs {
     #[arg(short = 'A', long = "allow", value_name = "NAME")]
     pub allow: Vec<String>,
 
+    /// Only the verdict (no per-crate report) in human output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Colour in human output [default: auto: on a terminal, unless NO_COLOR is set;
+    /// CARGO_TERM_COLOR is honoured].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<Color>,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_output(s: &str) -> Result<(ReportFormat, PathBuf), String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not FORMAT=PATH (e.g. sarif=tracer.sarif)"))?;
+    let format = ReportFormat::from_str(format, true)
+        .map_err(|_| format!("`{format}` is not a format (human, json, markdown, sarif, html)"))?;
+    if path.is_empty() {
+        return Err(format!("`{s}` names no file"));
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
+#[derive(Debug, Args)]
+pub struct CargoArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+
     /// Do not scan the graph's sources: behaviours are then violations or allowed, never
     /// "unexpected", and dormant findings are not reported.
     #[arg(long)]
@@ -203,6 +282,10 @@ pub struct CargoArgs {
     /// List routine behaviour too (own sources, OUT_DIR, toolchain), and full targets.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+
+    /// Print how long each stage took, on stderr.
+    #[arg(long)]
+    pub timings: bool,
 
     /// Arguments for cargo (after cargo-tracer's own flags).
     #[arg(
@@ -238,24 +321,21 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A trace written by `cargo tracer build|test --events FILE`.
+    /// A trace written by `cargo tracer build|test --events FILE` (`.zst` or not).
     #[arg(value_name = "EVENTS.jsonl")]
     pub events: PathBuf,
 
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 
     /// List routine behaviour too, and full targets.
     #[arg(long, short = 'v')]
     pub verbose: bool,
-}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Human,
-    Json,
-    Markdown,
-    Sarif,
+    /// Scan the sources again (where the trace says they are) instead of using the scan it
+    /// recorded.
+    #[arg(long)]
+    pub rescan: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,9 @@ pub mod args;
 
 use std::{path::PathBuf, time::Duration};
 
+pub use anstream::ColorChoice;
+use clap::ValueEnum as _;
+
 pub use args::Cli;
 
 use crate::{
@@ -13,9 +16,10 @@ use crate::{
         build::Settings,
         invocation::{Invocation, InvocationError, Subcommand},
     },
-    check::{CheckOptions, ScanSettings},
+    check::{CheckOptions, RecheckOptions, ScanSettings},
     loader::LoadOptions,
     model::{Level, LevelName, UnknownName},
+    output::Detail,
     policy::levels::Levels,
     session::RunOptions,
 };
@@ -34,6 +38,15 @@ pub enum OptionsError {
 /// What to print a report or verdict as.
 pub use args::{Format, ReportFormat, ScanFormat};
 
+/// Where a judged build goes: `--format` on stdout, each `--output` into its file.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub stdout: ReportFormat,
+    pub files: Vec<(ReportFormat, PathBuf)>,
+    pub detail: Detail,
+    pub color: ColorChoice,
+}
+
 /// `cargo tracer run`, resolved.
 #[derive(Debug)]
 pub struct RunCommand {
@@ -41,13 +54,23 @@ pub struct RunCommand {
     /// `-` for stdout.
     pub events: Option<PathBuf>,
     pub format: Format,
+    pub color: ColorChoice,
 }
 
 /// `cargo tracer build|test`, resolved.
 #[derive(Debug)]
 pub struct CheckCommand {
     pub check: CheckOptions,
-    pub format: ReportFormat,
+    pub outputs: Outputs,
+    /// Print each stage's time on stderr.
+    pub timings: bool,
+}
+
+/// `cargo tracer report`, resolved.
+#[derive(Debug)]
+pub struct ReportCommand {
+    pub recheck: RecheckOptions,
+    pub outputs: Outputs,
 }
 
 /// `cargo tracer scan`, resolved.
@@ -62,23 +85,35 @@ pub struct ScanCommand {
     pub verbose: bool,
 }
 
+/// `cargo tracer policy check`, resolved.
+#[derive(Debug)]
+pub struct PolicyCheckCommand {
+    pub policy: Option<PathBuf>,
+    /// Flags for `cargo metadata`.
+    pub graph_args: Vec<String>,
+    pub manifest_path: Option<PathBuf>,
+    pub deny_warnings: bool,
+    pub color: ColorChoice,
+}
+
 /// What to do.
 #[derive(Debug)]
 pub enum Command {
     Run(RunCommand),
     Check(CheckCommand),
-    Report {
-        events: PathBuf,
-        format: Format,
-        verbose: bool,
-    },
+    Report(ReportCommand),
     Scan(ScanCommand),
     Suggest {
         events: PathBuf,
     },
+    PolicyCheck(PolicyCheckCommand),
+    PolicyDefaults {
+        krate: Option<String>,
+    },
     Diff {
         old: PathBuf,
         new: PathBuf,
+        format: Format,
     },
 }
 
@@ -90,7 +125,7 @@ fn jobs(n: Option<usize>) -> usize {
     })
 }
 
-fn levels(a: &args::CargoArgs) -> Result<Levels, OptionsError> {
+fn levels(a: &args::JudgeArgs) -> Result<Levels, OptionsError> {
     let mut levels = Levels::default();
     for (names, level, flag) in [
         (&a.deny, Level::Deny, 'D'),
@@ -107,6 +142,31 @@ fn levels(a: &args::CargoArgs) -> Result<Levels, OptionsError> {
     Ok(levels)
 }
 
+/// `--color`, else cargo's `CARGO_TERM_COLOR`, else auto (a terminal, unless `NO_COLOR`).
+fn color(flag: Option<args::Color>) -> ColorChoice {
+    let flag = flag.or_else(|| {
+        let v = std::env::var("CARGO_TERM_COLOR").ok()?;
+        args::Color::from_str(v.trim(), true).ok()
+    });
+    match flag {
+        Some(args::Color::Always) => ColorChoice::Always,
+        Some(args::Color::Never) => ColorChoice::Never,
+        Some(args::Color::Auto) | None => ColorChoice::Auto,
+    }
+}
+
+fn outputs(a: &args::JudgeArgs, verbose: bool) -> Outputs {
+    Outputs {
+        stdout: a.format,
+        files: a.outputs.clone(),
+        detail: Detail {
+            verbose,
+            quiet: a.quiet,
+        },
+        color: color(a.color),
+    }
+}
+
 fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
     if a.trace
         .events
@@ -115,7 +175,8 @@ fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
     {
         return Err(OptionsError::EventsToStdout);
     }
-    let levels = levels(&a)?;
+    let levels = levels(&a.judge)?;
+    let outputs = outputs(&a.judge, a.verbose);
     Ok(Command::Check(CheckCommand {
         check: CheckOptions {
             invocation: Invocation::new(sub, a.cargo_args, None)?,
@@ -127,11 +188,12 @@ fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
                 as_root: a.trace.as_root,
                 linger: Duration::from_millis(a.trace.linger_ms),
                 fresh: a.fresh,
-                text_to_stderr: a.format != ReportFormat::Human,
+                // Cargo's own output would mix with a document on stdout.
+                text_to_stderr: a.judge.format != ReportFormat::Human,
             },
-            policy: a.policy,
+            policy: a.judge.policy,
             levels,
-            audit: a.audit,
+            audit: a.judge.audit,
             scan: (!a.no_scan).then(|| ScanSettings {
                 cache_dir: a.scan_cache,
                 jobs: jobs(None),
@@ -139,8 +201,24 @@ fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
             verbose: a.verbose,
             events: a.trace.events,
         },
-        format: a.format,
+        outputs,
+        timings: a.timings,
     }))
+}
+
+fn graph_args(manifest_path: Option<&std::path::Path>, locked: bool, offline: bool) -> Vec<String> {
+    let mut graph_args = Vec::new();
+    if let Some(m) = manifest_path {
+        graph_args.push("--manifest-path".to_string());
+        graph_args.push(m.display().to_string());
+    }
+    if locked {
+        graph_args.push("--locked".into());
+    }
+    if offline {
+        graph_args.push("--offline".into());
+    }
+    graph_args
 }
 
 /// Validates the raw command line.
@@ -157,43 +235,50 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
                 linger: Duration::from_millis(a.trace.linger_ms),
                 cwd: None,
                 env: Vec::new(),
-                context: None,
+                preamble: Vec::new(),
             },
             events: a.trace.events,
             format: a.format,
+            color: color(None),
         }),
         args::Cmd::Build(a) => check(Subcommand::Build, a)?,
         args::Cmd::Test(a) => check(Subcommand::Test, a)?,
-        args::Cmd::Report(a) => Command::Report {
-            events: a.events,
+        args::Cmd::Report(a) => Command::Report(ReportCommand {
+            recheck: RecheckOptions {
+                events: a.events,
+                policy: a.judge.policy.clone(),
+                levels: levels(&a.judge)?,
+                audit: a.judge.audit,
+                verbose: a.verbose,
+                rescan: a.rescan,
+            },
+            outputs: outputs(&a.judge, a.verbose),
+        }),
+        args::Cmd::Scan(a) => Command::Scan(ScanCommand {
+            graph_args: graph_args(a.manifest_path.as_deref(), a.locked, a.offline),
+            packages: a.packages,
+            cache: !a.no_cache,
+            jobs: jobs(a.jobs),
             format: a.format,
             verbose: a.verbose,
-        },
-        args::Cmd::Scan(a) => {
-            let mut graph_args = Vec::new();
-            if let Some(m) = &a.manifest_path {
-                graph_args.push("--manifest-path".to_string());
-                graph_args.push(m.display().to_string());
-            }
-            if a.locked {
-                graph_args.push("--locked".into());
-            }
-            if a.offline {
-                graph_args.push("--offline".into());
-            }
-            Command::Scan(ScanCommand {
-                graph_args,
-                packages: a.packages,
-                cache: !a.no_cache,
-                jobs: jobs(a.jobs),
-                format: a.format,
-                verbose: a.verbose,
-            })
-        }
+        }),
         args::Cmd::Policy(args::PolicyCmd::Suggest { events }) => Command::Suggest { events },
+        args::Cmd::Policy(args::PolicyCmd::Check {
+            policy,
+            manifest_path,
+            deny_warnings,
+        }) => Command::PolicyCheck(PolicyCheckCommand {
+            policy,
+            graph_args: graph_args(manifest_path.as_deref(), false, false),
+            manifest_path,
+            deny_warnings,
+            color: color(None),
+        }),
+        args::Cmd::Policy(args::PolicyCmd::Defaults { krate }) => Command::PolicyDefaults { krate },
         args::Cmd::Diff(a) => Command::Diff {
             old: a.old,
             new: a.new,
+            format: a.format,
         },
     })
 }

@@ -7,6 +7,8 @@ pub(crate) mod names;
 
 pub mod chain;
 pub mod context;
+pub mod findings;
+pub mod graph;
 pub mod kind;
 pub mod level;
 pub mod package;

@@ -1,4 +1,5 @@
-//! The verdict as Markdown, for `$GITHUB_STEP_SUMMARY` and pull-request comments.
+//! The verdict as Markdown, for `$GITHUB_STEP_SUMMARY` and pull-request comments: the result,
+//! the crate × kind matrix of crates with anything not allowed, then each row not allowed.
 
 use std::fmt::Write as _;
 
@@ -6,14 +7,67 @@ use crate::{
     model::Level,
     output::{
         escape::markdown_code as code,
+        matrix::{Matrix, Shade},
         rows::{self, Row},
         text,
     },
     policy::eval::Verdict,
 };
 
-/// A Markdown summary of the verdict.
-pub fn verdict(v: &Verdict, command: &[String]) -> String {
+/// The matrix rows of crates with anything not allowed (empty when there are none).
+pub fn matrix(m: &Matrix) -> String {
+    let rows: Vec<_> = m.not_allowed().collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut kinds: Vec<_> = m
+        .kinds
+        .iter()
+        .filter(|k| rows.iter().any(|r| r.cells.contains_key(k)))
+        .collect();
+    kinds.dedup();
+    let mut s = String::from("| crate |");
+    for k in &kinds {
+        let _ = write!(s, " {k} |");
+    }
+    s.push_str("\n|---|");
+    s.push_str(&"---|".repeat(kinds.len()));
+    s.push('\n');
+    for r in rows {
+        let _ = write!(s, "| {} |", code(&r.krate, true));
+        for k in &kinds {
+            let cell = r.cells.get(*k).and_then(|c| Some((c.worst()?, c)));
+            match cell {
+                Some((worst, c)) => {
+                    let _ = write!(
+                        s,
+                        " {} {} {} |",
+                        icon(worst),
+                        c.counts[&worst],
+                        worst.as_str()
+                    );
+                }
+                None => s.push_str(" · |"),
+            }
+        }
+        s.push('\n');
+    }
+    s.push('\n');
+    s
+}
+
+fn icon(s: Shade) -> &'static str {
+    match s {
+        Shade::Unexpected => "🟣",
+        Shade::Violation => "🔴",
+        Shade::Dormant => "🟠",
+        Shade::Allowed => "🟢",
+        Shade::Routine => "⚪",
+    }
+}
+
+/// The job summary: the verdict, with the matrix of crates with anything not allowed.
+pub fn verdict(v: &Verdict, command: &[String], m: Option<&Matrix>) -> String {
     let mut s = String::new();
     let result = match v.worst {
         Level::Deny => "❌ failed",
@@ -22,6 +76,9 @@ pub fn verdict(v: &Verdict, command: &[String]) -> String {
     };
     let _ = writeln!(s, "## cargo-tracer: {result}\n");
     let _ = writeln!(s, "{}\n", code(&command.join(" "), false));
+    if let Some(table) = m.map(matrix).filter(|t| !t.is_empty()) {
+        let _ = write!(s, "### Crates with behaviour not allowed\n\n{table}");
+    }
     for r in &v.incomplete {
         let _ = writeln!(
             s,

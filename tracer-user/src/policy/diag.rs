@@ -21,6 +21,8 @@ pub struct Diagnostic {
     /// Other places that explain it (the entry a key is in…).
     pub secondary: Vec<((usize, usize), String)>,
     pub help: Option<String>,
+    /// Rendered as a warning (the file loads), not an error.
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -32,7 +34,13 @@ impl Diagnostic {
             label: String::new(),
             secondary: Vec::new(),
             help: None,
+            warning: false,
         }
+    }
+
+    pub fn warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
 
     pub fn label(mut self, text: impl Into<String>) -> Self {
@@ -58,11 +66,15 @@ impl Diagnostic {
                 .iter()
                 .map(|(s, m)| Label::secondary((), s.0..s.1).with_message(m)),
         );
-        Rendered::error()
-            .with_code(self.code)
-            .with_message(&self.message)
-            .with_labels(labels)
-            .with_notes(self.help.iter().cloned().collect())
+        if self.warning {
+            Rendered::warning()
+        } else {
+            Rendered::error()
+        }
+        .with_code(self.code)
+        .with_message(&self.message)
+        .with_labels(labels)
+        .with_notes(self.help.iter().cloned().collect())
     }
 
     /// For people: `error[code]: message`, the place, the lines with their labels, the hint.

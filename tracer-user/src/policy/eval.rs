@@ -12,8 +12,8 @@ use crate::{
     analysis::{Finding, scan::ScanReport},
     cargo::graph::Dependencies,
     model::{
-        Code, FindingKind, FindingRef, Kind, Level, PackageKey, Phase, RuleRef, TargetKind,
-        names::named_enum,
+        BuildContext, Code, FindingKind, FindingRef, Kind, Level, PackageKey, Phase, Placeholder,
+        RuleRef, TargetKind, names::named_enum,
     },
     report::{BehaviorOut, Report},
 };
@@ -187,6 +187,32 @@ pub fn rule_allows(r: &Rule, kind: Kind, target: &str) -> bool {
     }
 }
 
+/// `target` with a leading placeholder of one of the build's common directories written out
+/// (`$TMPDIR/x` → `/tmp/x`), so a rule written with the absolute path matches too: the report
+/// names the directory by placeholder, a user may well not.
+fn written_out(target: &str, ctx: &BuildContext) -> Option<String> {
+    let dirs = [
+        (Placeholder::TargetDir, &ctx.target_dir),
+        (Placeholder::Workspace, &ctx.workspace_root),
+        (Placeholder::RepoRoot, &ctx.repo_root),
+        (Placeholder::CargoHome, &ctx.cargo_home),
+        (Placeholder::Home, &ctx.home),
+        (Placeholder::TmpDir, &ctx.tmpdir),
+    ];
+    dirs.iter().find_map(|(p, dir)| {
+        let rest = target.strip_prefix(p.as_str())?;
+        (!dir.is_empty() && (rest.is_empty() || rest.starts_with('/')))
+            .then(|| format!("{}{rest}", dir.trim_end_matches('/')))
+    })
+}
+
+/// Whether `r` allows a behaviour: on its target as the report writes it, or (for paths) with
+/// its directory written out.
+fn allows_behaviour(r: &Rule, kind: Kind, target: &str, ctx: &BuildContext) -> bool {
+    rule_allows(r, kind, target)
+        || (kind.is_path() && written_out(target, ctx).is_some_and(|t| rule_allows(r, kind, &t)))
+}
+
 /// A rule that names any pattern of this kind (for findings without a literal target).
 fn covers(r: &Rule, kind: Kind) -> bool {
     match kind {
@@ -282,9 +308,10 @@ pub fn evaluate(
         }
         for b in &c.behaviors {
             observed.insert((key.clone(), b.kind, b.phase));
-            let rule = rules
-                .iter()
-                .position(|r| applies(r, &key, b.phase, deps) && rule_allows(r, b.kind, &b.target));
+            let rule = rules.iter().position(|r| {
+                applies(r, &key, b.phase, deps)
+                    && allows_behaviour(r, b.kind, &b.target, &report.context)
+            });
             if let Some(i) = rule {
                 used.insert(i);
             }
@@ -401,5 +428,36 @@ pub fn evaluate(
         unused_rule_level: levels.code(Code::UnusedRule),
         incomplete_level: levels.code(Code::Incomplete),
         worst,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_common_directory_is_written_out_for_absolute_rules() {
+        let ctx = BuildContext {
+            tmpdir: "/tmp".into(),
+            home: "/home/u".into(),
+            cargo_home: "/home/u/.cargo".into(),
+            ..BuildContext::default()
+        };
+        assert_eq!(
+            written_out("$TMPDIR/cc1.s", &ctx).as_deref(),
+            Some("/tmp/cc1.s")
+        );
+        assert_eq!(
+            written_out("$CARGO_HOME/x", &ctx).as_deref(),
+            Some("/home/u/.cargo/x")
+        );
+        assert_eq!(written_out("$HOME", &ctx).as_deref(), Some("/home/u"));
+        assert_eq!(written_out("$HOMEX/y", &ctx), None);
+        assert_eq!(
+            written_out("$OUT_DIR/y", &ctx),
+            None,
+            "one per crate: never guessed"
+        );
+        assert_eq!(written_out("$WORKSPACE/y", &ctx), None, "not known");
     }
 }

@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod diag;
 pub mod eval;
 pub mod levels;
+pub mod lint;
 pub mod pattern;
 pub mod suggest;
 

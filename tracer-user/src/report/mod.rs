@@ -34,6 +34,10 @@ pub struct Report {
     pub cargo: Activity,
     /// Behaviour of processes no crate or cargo could be named for, with their chains.
     pub unattributed: Vec<BehaviorOut>,
+    /// The notable part of the process tree: processes that start a phase or did something not
+    /// routine, and their ancestors.
+    #[serde(default)]
+    pub processes: Vec<crate::aggregate::processes::ProcessNode>,
 }
 
 /// One crate@version.
@@ -226,6 +230,7 @@ impl Report {
                 routine_behaviors,
             },
             unattributed,
+            processes: agg.tree.clone(),
         }
     }
 }

@@ -20,7 +20,6 @@ pub use summary::Summary;
 use crate::{
     identity,
     loader::{LoadError, LoadOptions, Probes},
-    model::BuildContext,
     trace::{self, EventRecord, Line, Sink},
 };
 use pipeline::Pipeline;
@@ -38,8 +37,8 @@ pub struct RunOptions {
     pub cwd: Option<std::path::PathBuf>,
     /// Extra environment variables for the command.
     pub env: Vec<(String, String)>,
-    /// Written right after the `start` line (cargo builds).
-    pub context: Option<BuildContext>,
+    /// Lines written right after the `start` line (a build's context and graph).
+    pub preamble: Vec<Line>,
 }
 
 /// Libraries to put proc-macro probes on, as an observer finds them.
@@ -190,8 +189,9 @@ impl Drop for IgnoreSignal {
     }
 }
 
-/// Runs `opts.command` under the probes, every line of its trace to `sink`. Returns the
-/// summary; the command's own exit status is in it.
+/// Runs `opts.command` under the probes, every line of its trace to `sink` (which the caller
+/// finishes: it may add lines after the `end` line). Returns the summary; the command's own
+/// exit status is in it.
 pub fn run(
     opts: &RunOptions,
     sink: &mut dyn Sink,
@@ -268,8 +268,8 @@ pub fn run(
             proc_macro_probes: probes.uprobes_unavailable.is_none(),
         }),
     )?;
-    if let Some(c) = &opts.context {
-        write(sink, Line::BuildContext(c.clone()))?;
+    for line in &opts.preamble {
+        write(sink, line.clone())?;
     }
     if let Some(out) = child.stdout.take() {
         observer.stdout(out);
@@ -341,7 +341,6 @@ pub fn run(
             complete,
         }),
     )?;
-    sink.finish().map_err(SessionError::Sink)?;
     let mut still_running: Vec<u32> = pipe.table.running().map(|p| p.pid).collect();
     still_running.sort_unstable();
     Ok(Summary {

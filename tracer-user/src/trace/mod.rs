@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 pub use record::{EventRecord, RecordDetail};
 pub use sink::{Discard, Sink, Tee};
 
-use crate::{loader::LossCounters, model::BuildContext};
+use crate::{
+    loader::LossCounters,
+    model::{BuildContext, findings::ScanReport, graph::Graph},
+};
 
 /// Version of the JSON Lines schema. Bumped on any incompatible change. 2: paths, argv and
 /// `comm` keep their bytes exactly (`events::text`: `\\` for a backslash, `\xNN` for a byte that
@@ -82,25 +85,32 @@ pub struct CargoMessage {
 }
 
 /// One line of a trace; `type` names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Line {
     Start(Start),
     BuildContext(BuildContext),
+    /// The dependency graph the build was judged with (`build|test`).
+    Graph(Graph),
     CargoMessage(CargoMessage),
     Event(EventRecord),
     End(End),
+    /// The static scan the build was judged with: after `end`, since it completes after the
+    /// build (it reads the compiled artifacts).
+    Scan(Box<ScanReport>),
 }
 
 /// A whole trace.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Trace {
     pub start: Start,
     pub context: Option<BuildContext>,
+    pub graph: Option<Graph>,
     pub cargo_messages: Vec<cargo_metadata::Message>,
     pub events: Vec<EventRecord>,
     /// `None` if the trace ends before its `end` line (the tracer was killed): incomplete.
     pub end: Option<End>,
+    pub scan: Option<ScanReport>,
     /// Damage found while reading it.
     pub damage: Vec<Damage>,
 }
@@ -114,6 +124,8 @@ pub enum TraceError {
     SecondStart,
     #[error("a second `build_context` line")]
     SecondContext,
+    #[error("a second `{0}` line")]
+    Second(&'static str),
     #[error("a line after the `end` line")]
     AfterEnd,
     #[error(
@@ -144,6 +156,7 @@ impl Trace {
     pub fn lines(&self) -> impl Iterator<Item = Line> + '_ {
         std::iter::once(Line::Start(self.start.clone()))
             .chain(self.context.clone().map(Line::BuildContext))
+            .chain(self.graph.clone().map(Line::Graph))
             .chain(
                 self.cargo_messages
                     .iter()
@@ -151,6 +164,7 @@ impl Trace {
             )
             .chain(self.events.iter().cloned().map(Line::Event))
             .chain(self.end.clone().map(Line::End))
+            .chain(self.scan.clone().map(|s| Line::Scan(Box::new(s))))
     }
 }
 
@@ -176,6 +190,8 @@ impl Collector {
             self.trace = Some(Trace {
                 start,
                 context: None,
+                graph: None,
+                scan: None,
                 cargo_messages: Vec::new(),
                 events: Vec::new(),
                 end: None,
@@ -183,13 +199,16 @@ impl Collector {
             });
             return Ok(());
         };
-        if t.end.is_some() {
-            return Err(TraceError::AfterEnd);
-        }
         match line {
+            // The one line that may follow `end`.
+            Line::Scan(_) if t.scan.is_some() => return Err(TraceError::Second("scan")),
+            Line::Scan(scan) => t.scan = Some(*scan),
+            _ if t.end.is_some() => return Err(TraceError::AfterEnd),
             Line::Start(_) => return Err(TraceError::SecondStart),
             Line::BuildContext(_) if t.context.is_some() => return Err(TraceError::SecondContext),
             Line::BuildContext(c) => t.context = Some(c),
+            Line::Graph(_) if t.graph.is_some() => return Err(TraceError::Second("graph")),
+            Line::Graph(g) => t.graph = Some(g),
             Line::CargoMessage(m) => t.cargo_messages.push(m.message),
             Line::Event(e) => {
                 if e.schema_version != t.start.schema_version {

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::{
-    output::{escape::human as h, text},
+    output::{escape::human as h, matrix::Matrix, text},
     report::{BehaviorOut, CrateReport, Report, RoutineCount},
 };
 
@@ -88,8 +88,8 @@ fn krate(s: &mut String, c: &CrateReport, verbose: bool) {
     }
 }
 
-/// The whole report as text.
-pub fn render(r: &Report, verbose: bool) -> String {
+/// The whole report as text, the compact matrix at its top.
+pub fn render(r: &Report, verbose: bool, matrix: &Matrix) -> String {
     let mut s = String::new();
     let status = match r.exit_code {
         Some(c) => format!("exit {c}"),
@@ -116,6 +116,10 @@ pub fn render(r: &Report, verbose: bool) -> String {
         "{} crates, {notable} with notable behaviour; {trace}",
         r.crates.len()
     );
+    let m = super::matrix::render(matrix);
+    if !m.is_empty() {
+        let _ = write!(s, "\n{m}");
+    }
     for c in &r.crates {
         krate(&mut s, c, verbose);
     }

@@ -7,6 +7,7 @@ use crate::{
     output::{
         escape::human as h,
         rows::{self, Row},
+        style::{self, paint},
         text, toml,
     },
     policy::eval::{Outcome, Verdict},
@@ -29,23 +30,30 @@ pub fn render(v: &Verdict) -> String {
     for reason in &v.incomplete {
         let _ = writeln!(
             s,
-            "  error: INCOMPLETE: {}",
+            "  {}: INCOMPLETE: {}",
+            paint(style::ERROR, "error"),
             rows::incomplete(reason, |d| h(d).into_owned())
         );
     }
     for row in rows::not_allowed(v) {
-        let mark = text::mark(row.level());
+        let level = row.level();
+        let mark = |outcome: Outcome| {
+            paint(
+                style::level(level),
+                &format!("{}[{outcome}]", text::mark(level)),
+            )
+        };
         match row {
             Row::Behavior(b) => {
                 let _ = writeln!(
                     s,
-                    "  {mark}[{}]: {}@{} {} {} {}",
-                    b.outcome,
+                    "  {}: {}@{} {} {} {}",
+                    mark(b.outcome),
                     b.name,
                     b.version,
                     b.behavior.phase,
                     b.behavior.kind,
-                    b.behavior.target
+                    h(&b.behavior.target)
                 );
                 let _ = writeln!(s, "      via {}", text::chain(&b.behavior.example_chain));
                 match (&b.explained_by, b.outcome) {
@@ -82,8 +90,8 @@ pub fn render(v: &Verdict) -> String {
                     .unwrap_or_default();
                 let _ = writeln!(
                     s,
-                    "  {mark}[{}]: {}@{} {} {}{target} at {}:{} — {}",
-                    f.outcome,
+                    "  {}: {}@{} {} {}{target} at {}:{} — {}",
+                    mark(f.outcome),
                     h(&f.name),
                     h(&f.version),
                     f.finding.phase,
@@ -98,7 +106,11 @@ pub fn render(v: &Verdict) -> String {
     for u in &v.unused_rules {
         let _ = writeln!(
             s,
-            "  warning[unused-rule]: allow entry matched nothing: {} ({}:{}) for {}",
+            "  {}: allow entry matched nothing: {} ({}:{}) for {}",
+            paint(
+                style::level(v.unused_rule_level),
+                &format!("{}[unused-rule]", text::mark(v.unused_rule_level))
+            ),
             h(&u.reason),
             h(&u.file),
             u.line,
@@ -109,14 +121,18 @@ pub fn render(v: &Verdict) -> String {
         .iter()
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
+    let result = paint(
+        match v.worst {
+            crate::model::Level::Deny => style::ERROR,
+            crate::model::Level::Warn => style::WARN,
+            crate::model::Level::Allow => style::GOOD,
+        },
+        rows::result(v),
+    );
     if counts.is_empty() {
-        let _ = writeln!(
-            s,
-            "  result: {} (nothing observed to judge)",
-            rows::result(v)
-        );
+        let _ = writeln!(s, "  result: {result} (nothing observed to judge)");
     } else {
-        let _ = writeln!(s, "  result: {} ({})", rows::result(v), counts.join(", "));
+        let _ = writeln!(s, "  result: {result} ({})", counts.join(", "));
     }
     s
 }
