@@ -116,6 +116,8 @@ pub struct Checked {
     pub scan: Option<ScanReport>,
     pub verdict: Verdict,
     pub exit: Exit,
+    /// The SHA-256 of the events file written (`--events`).
+    pub events_sha256: Option<String>,
 }
 
 /// Why a check could not be made (the build's own failure is an exit code, not this).
@@ -183,6 +185,36 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
     out
 }
 
+/// Signs that cargo's messages were written into by the build: a file given to two packages,
+/// a package the graph does not have.
+pub fn forgeries(trace: &Trace, graph: Option<&Graph>) -> Vec<Incomplete> {
+    let index = crate::attribution::Index::from_messages(&trace.cargo_messages);
+    let mut out: Vec<Incomplete> = index
+        .conflicts
+        .iter()
+        .map(|c| Incomplete::ForgedMessage {
+            file: c.file.clone(),
+            first: index.packages[c.first].key(),
+            second: index.packages[c.second].key(),
+        })
+        .collect();
+    if let Some(g) = graph {
+        let ids: std::collections::HashSet<&str> =
+            g.packages.iter().map(|p| p.id.as_str()).collect();
+        out.extend(
+            index
+                .packages
+                .iter()
+                .filter(|p| !ids.contains(p.id.as_str()))
+                .map(|p| Incomplete::NotInGraph {
+                    package: p.key(),
+                    id: p.id.clone(),
+                }),
+        );
+    }
+    out
+}
+
 /// The exit a verdict means: incomplete fails closed, denied outcomes fail unless `audit`.
 pub fn exit_of(v: &Verdict, levels: &Levels, audit: bool, command: u8) -> Exit {
     if !v.incomplete.is_empty() && levels.code(Code::Incomplete) == Level::Deny {
@@ -225,8 +257,11 @@ pub fn judge(
     scan: Option<&ScanReport>,
     j: &Judging<'_>,
 ) -> Result<Judged, CheckError> {
-    let report = report::from_trace(trace, j.verbose).ok_or(CheckError::NoContext)?;
-    let incomplete = incompleteness(trace, &report, j.fresh);
+    let mut report = report::from_trace(trace, j.verbose).ok_or(CheckError::NoContext)?;
+    let mut incomplete = incompleteness(trace, &report, j.fresh);
+    incomplete.extend(forgeries(trace, graph));
+    // One answer to "can this be trusted": the report says what the verdict says.
+    report.complete = report.complete && incomplete.is_empty();
     let deps = graph.map(Graph::dependencies).unwrap_or_default();
     let verdict = evaluate(&report, j.rules, scan, &deps, j.levels, incomplete);
     let (code, signal) = trace
@@ -245,9 +280,11 @@ pub fn judge(
 #[derive(Debug, Clone)]
 pub struct RecheckOptions {
     pub events: PathBuf,
-    /// A policy file instead of the project's own (read where the trace says the workspace
-    /// was, if it is there).
+    /// A policy file instead of the project's own.
     pub policy: Option<PathBuf>,
+    /// The workspace whose policy judges (default: the one around the current directory).
+    /// Never the directory the trace names: the trace is the judged build's word.
+    pub manifest_path: Option<PathBuf>,
     pub levels: Levels,
     pub audit: bool,
     pub verbose: bool,
@@ -260,6 +297,10 @@ pub struct Rechecked {
     pub trace: Trace,
     pub policy_sources: Vec<String>,
     pub judged: Judged,
+    /// The sha256 of the events file as read (to compare with the one the build printed).
+    pub sha256: String,
+    /// What the user should know about how it was judged (which policy, from where).
+    pub notes: Vec<String>,
 }
 
 /// Why a recorded build cannot be judged.
@@ -278,25 +319,52 @@ pub enum RecheckError {
         "--rescan needs the dependency graph, and {0} has none (written by an older cargo-tracer?)"
     )]
     NoGraph(String),
+    #[error("reading the workspace whose policy judges the build")]
+    Workspace(#[source] crate::cargo::graph::GraphError),
 }
 
 /// Judges a recorded build as `build|test` judged it live.
 pub fn recheck(o: &RecheckOptions) -> Result<Rechecked, RecheckError> {
     let path = o.events.display().to_string();
-    let trace = crate::trace::jsonl::read_file(&o.events).map_err(|source| RecheckError::Read {
+    let read = |source| RecheckError::Read {
         path: path.clone(),
         source,
-    })?;
-    let (root, manifests) = match &trace.graph {
-        Some(g) => (g.workspace_root.clone(), g.local_manifests()),
-        None => (
-            trace
-                .context
-                .as_ref()
-                .map(|c| PathBuf::from(crate::events::text::to_os(&c.workspace_root)))
-                .unwrap_or_default(),
-            Vec::new(),
-        ),
+    };
+    let bytes = std::fs::read(&o.events).map_err(|e| read(e.into()))?;
+    let sha256 = crate::files::sha256_hex(&bytes);
+    let trace = crate::trace::jsonl::read_bytes(&bytes).map_err(read)?;
+    drop(bytes);
+    let mut notes = Vec::new();
+    // The policy is the judge's: from the command line or the workspace the judge is in.
+    let (root, manifests) = if o.policy.is_some() {
+        (PathBuf::new(), Vec::new())
+    } else {
+        let mut args = vec!["--no-deps".to_string()];
+        if let Some(m) = &o.manifest_path {
+            args.extend(["--manifest-path".into(), m.display().to_string()]);
+        }
+        match Graph::load(&args, None) {
+            Ok(ws) => {
+                let recorded = trace.graph.as_ref().map(|g| g.workspace_root.clone());
+                if recorded.as_ref().is_some_and(|r| *r != ws.workspace_root) {
+                    notes.push(format!(
+                        "judging with the policy of the workspace at {} (the trace is of a build at {})",
+                        ws.workspace_root.display(),
+                        recorded.unwrap_or_default().display()
+                    ));
+                }
+                (ws.workspace_root.clone(), ws.local_manifests())
+            }
+            Err(e) if o.manifest_path.is_some() => return Err(RecheckError::Workspace(e)),
+            Err(_) => {
+                notes.push(
+                    "not in a cargo workspace: judging with the shipped default policies only \
+                     (give --policy FILE, or --manifest-path to the project's Cargo.toml)"
+                        .into(),
+                );
+                (PathBuf::from("/nonexistent"), Vec::new())
+            }
+        }
     };
     let policy = policy::load(&root, &manifests, o.policy.as_deref())?;
     let rescanned = if o.rescan {
@@ -309,7 +377,9 @@ pub fn recheck(o: &RecheckOptions) -> Result<Rechecked, RecheckError> {
             g,
             &all,
             &ScanOptions {
-                cache_dir: Some(g.target_dir.join("cargo-tracer").join("scan-cache")),
+                // The recorded target dir is the build's: nothing is read from or written to a
+                // cache there.
+                cache_dir: None,
                 progress: false,
                 jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             },
@@ -337,6 +407,8 @@ pub fn recheck(o: &RecheckOptions) -> Result<Rechecked, RecheckError> {
         policy_sources: policy.sources,
         judged,
         trace,
+        sha256,
+        notes,
     })
 }
 
@@ -420,6 +492,7 @@ pub fn check(
         }
         f.finish().map_err(events)?;
     }
+    let events_sha256 = file.as_ref().and_then(|f| f.sha256().map(str::to_string));
     drop(file);
     let judged = judge(
         &built.trace,
@@ -442,5 +515,6 @@ pub fn check(
         scan,
         verdict: judged.verdict,
         exit: judged.exit,
+        events_sha256,
     })
 }

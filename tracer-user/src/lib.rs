@@ -15,6 +15,7 @@ pub mod cargo;
 pub mod check;
 pub mod cli;
 pub mod events;
+pub mod files;
 pub mod identity;
 pub mod loader;
 pub mod model;

@@ -82,7 +82,8 @@ fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
         if *format == ReportFormat::Human {
             text = output::style::strip(&text);
         }
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        tracer::files::write(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         // CI summary: best effort, the verdict is also on stdout.
@@ -112,13 +113,20 @@ fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
 
 fn report(r: ReportCommand) -> anyhow::Result<ExitCode> {
     let re = check::recheck(&r.recheck)?;
+    for n in &re.notes {
+        eprintln!("note: {}", h(n));
+    }
     let j = Judgement::new(
         &re.judged.report,
         &re.judged.verdict,
         &re.policy_sources,
         re.judged.exit,
         re.trace.graph.as_ref(),
-    );
+    )
+    .with_events(Some(output::EventsFile {
+        path: r.recheck.events.display().to_string(),
+        sha256: re.sha256.clone(),
+    }));
     emit(&j, &r.outputs)?;
     Ok(ExitCode::from(re.judged.exit.code()))
 }
@@ -148,8 +156,12 @@ fn read_side(p: &Path) -> anyhow::Result<Report> {
             p.display()
         );
     };
-    // Damage to the file (not only lost events) makes the side incomplete too.
-    r.complete = r.complete && t.damage.is_empty();
+    // Whatever makes a verdict incomplete (damage, a script that did not run under --fresh,
+    // forged messages) makes this side incomplete too.
+    let fresh = t.context.as_ref().is_some_and(|c| c.fresh);
+    r.complete = r.complete
+        && check::incompleteness(&t, &r, fresh).is_empty()
+        && check::forgeries(&t, t.graph.as_ref()).is_empty();
     Ok(r)
 }
 
@@ -214,7 +226,10 @@ fn policy_check(p: PolicyCheckCommand) -> anyhow::Result<ExitCode> {
     let loaded = match policy::load(&root, &manifests, p.policy.as_deref()) {
         Ok(l) => l,
         Err(policy::PolicyError::Invalid { count, rendered }) => {
-            write!(err, "{rendered}")?;
+            // The snippets quote the files: escaped like any other text for the terminal.
+            for line in rendered.lines() {
+                writeln!(err, "{}", h(line))?;
+            }
             writeln!(
                 err,
                 "{}: {count} problem(s) in the policy",
@@ -230,7 +245,9 @@ fn policy_check(p: PolicyCheckCommand) -> anyhow::Result<ExitCode> {
         let text = texts
             .entry(w.rule.file.clone())
             .or_insert_with(|| std::fs::read_to_string(&w.rule.file).unwrap_or_default());
-        write!(err, "{}", w.diagnostic().render(&w.rule.file, text))?;
+        for line in w.diagnostic().render(&w.rule.file, text).lines() {
+            writeln!(err, "{}", h(line))?;
+        }
     }
     let own = loaded
         .rules
@@ -343,13 +360,23 @@ fn build(c: CheckCommand) -> anyhow::Result<ExitCode> {
             h(f)
         );
     }
+    let events = c
+        .check
+        .events
+        .as_ref()
+        .zip(checked.events_sha256.as_ref())
+        .map(|(p, sha256)| output::EventsFile {
+            path: p.display().to_string(),
+            sha256: sha256.clone(),
+        });
     let j = Judgement::new(
         &checked.report,
         &checked.verdict,
         &checked.policy_sources,
         checked.exit,
         Some(&checked.graph),
-    );
+    )
+    .with_events(events);
     emit(&j, &c.outputs)?;
     Ok(ExitCode::from(checked.exit.code()))
 }

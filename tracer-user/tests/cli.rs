@@ -68,7 +68,11 @@ fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
     );
     assert_eq!(lines.last().unwrap()["type"], "end");
     assert_eq!(lines.last().unwrap()["complete"], true);
-    assert!(lines.iter().all(|l| l["schema_version"] == 1));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["schema_version"] == tracer::trace::SCHEMA_VERSION)
+    );
     let events: Vec<&Value> = lines.iter().filter(|l| l["type"] == "event").collect();
     assert_eq!(events.len() as u64, summary["events"].as_u64().unwrap());
     assert!(
@@ -243,6 +247,7 @@ fn cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline() {
     // Offline, without the probes: the same report from the recorded events.
     let out = run_ok(&mut tracer(&[
         "report",
+        "--audit",
         "--format",
         "json",
         events.to_str().unwrap(),

@@ -11,8 +11,11 @@ use tracer_test_support::{Output, repo, run, run_ok};
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 
 fn tracer(args: &[&str]) -> Command {
+    // Outside any cargo workspace: `report` judges with the policy of the workspace it runs in.
+    static CWD: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let cwd = CWD.get_or_init(|| tempfile::tempdir().unwrap());
     let mut c = Command::new(BIN);
-    c.arg("tracer").args(args);
+    c.arg("tracer").args(args).current_dir(cwd.path());
     c
 }
 
@@ -309,6 +312,173 @@ fn report_judges_a_recorded_build_in_every_format_at_once() {
         "unexpected",
     ]));
     assert_eq!(lowered.code, 0, "{}", lowered.stdout);
+}
+
+#[test]
+fn a_forged_cargo_message_makes_the_trace_untrustworthy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = golden_lines();
+    // The demo's build script, claimed for a crate the defaults trust, in a line a build
+    // script wrote into cargo's stdout (`/proc/<cargo>/fd/1`) while it ran.
+    let at = lines
+        .iter()
+        .position(|l| {
+            l.contains("\"cargo_message\"")
+                && l.contains("telemetry-sys")
+                && l.contains("custom-build")
+        })
+        .unwrap();
+    let mut forged: Value = serde_json::from_str(&lines[at]).unwrap();
+    forged["message"]["package_id"] =
+        "registry+https://github.com/rust-lang/crates.io-index#vergen-gitcl@1.0.0".into();
+    lines.insert(at + 1, forged.to_string());
+    let trace = write(&dir, "forged.jsonl", &(lines.join("\n") + "\n"));
+    let out = run(&mut tracer(&["report", &trace, "--format", "json"]));
+    assert_eq!(out.code, 2, "fails closed: {}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let reasons: Vec<&str> = v["verdict"]["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons.contains(&"forged-message"), "{reasons:?}");
+    assert!(reasons.contains(&"not-in-graph"), "{reasons:?}");
+    assert_eq!(v["complete"], false, "the report agrees with its verdict");
+    // The build script's behaviour stays with its crate: the first message wins.
+    assert!(
+        v["verdict"]["behaviors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["name"] != "vergen-gitcl")
+    );
+    // And `diff` will not compare against it.
+    assert_eq!(
+        run(&mut tracer(&[
+            "diff",
+            &golden().display().to_string(),
+            &trace
+        ]))
+        .code,
+        2
+    );
+}
+
+#[test]
+fn report_says_which_policy_judged_and_never_takes_it_from_the_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    // A trace naming a workspace with a permissive policy in it.
+    let evil = dir.path().join("evil-ws");
+    std::fs::create_dir_all(&evil).unwrap();
+    std::fs::write(
+        evil.join("tracer.toml"),
+        "[[allow]]\ncrate = \"telemetry-sys\"\nreason = \"x\"\nhosts = [\"*\"]\nread = [\"/**\"]\nwrite = [\"/**\"]\ndelete = [\"/**\"]\nexec = [\"*\"]\n",
+    )
+    .unwrap();
+    let recorded = "/var/tmp/cargo-tracer-golden/demo-build/ws";
+    let lines: Vec<String> = golden_lines()
+        .into_iter()
+        .map(|l| {
+            if l.contains("\"type\":\"graph\"") || l.contains("\"type\":\"build_context\"") {
+                l.replace(
+                    &format!("\"{recorded}\""),
+                    &format!("\"{}\"", evil.display()),
+                )
+            } else {
+                l
+            }
+        })
+        .collect();
+    let trace = write(&dir, "pointing.jsonl", &(lines.join("\n") + "\n"));
+    let out = run(&mut tracer(&["report", &trace, "-q"]));
+    assert_eq!(
+        out.code, 1,
+        "the trace's policy is not used: {}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("note: not in a cargo workspace"),
+        "{}",
+        out.stderr
+    );
+    let policy_line = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("policy: "))
+        .unwrap();
+    assert!(
+        policy_line.contains("shipped default policies"),
+        "{policy_line}"
+    );
+    assert!(!policy_line.contains("evil-ws"), "{policy_line}");
+    let sha = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(std::fs::read(&trace).unwrap());
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    assert!(
+        out.stdout.contains(&format!("(sha256 {sha})")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn rescan_scans_where_the_graph_says_without_a_cache_in_the_builds_target_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorded = "/var/tmp/cargo-tracer-golden/demo-build/ws";
+    let demo = repo().join("demo").display().to_string();
+    let target = dir.path().join("target");
+    // The recorded graph, its sources moved to the repository's copy of the demo (ids kept: they
+    // are what cargo's messages name).
+    let lines: Vec<String> = golden_lines()
+        .into_iter()
+        .map(|l| {
+            if !l.contains("\"type\":\"graph\"") {
+                return l;
+            }
+            let mut g: Value = serde_json::from_str(&l).unwrap();
+            g["target_dir"] = target.display().to_string().into();
+            for p in g["packages"].as_array_mut().unwrap() {
+                let moved = |v: &Value| v.as_str().unwrap().replace(recorded, &demo);
+                p["manifest_dir"] = moved(&p["manifest_dir"]).into();
+                for t in p["targets"].as_array_mut().unwrap() {
+                    t["src_path"] = moved(&t["src_path"]).into();
+                }
+            }
+            g.to_string()
+        })
+        .collect();
+    let trace = write(&dir, "moved.jsonl", &(lines.join("\n") + "\n"));
+    let judged = |extra: &[&str]| -> Value {
+        let mut c = tracer(&["report", &trace, "--format", "json"]);
+        c.args(extra);
+        let out = run(&mut c);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+    let (recorded_scan, rescanned) = (judged(&[]), judged(&["--rescan"]));
+    let explained = |v: &Value| -> Vec<String> {
+        v["verdict"]["behaviors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["explained_by"]["file"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(
+        !explained(&rescanned).is_empty(),
+        "the sources were scanned again"
+    );
+    // The same sources explain the same behaviours (the compiled artifacts are not there now).
+    for f in explained(&rescanned) {
+        assert!(explained(&recorded_scan).contains(&f), "{f}");
+    }
+    assert!(
+        !target.exists(),
+        "nothing is written into the build's target dir"
+    );
 }
 
 #[test]

@@ -112,9 +112,12 @@ fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
     let offline = sb.path("offline");
     std::fs::create_dir_all(&offline).unwrap();
     let mut report = Command::new(BIN);
+    // The project's policy: the workspace's, named as the judge names it (not as the trace does).
     report
         .args(["tracer", "report"])
         .arg(&events)
+        .arg("--manifest-path")
+        .arg(sb.sb.manifest())
         .args(output_args(&offline));
     let again = run(&mut report);
     assert_eq!(again.code, 1, "{}", again.stderr);
@@ -123,7 +126,21 @@ fn verdicts_allowed_unexpected_dormant_defaults_and_exit_codes() {
             std::fs::read_to_string(live.join(name)).unwrap(),
             std::fs::read_to_string(offline.join(name)).unwrap(),
         );
-        assert!(a == b, "{format}: the live and the offline verdict differ");
+        if a != b {
+            let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+            let at = la
+                .iter()
+                .zip(&lb)
+                .position(|(x, y)| x != y)
+                .unwrap_or(la.len().min(lb.len()));
+            panic!(
+                "{format}: the live and the offline verdict differ at line {}:\nlive:    {:?}\noffline: {:?}\n{}",
+                at + 1,
+                la.get(at),
+                lb.get(at),
+                again.stderr
+            );
+        }
     }
 
     // Allowed by the project's policy in Cargo.toml, with the rule named.

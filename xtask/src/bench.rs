@@ -37,6 +37,9 @@ enum Which {
     /// Attach and detach: `cargo tracer run -- true`, from start to all probes attached, from
     /// the command's exit to the report, and the tracer's whole wall time. Needs root.
     Attach,
+    /// One traced clean build of benches/graph recorded with `--events`, then `report` of it
+    /// offline in every format: sizes (events file, HTML page, JSON) and times. Needs root.
+    Report,
 }
 
 fn root() -> PathBuf {
@@ -394,6 +397,78 @@ fn attach_bench(bin: &Path, root: &Path, runs: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The recorded benchmark build, judged again offline: what each output weighs and costs.
+fn report_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join("cargo-tracer-bench-report");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let b = bin.display().to_string();
+    let events = dir.join("build.jsonl.zst").display().to_string();
+    let target = dir.join("target").display().to_string();
+    let html = dir.join("live.html").display().to_string();
+    let build: Vec<String> = [
+        b.as_str(),
+        "tracer",
+        "build",
+        "--audit",
+        "--format",
+        "json",
+        "--events",
+        &events,
+        "--output",
+        &format!("html={html}"),
+        "--offline",
+        "--target-dir",
+        &target,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (wall, json) = timed(&build, graph)?;
+    let v: serde_json::Value = serde_json::from_str(&json)?;
+    let size = |p: &str| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "traced clean build of benches/graph: {wall:.1} s, {} events, {} lost, {} crates, {} processes in the notable tree",
+        v["events"],
+        v["lost_events"],
+        v["crates"].as_array().map_or(0, Vec::len),
+        v["processes"].as_array().map_or(0, Vec::len)
+    );
+    println!("| output | size | `report` median wall ({runs} runs) |");
+    println!("|---|---|---|");
+    println!(
+        "| events file (zstd) | {:.1} MiB | – |",
+        size(&events) as f64 / 1048576.0
+    );
+    for format in ["html", "json", "sarif", "markdown", "human"] {
+        let argv: Vec<String> = [
+            b.as_str(),
+            "tracer",
+            "report",
+            &events,
+            "--audit",
+            "--format",
+            format,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut walls = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..runs.max(1) {
+            let (w, out) = timed(&argv, &dir)?;
+            walls.push(w);
+            bytes = out.len();
+        }
+        println!(
+            "| {format} | {:.0} KiB | {:.2} s |",
+            bytes as f64 / 1024.0,
+            median(&mut walls)
+        );
+    }
+    Ok(())
+}
+
 pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     let root = root();
     let st = Command::new("cargo")
@@ -413,6 +488,7 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         bail!("fetching the benchmark graph failed (needs crates.io once)");
     }
     match a.which {
+        Which::Report => report_bench(&bin, &graph, a.runs)?,
         Which::Build => build_bench(&bin, &graph, a.runs, &a.only)?,
         Which::Throughput => throughput_bench(&bin, &root)?,
         Which::Attach => attach_bench(&bin, &root, a.runs)?,

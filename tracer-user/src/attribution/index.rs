@@ -1,5 +1,10 @@
 //! An index of the build's units from cargo's messages: which executable, build directory,
 //! compiled unit and proc-macro library belongs to which package.
+//!
+//! Cargo's stdout can be written to by the build (a build script can open `/proc/<cargo>/fd/1`),
+//! so a message may be forged. The first message to name a file keeps it (cargo reports a unit
+//! before it runs it), and a later message naming it for another package is kept as a
+//! [`Conflict`]: the judge treats the trace as untrustworthy.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,7 +25,7 @@ pub struct Index {
     /// `…/build/<pkg>-<hash>` directories of build scripts.
     build_dirs: HashMap<String, usize>,
     /// `(crate name, unit hash)` of every compiled unit.
-    units: HashMap<(String, String), usize>,
+    units: HashMap<UnitKey, usize>,
     /// Crate name → packages (for rustc command lines cut before `extra-filename`).
     crate_names: HashMap<String, Vec<usize>>,
     /// Proc-macro dylibs.
@@ -33,6 +38,47 @@ pub struct Index {
     pub manifest_dirs: BTreeMap<usize, String>,
     /// Crate root source files (`src/lib.rs`…) of every target.
     src_paths: HashMap<String, usize>,
+    /// Files two messages gave to different packages.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Two of cargo's messages disagree about whose a file is: one of them was forged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub file: String,
+    /// The package the first message named (kept), and the other.
+    pub first: usize,
+    pub second: usize,
+}
+
+/// Inserts `key → p` unless `key` is taken; a different package for it is a conflict.
+fn claim<K: std::hash::Hash + Eq + Clone + std::fmt::Display>(
+    map: &mut HashMap<K, usize>,
+    key: K,
+    p: usize,
+    conflicts: &mut Vec<Conflict>,
+) {
+    match map.get(&key) {
+        None => {
+            map.insert(key, p);
+        }
+        Some(&q) if q == p => {}
+        Some(&q) => conflicts.push(Conflict {
+            file: key.to_string(),
+            first: q,
+            second: p,
+        }),
+    }
+}
+
+/// A unit key, shown as `crate-hash`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct UnitKey(String, String);
+
+impl std::fmt::Display for UnitKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.0, self.1)
+    }
 }
 
 fn parent(path: &str) -> &str {
@@ -68,10 +114,11 @@ impl Index {
         if let Some(m) = u.manifest_dir {
             self.manifest_dirs.insert(p, m);
         }
-        self.src_paths.insert(u.src_path, p);
+        self.src_paths.entry(u.src_path).or_insert(p);
         for f in &u.filenames {
             if let Some(h) = messages::unit_hash(f) {
-                self.units.insert((u.crate_name.clone(), h.to_string()), p);
+                let key = UnitKey(u.crate_name.clone(), h.to_string());
+                claim(&mut self.units, key, p, &mut self.conflicts);
             }
         }
         let names = self.crate_names.entry(u.crate_name.clone()).or_default();
@@ -82,33 +129,53 @@ impl Index {
             TargetKind::BuildScript => {
                 self.build_scripts.insert(p, u.fresh);
                 for f in &u.filenames {
-                    self.exes.insert(f.clone(), (p, Phase::BuildScript));
+                    self.exe(f.clone(), p, Phase::BuildScript);
                     let dir = parent(f);
-                    self.build_dirs.insert(dir.to_string(), p);
+                    claim(
+                        &mut self.build_dirs,
+                        dir.to_string(),
+                        p,
+                        &mut self.conflicts,
+                    );
                     // rustc names the build script unit after its directory's hash.
                     if let Some(h) = messages::unit_hash(dir) {
-                        self.units
-                            .insert(("build_script_build".into(), h.to_string()), p);
+                        let key = UnitKey("build_script_build".into(), h.to_string());
+                        claim(&mut self.units, key, p, &mut self.conflicts);
                     }
                 }
             }
             TargetKind::ProcMacro => {
                 for f in u.filenames.iter().filter(|f| f.ends_with(".so")) {
-                    self.proc_macros.insert(f.clone(), p);
+                    claim(&mut self.proc_macros, f.clone(), p, &mut self.conflicts);
                 }
             }
             // A test harness (of a test, a bench, or the library's unit tests).
             _ if u.test_profile => {
                 if let Some(e) = u.executable {
-                    self.exes.insert(e, (p, Phase::Test));
+                    self.exe(e, p, Phase::Test);
                 }
             }
             TargetKind::Binary => {
                 if let Some(e) = u.executable {
-                    self.exes.insert(e, (p, Phase::Run));
+                    self.exe(e, p, Phase::Run);
                 }
             }
             TargetKind::Library | TargetKind::Test => {}
+        }
+    }
+
+    /// An executable of package `p` (the first message to name it wins).
+    fn exe(&mut self, file: String, p: usize, phase: Phase) {
+        match self.exes.get(&file) {
+            None => {
+                self.exes.insert(file, (p, phase));
+            }
+            Some(&(q, _)) if q == p => {}
+            Some(&(q, _)) => self.conflicts.push(Conflict {
+                file,
+                first: q,
+                second: p,
+            }),
         }
     }
 
@@ -137,7 +204,10 @@ impl Index {
         if base.starts_with("rustc") || base.starts_with("clippy-driver") {
             let by_hash = codegen_values(argv)
                 .filter_map(|v| v.strip_prefix("extra-filename=-"))
-                .find_map(|h| self.units.get(&(crate_name.to_string(), h.to_string())));
+                .find_map(|h| {
+                    self.units
+                        .get(&UnitKey(crate_name.to_string(), h.to_string()))
+                });
             return by_hash
                 .copied()
                 .or_else(|| self.by_source(argv))
@@ -190,7 +260,10 @@ impl Index {
         let stem = basename(path).strip_prefix("lib")?.strip_suffix(".so")?;
         let (name, hash) = stem.rsplit_once('-')?;
         let key = (name.to_string(), hash.to_string());
-        learned.get(&key).or_else(|| self.units.get(&key)).copied()
+        learned
+            .get(&key)
+            .or_else(|| self.units.get(&UnitKey(key.0.clone(), key.1.clone())))
+            .copied()
     }
 
     fn unique(&self, crate_name: &str) -> Option<usize> {
@@ -351,6 +424,48 @@ mod tests {
             .unwrap()
             .0;
         assert_eq!(ix.packages[t].key().to_string(), "t@0.3.1");
+    }
+
+    #[test]
+    fn a_forged_message_cannot_take_a_file_from_its_package() {
+        use crate::cargo::messages::fake::artifact;
+        let script = "/tg/debug/build/t-24eb/build-script-build";
+        let msgs = [
+            artifact(
+                "path+file:///w/t#0.3.1",
+                "custom-build",
+                "build-script-build",
+                false,
+                &[script],
+                None,
+                false,
+            ),
+            // Written into cargo's stdout by the build script itself, claiming a trusted crate.
+            artifact(
+                "registry+https://x#vergen-gitcl@1.0.0",
+                "custom-build",
+                "build-script-build",
+                false,
+                &[script],
+                None,
+                false,
+            ),
+        ];
+        let ix = Index::from_messages(msgs.iter());
+        let (p, _) = ix.classify(script, &[]).unwrap();
+        assert_eq!(ix.packages[p].name, "t");
+        assert!(!ix.conflicts.is_empty());
+        assert!(
+            ix.conflicts
+                .iter()
+                .all(|c| ix.packages[c.second].name == "vergen-gitcl"
+                    && ix.packages[c.first].name == "t"),
+            "{:?}",
+            ix.conflicts
+        );
+        // A report of the same file again by its own package (a fresh unit) is no conflict.
+        let again = [msgs[0].clone(), msgs[0].clone()];
+        assert!(Index::from_messages(again.iter()).conflicts.is_empty());
     }
 
     #[test]

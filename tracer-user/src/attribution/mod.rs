@@ -5,7 +5,9 @@
 //! Works on event records in order, so the same code serves a live trace and a recorded file.
 //! A process is classified when it execs a program cargo told us about; otherwise it belongs to
 //! whoever created it (kept across reparenting, so a double-forked daemon stays with its build
-//! script).
+//! script). Only cargo's own processes start another crate's phase: a crate's code that runs a
+//! program cargo named for another crate (a copied build script, a fake `rustc --crate-name`,
+//! a program called `cargo`) stays that crate's — blame cannot be handed on by exec.
 
 pub mod index;
 
@@ -132,7 +134,15 @@ impl<'a> Attributor<'a> {
             }
             RecordDetail::Exec { path, argv, .. } => {
                 let exe = path.abs.as_deref().unwrap_or(&path.raw);
-                let direct = match self.index.classify(exe, argv) {
+                let classified = self.index.classify(exe, argv).filter(|&(package, _)| {
+                    match own {
+                        Actor::Cargo | Actor::Unattributed => true,
+                        // A crate may start its own programs in another phase (a test running
+                        // the crate's binary), never another crate's.
+                        Actor::Crate { package: mine, .. } => mine == package,
+                    }
+                });
+                let direct = match classified {
                     Some((package, phase)) => {
                         if phase == Phase::Compile
                             && let Some(unit) = index::unit_of(argv)
@@ -145,7 +155,8 @@ impl<'a> Attributor<'a> {
                             within: None,
                         })
                     }
-                    None if is_cargo(exe) => Some(Actor::Cargo),
+                    // Cargo's own processes only: a crate's program named `cargo` is the crate's.
+                    None if is_cargo(exe) && own == Actor::Cargo => Some(Actor::Cargo),
                     None => None,
                 };
                 let p = self.procs.get_mut(&rec.pid).expect("inserted above");
@@ -235,4 +246,136 @@ impl<'a> Attributor<'a> {
 fn is_cargo(exe: &str) -> bool {
     let b = index::basename(exe);
     b == "cargo" || b.starts_with("cargo-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{cargo::messages::fake::artifact, proctable::paths::ResolvedPath};
+
+    const SCRIPT: &str = "/tg/debug/build/trusted-9a9a/build-script-build";
+
+    fn index() -> Index {
+        let msgs = [
+            artifact(
+                "registry+https://x#trusted@1.0.0",
+                "custom-build",
+                "build-script-build",
+                false,
+                &[SCRIPT],
+                None,
+                false,
+            ),
+            artifact(
+                "registry+https://x#evil@0.1.0",
+                "custom-build",
+                "build-script-build",
+                false,
+                &["/tg/debug/build/evil-1b1b/build-script-build"],
+                None,
+                false,
+            ),
+        ];
+        Index::from_messages(msgs.iter())
+    }
+
+    fn rec(pid: u32, ppid: u32, detail: RecordDetail) -> EventRecord {
+        EventRecord {
+            schema_version: crate::trace::SCHEMA_VERSION,
+            seq: 0,
+            ts_ns: 0,
+            pid,
+            tid: pid,
+            ppid: Some(ppid),
+            uid: 0,
+            comm: "x".into(),
+            syscall: None,
+            ok: true,
+            ret: 0,
+            errno: None,
+            proc_macro: None,
+            detail,
+        }
+    }
+
+    fn exec(pid: u32, ppid: u32, exe: &str, argv: &[&str]) -> EventRecord {
+        rec(
+            pid,
+            ppid,
+            RecordDetail::Exec {
+                path: ResolvedPath {
+                    raw: exe.into(),
+                    abs: Some(exe.into()),
+                    base: "absolute".into(),
+                    truncated: false,
+                    unresolved: None,
+                },
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+                argv_truncated: false,
+            },
+        )
+    }
+
+    fn fork(parent: u32, child: u32) -> EventRecord {
+        rec(
+            parent,
+            1,
+            RecordDetail::Fork {
+                child_pid: child,
+                child_tid: child,
+                thread: false,
+            },
+        )
+    }
+
+    fn name(ix: &Index, a: Actor) -> String {
+        match a {
+            Actor::Crate { package, phase, .. } => {
+                format!("{} {phase}", ix.packages[package].name)
+            }
+            Actor::Cargo => "cargo".into(),
+            Actor::Unattributed => "?".into(),
+        }
+    }
+
+    #[test]
+    fn only_cargo_starts_another_crates_phase() {
+        let ix = index();
+        let mut a = Attributor::new(&ix, 10);
+        // Cargo runs the evil build script: it is evil's.
+        a.attribute(&fork(10, 20));
+        let evil = a.attribute(&exec(
+            20,
+            10,
+            "/tg/debug/build/evil-1b1b/build-script-build",
+            &[],
+        ));
+        assert_eq!(name(&ix, evil), "evil build-script");
+        // Which runs the trusted crate's build script, a fake rustc for it, and a `cargo`: all
+        // stay evil's, whatever the programs claim to be.
+        for (pid, exe, argv) in [
+            (21, SCRIPT, vec![]),
+            (
+                22,
+                "/tg/debug/build/evil-1b1b/out/rustc",
+                vec![
+                    "rustc",
+                    "--crate-name",
+                    "build_script_build",
+                    "-C",
+                    "extra-filename=-9a9a",
+                ],
+            ),
+            (23, "/tg/debug/build/evil-1b1b/out/cargo", vec!["cargo"]),
+        ] {
+            a.attribute(&fork(20, pid));
+            let who = a.attribute(&exec(pid, 20, exe, &argv));
+            assert_eq!(name(&ix, who), "evil build-script", "{exe}");
+            assert!(!a.starts_phase(pid));
+        }
+        // Cargo itself running the trusted script: the trusted crate's.
+        a.attribute(&fork(10, 30));
+        let trusted = a.attribute(&exec(30, 10, SCRIPT, &[]));
+        assert_eq!(name(&ix, trusted), "trusted build-script");
+    }
 }

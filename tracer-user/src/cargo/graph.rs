@@ -42,6 +42,8 @@ impl Graph {
         }
         m.other_options(args.to_vec());
         let mut cmd = m.cargo_command();
+        // Its errors are quoted in ours: no colour codes in them.
+        cmd.env("CARGO_TERM_COLOR", "never");
         let command = format!("cargo metadata --format-version 1 {}", args.join(" "));
         if let Some(id) = who {
             let id = id.clone();

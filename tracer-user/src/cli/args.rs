@@ -336,6 +336,11 @@ pub struct ReportArgs {
     /// recorded.
     #[arg(long)]
     pub rescan: bool,
+
+    /// The project whose policy judges the build (tracer.toml, `[*.metadata.tracer]`)
+    /// [default: the workspace around the current directory; never the one the trace names].
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -247,6 +247,7 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
             recheck: RecheckOptions {
                 events: a.events,
                 policy: a.judge.policy.clone(),
+                manifest_path: a.manifest_path,
                 levels: levels(&a.judge)?,
                 audit: a.judge.audit,
                 verbose: a.verbose,

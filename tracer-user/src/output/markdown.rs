@@ -93,12 +93,11 @@ pub fn verdict(v: &Verdict, command: &[String], m: Option<&Matrix>) -> String {
             Row::Behavior(b) => {
                 let _ = writeln!(
                     table,
-                    // Crate names and versions are cargo's (letters, digits, `-`, `_`, `.`, `+`).
-                    "| {} | {} | {}@{} | {} | {} | {} |",
+                    // Names come from cargo's messages, which a build can write into: data.
+                    "| {} | {} | {} | {} | {} | {} |",
                     text::mark(b.level),
                     b.outcome,
-                    b.name,
-                    b.version,
+                    code(&rows::who(&b.name, &b.version), true),
                     b.behavior.phase,
                     b.behavior.kind,
                     code(&b.behavior.target, true)

@@ -120,13 +120,7 @@ impl Matrix {
                 .entry(shade)
                 .or_default() += n;
         };
-        let who = |name: &str, version: &str| {
-            if version.is_empty() {
-                name.to_string()
-            } else {
-                format!("{name}@{version}")
-            }
-        };
+        let who = super::rows::who;
         for c in &report.crates {
             for r in &c.routine {
                 add(c.package.key().to_string(), r.kind, Shade::Routine, r.count);

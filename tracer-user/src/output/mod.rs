@@ -49,6 +49,16 @@ pub struct Judgement<'a> {
     pub exit: Exit,
     /// The dependency graph, when known (SARIF locations of crates' manifests).
     pub graph: Option<&'a Graph>,
+    /// The events file written or read, with its SHA-256: a reader of the verdict can check
+    /// that the trace they judge again is the one this was judged from.
+    pub events: Option<EventsFile>,
+}
+
+/// An events file and the SHA-256 of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsFile {
+    pub path: String,
+    pub sha256: String,
 }
 
 impl<'a> Judgement<'a> {
@@ -66,7 +76,34 @@ impl<'a> Judgement<'a> {
             policy_sources,
             exit,
             graph,
+            events: None,
         }
+    }
+
+    /// With the events file it was written to or read from.
+    pub fn with_events(mut self, events: Option<EventsFile>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// `policy: …` and `events: … sha256 …`, for the end of the human and Markdown verdicts.
+    fn provenance(&self, data: impl Fn(&str) -> String) -> Vec<String> {
+        let mut v = vec![format!(
+            "policy: {}",
+            if self.policy_sources.is_empty() {
+                "none".to_string()
+            } else {
+                self.policy_sources
+                    .iter()
+                    .map(|s| data(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        )];
+        if let Some(e) = &self.events {
+            v.push(format!("events: {} (sha256 {})", data(&e.path), e.sha256));
+        }
+        v
     }
 }
 
@@ -88,6 +125,10 @@ pub fn render(format: Format, j: &Judgement<'_>, detail: Detail) -> String {
                 s.push_str(&human::report::render(j.report, detail.verbose, &j.matrix));
             }
             s.push_str(&human::verdict::render(j.verdict));
+            for line in j.provenance(|d| escape::human(d).into_owned()) {
+                s.push_str(&style::paint(style::DIM, &format!("  {line}")));
+                s.push('\n');
+            }
             s
         }
         Format::Json => json::to_string(&json::CheckOutput {
@@ -95,7 +136,13 @@ pub fn render(format: Format, j: &Judgement<'_>, detail: Detail) -> String {
             verdict: j.verdict,
             policy_sources: j.policy_sources,
         }),
-        Format::Markdown => markdown::verdict(j.verdict, &j.report.command, Some(&j.matrix)),
+        Format::Markdown => {
+            let mut s = markdown::verdict(j.verdict, &j.report.command, Some(&j.matrix));
+            for line in j.provenance(|d| escape::markdown_code(d, false)) {
+                s.push_str(&format!("\n{line}\n"));
+            }
+            s
+        }
         Format::Sarif => {
             let root = match j.graph {
                 Some(g) => g.workspace_root.display().to_string(),

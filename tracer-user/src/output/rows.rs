@@ -31,6 +31,15 @@ impl Row<'_> {
     }
 }
 
+/// `name@version`, or the name alone (`(unattributed)` has no version).
+pub fn who(name: &str, version: &str) -> String {
+    if version.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}@{version}")
+    }
+}
+
 /// Behaviours first, then findings, each in verdict order.
 pub fn not_allowed(v: &Verdict) -> impl Iterator<Item = Row<'_>> {
     v.behaviors
@@ -83,6 +92,23 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
                 format!("the trace recorded {recorded} events but the file holds {read}")
             }
         },
+        Incomplete::ForgedMessage {
+            file,
+            first,
+            second,
+        } => format!(
+            "cargo's messages give {} to {} and then to {}: a process of the build wrote into \
+             cargo's output, so what ran cannot be attributed with confidence",
+            data(file),
+            data(&first.to_string()),
+            data(&second.to_string())
+        ),
+        Incomplete::NotInGraph { package, id } => format!(
+            "cargo's messages name {} ({}), which is not in the dependency graph: a process of \
+             the build wrote into cargo's output",
+            data(&package.to_string()),
+            data(id)
+        ),
         Incomplete::ScriptDidNotRun { package } => {
             format!(
                 "the build script of {} did not run under --fresh",

@@ -109,6 +109,19 @@ pub enum Incomplete {
     },
     /// The trace file shows damage (cut short, events missing).
     Damaged(crate::trace::Damage),
+    /// Two of cargo's messages gave one file to two packages: one was forged by a process of
+    /// the build writing into cargo's output, so attribution cannot be trusted.
+    ForgedMessage {
+        file: String,
+        first: PackageKey,
+        second: PackageKey,
+    },
+    /// Cargo's messages name a package the dependency graph does not have (a forged message).
+    NotInGraph {
+        #[serde(rename = "crate")]
+        package: PackageKey,
+        id: String,
+    },
 }
 
 /// Everything decided about one build.

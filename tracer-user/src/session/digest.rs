@@ -102,19 +102,30 @@ impl Digest {
             self.labels.remove(&rec.pid);
         }
         let note: Option<(&str, String)> = match &rec.detail {
-            RecordDetail::Exec { path, argv, .. } => {
+            RecordDetail::Exec {
+                path,
+                argv,
+                argv_truncated,
+            } => {
                 let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
+                let shown = argv
+                    .first()
+                    .map(|a0| {
+                        if basename(a0) == basename(&exe) {
+                            exe.clone()
+                        } else {
+                            format!("{exe} ({a0})")
+                        }
+                    })
+                    .unwrap_or(exe);
+                // Arguments past the capture limit are not in the trace: say so where it shows.
                 Some((
                     "exec",
-                    argv.first()
-                        .map(|a0| {
-                            if basename(a0) == basename(&exe) {
-                                exe.clone()
-                            } else {
-                                format!("{exe} ({a0})")
-                            }
-                        })
-                        .unwrap_or(exe),
+                    if *argv_truncated {
+                        format!("{shown} [arguments cut at the capture limit]")
+                    } else {
+                        shown
+                    },
                 ))
             }
             RecordDetail::Open { path, access, .. } if access.write || access.create => Some((

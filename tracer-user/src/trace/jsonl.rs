@@ -5,8 +5,10 @@
 use std::{
     fs::File,
     io::{BufRead, BufReader, BufWriter, Write},
-    path::Path,
+    path::{Path, PathBuf},
 };
+
+use crate::files::Hashing;
 
 use super::{Collector, Damage, Line, Sink, Trace, TraceError};
 
@@ -25,30 +27,45 @@ impl<W: Write> Sink for Writer<W> {
 
 /// A trace file being written.
 enum TraceFile {
-    Plain(BufWriter<File>),
-    Zstd(zstd::Encoder<'static, BufWriter<File>>),
+    Plain(BufWriter<Hashing<File>>),
+    Zstd(zstd::Encoder<'static, BufWriter<Hashing<File>>>),
 }
 
-/// Writes the trace file at a path: zstd-compressed when the name ends in `.zst`.
-pub struct FileSink(Option<TraceFile>);
+/// Writes the trace file at a path: zstd-compressed when the name ends in `.zst`. The file is
+/// created without following a symbolic link, and at the end it must still be at its path (a
+/// build that moves it away and puts another there is caught); [`FileSink::sha256`] is the
+/// digest of what was written.
+pub struct FileSink {
+    out: Option<TraceFile>,
+    path: PathBuf,
+    sha256: Option<String>,
+}
 
 impl FileSink {
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        let buffered = BufWriter::with_capacity(1 << 20, File::create(path)?);
-        Ok(Self(Some(
-            if path.extension().is_some_and(|e| e == "zst") {
+        let file = crate::files::create(path)?;
+        let buffered = BufWriter::with_capacity(1 << 20, Hashing::new(file));
+        Ok(Self {
+            out: Some(if path.extension().is_some_and(|e| e == "zst") {
                 // Level 3, zstd's default: fast enough to keep up with the probes.
                 TraceFile::Zstd(zstd::Encoder::new(buffered, 3)?)
             } else {
                 TraceFile::Plain(buffered)
-            },
-        )))
+            }),
+            path: path.to_path_buf(),
+            sha256: None,
+        })
+    }
+
+    /// The SHA-256 (hex) of the finished file.
+    pub fn sha256(&self) -> Option<&str> {
+        self.sha256.as_deref()
     }
 }
 
 impl Sink for FileSink {
     fn write(&mut self, line: &Line) -> std::io::Result<()> {
-        let out: &mut dyn Write = match &mut self.0 {
+        let out: &mut dyn Write = match &mut self.out {
             Some(TraceFile::Plain(w)) => w,
             Some(TraceFile::Zstd(w)) => w,
             None => return Err(std::io::Error::other("the trace file is already finished")),
@@ -57,11 +74,23 @@ impl Sink for FileSink {
         out.write_all(b"\n")
     }
     fn finish(&mut self) -> std::io::Result<()> {
-        match self.0.take() {
-            Some(TraceFile::Plain(mut w)) => w.flush(),
-            Some(TraceFile::Zstd(w)) => w.finish()?.flush(),
-            None => Ok(()),
+        let buffered = match self.out.take() {
+            Some(TraceFile::Plain(w)) => w,
+            Some(TraceFile::Zstd(w)) => w.finish()?,
+            None => return Ok(()),
+        };
+        let hashing = buffered.into_inner().map_err(|e| e.into_error())?;
+        let (file, digest) = hashing.finish();
+        file.sync_all()?;
+        if !crate::files::still_at(&file, &self.path).unwrap_or(false) {
+            return Err(std::io::Error::other(format!(
+                "{} was moved or replaced while the traced command ran: the file there now is \
+                 not the trace (a process of the build?)",
+                self.path.display()
+            )));
         }
+        self.sha256 = Some(digest);
+        Ok(())
     }
 }
 

@@ -52,6 +52,9 @@ struct Header {
     exit: u8,
     exit_meaning: String,
     crates: usize,
+    policy: Vec<String>,
+    /// The events file and its SHA-256, when known.
+    events_file: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -341,6 +344,11 @@ pub fn render(j: &Judgement<'_>) -> String {
             exit: j.exit.code(),
             exit_meaning: j.exit.meaning(),
             crates: r.crates.len(),
+            policy: j.policy_sources.iter().map(|p| h(p).into_owned()).collect(),
+            events_file: j
+                .events
+                .as_ref()
+                .map(|e| format!("{} (sha256 {})", h(&e.path), e.sha256)),
         },
         kinds: j.matrix.kinds.iter().map(|k| Kind::as_str(*k)).collect(),
         phases: Phase::ALL.iter().map(|p| p.as_str()).collect(),

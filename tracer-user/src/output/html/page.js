@@ -6,6 +6,7 @@
 const data = JSON.parse(document.getElementById("report-data").textContent);
 // Most severe first, as the matrix colours a cell by the worst outcome in it.
 const OUTCOMES = data.outcomes;
+const NOT_ALLOWED = ["unexpected", "violation", "dormant"];
 const state = { hide: new Set(), crate: "", kind: "", phase: "", q: "", sel: "" };
 
 function el(tag, attrs, ...children) {
@@ -65,6 +66,8 @@ function header() {
     el("div", { class: "meta" },
       `${h.events} events, ${h.lost} lost; exit ${h.exit} (${h.exit_meaning}); ${h.crates} crates`),
     ...h.incomplete.map((r) => el("div", { class: "meta" }, "incomplete: " + r)),
+    el("div", { class: "meta" }, "policy: " + (h.policy.length ? h.policy.join(", ") : "none")),
+    h.events_file ? el("div", { class: "meta mono" }, "events: " + h.events_file) : null,
   );
 }
 
@@ -128,7 +131,18 @@ function matrix() {
     body.appendChild(row);
   }
   table.appendChild(body);
-  document.getElementById("matrix-box").replaceChildren(table);
+  // Filters come from the link too: say what they hide that is not allowed.
+  let hidden = 0;
+  for (const c of data.crates) {
+    for (const b of c.behaviors) {
+      if (NOT_ALLOWED.includes(b.outcome) && !visible(c, b)) hidden += 1;
+    }
+  }
+  const banner = hidden
+    ? el("div", { class: "banner", id: "hidden-banner" },
+      `${hidden} behaviours not allowed are hidden by the filters`)
+    : null;
+  document.getElementById("matrix-box").replaceChildren(...[banner, table].filter((x) => x));
 }
 
 function matrixRows() {

@@ -47,10 +47,9 @@ pub fn render(v: &Verdict) -> String {
             Row::Behavior(b) => {
                 let _ = writeln!(
                     s,
-                    "  {}: {}@{} {} {} {}",
+                    "  {}: {} {} {} {}",
                     mark(b.outcome),
-                    b.name,
-                    b.version,
+                    h(&rows::who(&b.name, &b.version)),
                     b.behavior.phase,
                     b.behavior.kind,
                     h(&b.behavior.target)
