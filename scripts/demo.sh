@@ -22,5 +22,6 @@ cd "$work"
 # The demo's crates misbehave on purpose: --audit shows the verdict without failing (in CI,
 # without --audit, these violations make `cargo tracer build` exit 1).
 "$root/target/release/cargo-tracer" build --fresh --audit --events "$work/events.jsonl" \
-    --offline --locked --manifest-path "$root/demo/Cargo.toml"
-echo "demo: re-render offline with: cargo tracer report $work/events.jsonl [--format json] [--verbose]" >&2
+    --output "html=$work/report.html" --offline --locked --manifest-path "$root/demo/Cargo.toml"
+echo "demo: the same as one page: $work/report.html (open it in a browser)" >&2
+echo "demo: judge it again offline, no root: cargo tracer report $work/events.jsonl --manifest-path $root/demo/Cargo.toml [--policy FILE] [--format json|sarif|markdown|html]" >&2

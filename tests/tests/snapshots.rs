@@ -75,6 +75,7 @@ fn every_output_of_every_golden_trace_matches_its_snapshot() {
                 report: r,
                 verdict: v,
                 policy_sources: &l.policy.sources,
+                events_file: None,
             }),
         );
         let unscanned = evaluate(

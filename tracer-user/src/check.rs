@@ -198,9 +198,31 @@ pub fn forgeries(trace: &Trace, graph: Option<&Graph>) -> Vec<Incomplete> {
             second: index.packages[c.second].key(),
         })
         .collect();
+    out.extend(
+        index
+            .implausible
+            .iter()
+            .map(|i| Incomplete::ImplausibleMessage {
+                package: index.packages[i.package].key(),
+                what: i.what.to_string(),
+                value: i.value.clone(),
+            }),
+    );
     if let Some(g) = graph {
         let ids: std::collections::HashSet<&str> =
             g.packages.iter().map(|p| p.id.as_str()).collect();
+        // The graph was read before the build: a manifest directory it does not have is forged.
+        for (&p, dir) in &index.manifest_dirs {
+            let pkg = &index.packages[p];
+            let known = g.packages.iter().find(|c| c.id == pkg.id);
+            if known.is_some_and(|c| c.manifest_dir.as_os_str() != dir.as_str()) {
+                out.push(Incomplete::ImplausibleMessage {
+                    package: pkg.key(),
+                    what: "manifest_path".into(),
+                    value: dir.clone(),
+                });
+            }
+        }
         out.extend(
             index
                 .packages

@@ -1,36 +1,117 @@
-//! Files cargo-tracer writes — the events file, `--output` files — often as root, into
-//! directories the traced build can write to. So: never through a symbolic link (a build could
-//! plant one at the path to make root overwrite any file), and with a digest of what was
-//! written, so a file swapped afterwards can be told from the one the tracer wrote.
+//! Files cargo-tracer writes — the events file, `--output` files, the job summary — often as
+//! root, into directories the traced build can write to. So: a path is pinned before the build
+//! runs (its directory resolved once, [`pin`]), and opened later through no symbolic link at all
+//! (`openat2` with `RESOLVE_NO_SYMLINKS`: a link the build plants at the file or any directory
+//! above it is refused), never truncating a file with other hard links; and what is written is
+//! hashed, so a file swapped afterwards can be told from the one the tracer wrote.
 
 use std::{
+    ffi::CString,
     fs::File,
     io::{self, Write},
-    os::unix::fs::{MetadataExt, OpenOptionsExt},
-    path::Path,
+    os::{
+        fd::FromRawFd,
+        unix::{ffi::OsStrExt, fs::MetadataExt},
+    },
+    path::{Path, PathBuf},
 };
 
 use sha2::{Digest, Sha256};
 
-/// Creates (or truncates) the regular file at `path`, refusing a symbolic link there.
+/// `path` with its directory resolved now, before the build runs (symbolic links the user
+/// chose are followed once); later opens refuse any link on the way.
+pub fn pin(path: &Path) -> io::Result<PathBuf> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} names no file", path.display()),
+        )
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(dir).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("the directory of {}: {e}", path.display()),
+        )
+    })?;
+    Ok(dir.join(name))
+}
+
+/// `struct open_how` of openat2(2).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+
+/// Opens `path` following no symbolic or magic link on the way.
+fn open_no_links(path: &Path, flags: i32, mode: u32) -> io::Result<File> {
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path with a NUL byte"))?;
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: u64::from(mode),
+        resolve: RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: a valid NUL-terminated path and an open_how of the size passed; the returned fd
+    // is owned by the File from here on.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(if e.raw_os_error() == Some(libc::ELOOP) {
+            io::Error::other(format!(
+                "{} goes through a symbolic link: cargo-tracer does not write through one",
+                path.display()
+            ))
+        } else {
+            e
+        });
+    }
+    // SAFETY: fd is a new descriptor nothing else owns.
+    Ok(unsafe { File::from_raw_fd(fd as i32) })
+}
+
+/// Refuses what is not a regular file of its own (a device, a hard link to another file).
+fn check_regular(f: &File, path: &Path) -> io::Result<()> {
+    let m = f.metadata()?;
+    if !m.file_type().is_file() || m.nlink() > 1 {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file with one name: cargo-tracer does not write to it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Creates (or empties) the regular file at `path`, through no symbolic link.
 pub fn create(path: &Path) -> io::Result<File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                io::Error::other(format!(
-                    "{} is a symbolic link: cargo-tracer does not write through one",
-                    path.display()
-                ))
-            } else {
-                e
-            }
-        })
+    // Not O_TRUNC: the file is checked before anything in it is touched.
+    let f = open_no_links(path, libc::O_WRONLY | libc::O_CREAT, 0o644)?;
+    check_regular(&f, path)?;
+    f.set_len(0)?;
+    Ok(f)
+}
+
+/// Opens the existing file at `path` to append to it, through no symbolic link.
+pub fn append(path: &Path) -> io::Result<File> {
+    let f = open_no_links(path, libc::O_WRONLY | libc::O_APPEND, 0)?;
+    check_regular(&f, path)?;
+    Ok(f)
 }
 
 /// Writes `bytes` to `path` as [`create`] does.
@@ -100,7 +181,25 @@ mod tests {
         std::os::unix::fs::symlink(&victim, &link).unwrap();
         let e = create(&link).unwrap_err();
         assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(append(&link).is_err());
+        // A directory on the way, pinned before it became a link.
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        let pinned = pin(&dir.path().join("reports").join("r.html"));
+        assert!(pinned.is_err(), "the directory must exist when pinned");
+        std::fs::create_dir(dir.path().join("reports")).unwrap();
+        let pinned = pin(&dir.path().join("reports").join("r.html")).unwrap();
+        std::fs::remove_dir(dir.path().join("reports")).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("reports")).unwrap();
+        assert!(create(&pinned).is_err());
+        assert!(!real.join("r.html").exists());
+        // A second name of another file is not emptied.
+        let other = dir.path().join("other");
+        std::fs::write(&other, "keep").unwrap();
+        std::fs::hard_link(&other, dir.path().join("hard")).unwrap();
+        assert!(create(&dir.path().join("hard")).is_err());
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep");
 
         let path = dir.path().join("out");
         let f = create(&path).unwrap();

@@ -86,13 +86,16 @@ fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        // CI summary: best effort, the verdict is also on stdout.
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)
-        {
-            let _ = f.write_all(output::render(ReportFormat::Markdown, j, o.detail).as_bytes());
+        // CI summary: best effort, the verdict is also on stdout. The runner creates the file;
+        // it is appended to through no symbolic link (the build could have planted one).
+        match tracer::files::append(Path::new(&path)) {
+            Ok(mut f) => {
+                let _ = f.write_all(output::render(ReportFormat::Markdown, j, o.detail).as_bytes());
+            }
+            Err(e) => eprintln!(
+                "warning: not writing the job summary to $GITHUB_STEP_SUMMARY: {}",
+                h(&e.to_string())
+            ),
         }
     }
     let text = output::render(o.stdout, j, o.detail);

@@ -299,6 +299,14 @@ fn report_judges_a_recorded_build_in_every_format_at_once() {
         denied
     );
     assert!(text("html").starts_with("<!doctype html>"));
+    // Every machine format says what judged it: the policy, the trace and its digest.
+    assert_eq!(
+        json["events_file"]["sha256"].as_str().map(str::len),
+        Some(64)
+    );
+    let props = &sarif["runs"][0]["properties"];
+    assert_eq!(props["eventsFile"], json["events_file"]);
+    assert_eq!(props["policySources"], json["policy_sources"]);
 
     // The policy and levels given now decide: --audit passes, -A violation and -A unexpected
     // too, an incomplete trace still fails closed.
@@ -435,16 +443,28 @@ fn rescan_scans_where_the_graph_says_without_a_cache_in_the_builds_target_dir() 
     let lines: Vec<String> = golden_lines()
         .into_iter()
         .map(|l| {
+            let moved = |v: &Value| v.as_str().map(|s| s.replace(recorded, &demo));
+            if l.contains("\"type\":\"cargo_message\"") {
+                // Cargo's messages say where the manifests are too; they must agree.
+                let mut m: Value = serde_json::from_str(&l).unwrap();
+                let msg = &mut m["message"];
+                if let Some(v) = moved(&msg["manifest_path"]) {
+                    msg["manifest_path"] = v.into();
+                }
+                if let Some(v) = moved(&msg["target"]["src_path"]) {
+                    msg["target"]["src_path"] = v.into();
+                }
+                return m.to_string();
+            }
             if !l.contains("\"type\":\"graph\"") {
                 return l;
             }
             let mut g: Value = serde_json::from_str(&l).unwrap();
             g["target_dir"] = target.display().to_string().into();
             for p in g["packages"].as_array_mut().unwrap() {
-                let moved = |v: &Value| v.as_str().unwrap().replace(recorded, &demo);
-                p["manifest_dir"] = moved(&p["manifest_dir"]).into();
+                p["manifest_dir"] = moved(&p["manifest_dir"]).unwrap().into();
                 for t in p["targets"].as_array_mut().unwrap() {
-                    t["src_path"] = moved(&t["src_path"]).into();
+                    t["src_path"] = moved(&t["src_path"]).unwrap().into();
                 }
             }
             g.to_string()
@@ -479,6 +499,39 @@ fn rescan_scans_where_the_graph_says_without_a_cache_in_the_builds_target_dir() 
         !target.exists(),
         "nothing is written into the build's target dir"
     );
+}
+
+#[test]
+fn the_job_summary_gets_the_matrix_and_never_goes_through_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = golden().display().to_string();
+    let summary = dir.path().join("step_summary");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let mut c = tracer(&["report", &trace, "-q"]);
+    c.env("GITHUB_STEP_SUMMARY", &summary);
+    assert_eq!(run(&mut c).code, 1);
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.starts_with("earlier step\n## cargo-tracer: ❌ failed"),
+        "{text}"
+    );
+    assert!(text.contains("| `telemetry-sys@0.3.1` |"), "{text}");
+
+    // A link planted where the summary goes: not followed (the tracer may be root).
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    let link = dir.path().join("planted");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let mut c = tracer(&["report", &trace, "-q"]);
+    c.env("GITHUB_STEP_SUMMARY", &link);
+    let out = run(&mut c);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("not writing the job summary"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
 }
 
 #[test]

@@ -347,7 +347,7 @@ impl<'a> Aggregator<'a> {
             RecordDetail::Exit {
                 process_exit: true, ..
             } => self.procs.exited(rec.pid, rec.ts_ns),
-            RecordDetail::ProcMacro {} => {
+            RecordDetail::ProcMacro {} if phase == Phase::ProcMacro => {
                 if !self.procs.knows(rec.pid) {
                     describe(self, rec.pid, owner, phase);
                 }

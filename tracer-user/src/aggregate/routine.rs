@@ -116,8 +116,27 @@ fn basename(p: &str) -> &str {
 
 /// Decides routine-ness for one phase of one crate. `places` knows `$OUT_DIR`,
 /// `$CARGO_MANIFEST_DIR`, `$TARGET_DIR`, `$WORKSPACE`, `$CARGO_HOME`, `$TMPDIR`, `$SYSROOT`…
+/// A path that goes on through one of `/proc`'s magic links (`/proc/self/cwd/…`,
+/// `/proc/self/fd/9/…`, `/proc/1/root/…`, `/dev/fd/9/…`): it names whatever the link points at,
+/// which the path itself does not say — never routine, whatever prefix it starts with.
+pub fn through_magic_link(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let is_id =
+        |p: &str| p == "self" || p == "thread-self" || p.bytes().all(|b| b.is_ascii_digit());
+    let rest = match parts.as_slice() {
+        ["proc", id, "task", tid, rest @ ..] if is_id(id) && is_id(tid) => rest,
+        ["proc", id, rest @ ..] if is_id(id) => rest,
+        ["dev", "fd", n, _, ..] if is_id(n) => return true,
+        _ => return false,
+    };
+    matches!(
+        rest,
+        ["cwd" | "root", _, ..] | ["map_files", ..] | ["fd", _, _, ..]
+    )
+}
+
 pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -> bool {
-    if kind.is_network() {
+    if kind.is_network() || through_magic_link(path) {
         return false;
     }
     let under = |name: Placeholder| places.is_under(name, path);
@@ -180,6 +199,30 @@ pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn paths_through_magic_links_are_never_routine() {
+        use super::through_magic_link as m;
+        for p in [
+            "/proc/self/cwd/secret",
+            "/proc/self/root/home/u/.ssh/id_rsa",
+            "/proc/thread-self/fd/9/id",
+            "/proc/123/task/124/cwd/x",
+            "/dev/fd/9/x",
+            "/proc/self/map_files/400000-401000",
+        ] {
+            assert!(m(p), "{p}");
+        }
+        for p in [
+            "/proc/self/fd/1",
+            "/proc/self/status",
+            "/proc/meminfo",
+            "/dev/fd/2",
+            "/proc/sys/kernel/x",
+        ] {
+            assert!(!m(p), "{p}");
+        }
+    }
+
     use super::*;
 
     fn places() -> Placeholders {

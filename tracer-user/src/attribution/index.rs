@@ -30,6 +30,8 @@ pub struct Index {
     crate_names: HashMap<String, Vec<usize>>,
     /// Proc-macro dylibs.
     pub proc_macros: HashMap<String, usize>,
+    /// Packages cargo compiled a proc-macro target of.
+    proc_macro_packages: std::collections::HashSet<usize>,
     /// `OUT_DIR`s of each package's build script runs.
     pub out_dirs: BTreeMap<usize, Vec<String>>,
     /// Packages with a build script, and whether cargo reported its compilation fresh.
@@ -40,6 +42,33 @@ pub struct Index {
     src_paths: HashMap<String, usize>,
     /// Files two messages gave to different packages.
     pub conflicts: Vec<Conflict>,
+    /// Directories a message gave a package that cargo's layout rules out (an `OUT_DIR`
+    /// outside `…/build/<package>-<hash>/out`, a second manifest directory): forged, since they
+    /// decide what is routine.
+    pub implausible: Vec<Implausible>,
+}
+
+/// A directory no genuine message of cargo's would give the package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Implausible {
+    pub package: usize,
+    /// `out_dir` or `manifest_path`.
+    pub what: &'static str,
+    pub value: String,
+}
+
+/// Whether `dir` is where cargo puts a build script's `OUT_DIR` for package `name`:
+/// `…/build/<name>-<hash>/out`.
+fn plausible_out_dir(dir: &str, name: &str) -> bool {
+    let mut parts = dir.rsplit('/');
+    let (Some("out"), Some(unit), Some("build")) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    unit.strip_prefix(name)
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        && !dir.split('/').any(|p| p == "..")
 }
 
 /// Two of cargo's messages disagree about whose a file is: one of them was forged.
@@ -98,6 +127,14 @@ impl Index {
                 Some(Known::Unit(u)) => ix.add_unit(u),
                 Some(Known::ScriptRun(b)) => {
                     let p = ix.package(&b.package);
+                    if !plausible_out_dir(&b.out_dir, &b.package.name) {
+                        ix.implausible.push(Implausible {
+                            package: p,
+                            what: "out_dir",
+                            value: b.out_dir,
+                        });
+                        continue;
+                    }
                     let dirs = ix.out_dirs.entry(p).or_default();
                     if !dirs.contains(&b.out_dir) {
                         dirs.push(b.out_dir);
@@ -112,9 +149,19 @@ impl Index {
     fn add_unit(&mut self, u: messages::Unit) {
         let p = self.package(&u.package);
         if let Some(m) = u.manifest_dir {
-            self.manifest_dirs.insert(p, m);
+            match self.manifest_dirs.get(&p) {
+                None => {
+                    self.manifest_dirs.insert(p, m);
+                }
+                Some(known) if *known == m => {}
+                Some(_) => self.implausible.push(Implausible {
+                    package: p,
+                    what: "manifest_path",
+                    value: m,
+                }),
+            }
         }
-        self.src_paths.entry(u.src_path).or_insert(p);
+        claim(&mut self.src_paths, u.src_path, p, &mut self.conflicts);
         for f in &u.filenames {
             if let Some(h) = messages::unit_hash(f) {
                 let key = UnitKey(u.crate_name.clone(), h.to_string());
@@ -145,6 +192,7 @@ impl Index {
                 }
             }
             TargetKind::ProcMacro => {
+                self.proc_macro_packages.insert(p);
                 for f in u.filenames.iter().filter(|f| f.ends_with(".so")) {
                     claim(&mut self.proc_macros, f.clone(), p, &mut self.conflicts);
                 }
@@ -264,6 +312,8 @@ impl Index {
             .get(&key)
             .or_else(|| self.units.get(&UnitKey(key.0.clone(), key.1.clone())))
             .copied()
+            // Only a package with a proc-macro target has proc-macro code to blame.
+            .filter(|p| self.proc_macro_packages.contains(p))
     }
 
     fn unique(&self, crate_name: &str) -> Option<usize> {
@@ -466,6 +516,31 @@ mod tests {
         // A report of the same file again by its own package (a fresh unit) is no conflict.
         let again = [msgs[0].clone(), msgs[0].clone()];
         assert!(Index::from_messages(again.iter()).conflicts.is_empty());
+    }
+
+    #[test]
+    fn directories_that_decide_what_is_routine_must_be_cargos() {
+        use crate::cargo::messages::fake::{artifact, script_run};
+        let id = "registry+https://x#t@1.0.0";
+        let ok = "/tg/debug/build/t-f415aa/out";
+        let msgs = [
+            script_run(id, ok),
+            script_run(id, "/home/u"),
+            script_run(id, "/tg/debug/build/other-f415/out"),
+            script_run(id, "/tg/debug/build/t-f415/../../../../home/u/out"),
+            artifact(
+                id,
+                "lib",
+                "t",
+                false,
+                &["/tg/debug/deps/libt-1.rmeta"],
+                None,
+                false,
+            ),
+        ];
+        let ix = Index::from_messages(msgs.iter());
+        assert_eq!(ix.out_dirs[&0], vec![ok.to_string()]);
+        assert_eq!(ix.implausible.len(), 3, "{:?}", ix.implausible);
     }
 
     #[test]

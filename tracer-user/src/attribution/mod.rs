@@ -110,11 +110,34 @@ impl<'a> Attributor<'a> {
             );
         }
         let own = self.actor_of(rec.pid);
-        // Code of a proc macro was running on this thread (or the macro started this process).
-        let effective = rec
-            .proc_macro
-            .as_deref()
-            .map_or(own, |so| self.macro_actor(so, own));
+        // Code of a proc macro was running on this thread. Only rustc (and rustdoc) run proc
+        // macros: in any other process the tag says only that some library with that name was
+        // loaded — a build script could load one to pass its behaviour off as the macro's.
+        let runs_macros = match own {
+            Actor::Crate {
+                phase: Phase::Compile,
+                ..
+            } => true,
+            Actor::Crate {
+                phase: Phase::Test, ..
+            } => self
+                .procs
+                .get(&rec.pid)
+                .is_some_and(|p| p.name.starts_with("rustdoc")),
+            Actor::Crate {
+                phase: Phase::ProcMacro,
+                package,
+                ..
+            } => rec
+                .proc_macro
+                .as_deref()
+                .is_some_and(|so| self.index.proc_macro_package(so, &self.units) == Some(package)),
+            _ => false,
+        };
+        let effective = match rec.proc_macro.as_deref() {
+            Some(so) if runs_macros => self.macro_actor(so, own),
+            _ => own,
+        };
         match &rec.detail {
             RecordDetail::Fork {
                 child_pid,
@@ -377,5 +400,68 @@ mod tests {
         a.attribute(&fork(10, 30));
         let trusted = a.attribute(&exec(30, 10, SCRIPT, &[]));
         assert_eq!(name(&ix, trusted), "trusted build-script");
+    }
+
+    #[test]
+    fn only_rustc_runs_proc_macros() {
+        use crate::cargo::messages::fake::artifact;
+        let so = "/tg/debug/deps/libmac-5e5e.so";
+        let msgs = [
+            artifact(
+                "registry+https://x#mac@1.0.0",
+                "proc-macro",
+                "mac",
+                false,
+                &[so],
+                None,
+                true,
+            ),
+            artifact(
+                "registry+https://x#evil@0.1.0",
+                "custom-build",
+                "build-script-build",
+                false,
+                &["/tg/debug/build/evil-1b1b/build-script-build"],
+                None,
+                false,
+            ),
+            artifact(
+                "registry+https://x#app@0.1.0",
+                "lib",
+                "app",
+                false,
+                &["/tg/debug/deps/libapp-7c7c.rmeta"],
+                None,
+                false,
+            ),
+        ];
+        let ix = Index::from_messages(msgs.iter());
+        let mut a = Attributor::new(&ix, 10);
+        let tagged = |pid: u32, lib: &str| {
+            let mut r = rec(pid, 10, RecordDetail::ProcMacro {});
+            r.proc_macro = Some(lib.to_string());
+            r
+        };
+        // rustc compiling app, running the macro: the macro's, within app.
+        a.attribute(&fork(10, 20));
+        a.attribute(&exec(
+            20,
+            10,
+            "/tc/bin/rustc",
+            &["rustc", "--crate-name", "app", "-C", "extra-filename=-7c7c"],
+        ));
+        assert_eq!(name(&ix, a.attribute(&tagged(20, so))), "mac proc-macro");
+        // A build script that loaded a library of that name: still the build script's.
+        a.attribute(&fork(10, 30));
+        a.attribute(&exec(
+            30,
+            10,
+            "/tg/debug/build/evil-1b1b/build-script-build",
+            &[],
+        ));
+        assert_eq!(name(&ix, a.attribute(&tagged(30, so))), "evil build-script");
+        // A library named after a crate that is no proc macro blames no one else.
+        let fake = "/tg/debug/build/evil-1b1b/out/deps/libapp-7c7c.so";
+        assert_eq!(name(&ix, a.attribute(&tagged(20, fake))), "app compile");
     }
 }

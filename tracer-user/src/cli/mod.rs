@@ -33,6 +33,22 @@ pub enum OptionsError {
     Level { flag: char, error: UnknownName },
     #[error(transparent)]
     Invocation(#[from] InvocationError),
+    #[error("cannot write {path}")]
+    Path {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// A file to write later, pinned now (before anything runs; see [`crate::files::pin`]).
+fn pinned(p: PathBuf) -> Result<PathBuf, OptionsError> {
+    if p.as_os_str() == "-" {
+        return Ok(p);
+    }
+    crate::files::pin(&p).map_err(|source| OptionsError::Path {
+        path: p.display().to_string(),
+        source,
+    })
 }
 
 /// What to print a report or verdict as.
@@ -155,16 +171,21 @@ fn color(flag: Option<args::Color>) -> ColorChoice {
     }
 }
 
-fn outputs(a: &args::JudgeArgs, verbose: bool) -> Outputs {
-    Outputs {
+fn outputs(a: &args::JudgeArgs, verbose: bool) -> Result<Outputs, OptionsError> {
+    let files = a
+        .outputs
+        .iter()
+        .map(|(f, p)| Ok((*f, pinned(p.clone())?)))
+        .collect::<Result<_, OptionsError>>()?;
+    Ok(Outputs {
         stdout: a.format,
-        files: a.outputs.clone(),
+        files,
         detail: Detail {
             verbose,
             quiet: a.quiet,
         },
         color: color(a.color),
-    }
+    })
 }
 
 fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
@@ -176,7 +197,7 @@ fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
         return Err(OptionsError::EventsToStdout);
     }
     let levels = levels(&a.judge)?;
-    let outputs = outputs(&a.judge, a.verbose);
+    let outputs = outputs(&a.judge, a.verbose)?;
     Ok(Command::Check(CheckCommand {
         check: CheckOptions {
             invocation: Invocation::new(sub, a.cargo_args, None)?,
@@ -199,7 +220,7 @@ fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
                 jobs: jobs(None),
             }),
             verbose: a.verbose,
-            events: a.trace.events,
+            events: a.trace.events.map(pinned).transpose()?,
         },
         outputs,
         timings: a.timings,
@@ -237,7 +258,7 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
                 env: Vec::new(),
                 preamble: Vec::new(),
             },
-            events: a.trace.events,
+            events: a.trace.events.map(pinned).transpose()?,
             format: a.format,
             color: color(None),
         }),
@@ -253,7 +274,7 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
                 verbose: a.verbose,
                 rescan: a.rescan,
             },
-            outputs: outputs(&a.judge, a.verbose),
+            outputs: outputs(&a.judge, a.verbose)?,
         }),
         args::Cmd::Scan(a) => Command::Scan(ScanCommand {
             graph_args: graph_args(a.manifest_path.as_deref(), a.locked, a.offline),

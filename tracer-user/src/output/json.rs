@@ -20,6 +20,9 @@ pub struct CheckOutput<'a> {
     pub verdict: &'a Verdict,
     /// The policy files read, then the shipped defaults.
     pub policy_sources: &'a [String],
+    /// The events file written (`--events`) or judged again, with its SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_file: Option<&'a crate::output::EventsFile>,
 }
 
 /// Version of the `diff --format json` object.

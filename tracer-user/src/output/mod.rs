@@ -55,7 +55,7 @@ pub struct Judgement<'a> {
 }
 
 /// An events file and the SHA-256 of its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EventsFile {
     pub path: String,
     pub sha256: String,
@@ -135,6 +135,7 @@ pub fn render(format: Format, j: &Judgement<'_>, detail: Detail) -> String {
             report: j.report,
             verdict: j.verdict,
             policy_sources: j.policy_sources,
+            events_file: j.events.as_ref(),
         }),
         Format::Markdown => {
             let mut s = markdown::verdict(j.verdict, &j.report.command, Some(&j.matrix));
@@ -155,7 +156,14 @@ pub fn render(format: Format, j: &Judgement<'_>, detail: Detail) -> String {
                     .and_then(|g| g.get(k))
                     .map(|p| p.manifest_dir.display().to_string())
             };
-            json::to_string(&sarif::verdict::render(j.verdict, &root, dir))
+            let mut log = sarif::verdict::render(j.verdict, &root, dir);
+            for run in &mut log.runs {
+                run.properties = Some(sarif::RunProperties {
+                    policy_sources: j.policy_sources.to_vec(),
+                    events_file: j.events.clone(),
+                });
+            }
+            json::to_string(&log)
         }
         Format::Html => html::render(j),
     }

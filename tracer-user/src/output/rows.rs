@@ -103,6 +103,17 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
             data(&first.to_string()),
             data(&second.to_string())
         ),
+        Incomplete::ImplausibleMessage {
+            package,
+            what,
+            value,
+        } => format!(
+            "a message of cargo's gives {} the {} {}, which is not where cargo puts it: a \
+             process of the build wrote into cargo's output",
+            data(&package.to_string()),
+            data(what),
+            data(value)
+        ),
         Incomplete::NotInGraph { package, id } => format!(
             "cargo's messages name {} ({}), which is not in the dependency graph: a process of \
              the build wrote into cargo's output",

@@ -116,6 +116,15 @@ pub enum Incomplete {
         first: PackageKey,
         second: PackageKey,
     },
+    /// A message gave a package a directory cargo would not (an `OUT_DIR` outside its build
+    /// directory, another manifest directory than the graph's): forged, to make behaviour look
+    /// routine.
+    ImplausibleMessage {
+        #[serde(rename = "crate")]
+        package: PackageKey,
+        what: String,
+        value: String,
+    },
     /// Cargo's messages name a package the dependency graph does not have (a forged message).
     NotInGraph {
         #[serde(rename = "crate")]

@@ -31,6 +31,18 @@ pub struct Run {
     pub tool: Tool,
     pub original_uri_base_ids: BTreeMap<&'static str, Uri>,
     pub results: Vec<SarifResult>,
+    /// What judged the run: the policy files and the events file (a property bag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<RunProperties>,
+}
+
+/// Where a verdict came from.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunProperties {
+    pub policy_sources: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_file: Option<super::EventsFile>,
 }
 
 #[derive(Debug, Serialize)]
@@ -245,6 +257,7 @@ pub fn log(workspace: &str, rules: Vec<Rule>, results: Vec<SarifResult>) -> Log 
             )]
             .into(),
             results,
+            properties: None,
         }],
     }
 }
