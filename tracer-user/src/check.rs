@@ -10,6 +10,7 @@ use std::{
 
 use crate::{
     analysis::scan::{self, ScanOptions, ScanReport},
+    attribution::Index,
     cargo::{
         build::{self, Settings},
         graph::Graph,
@@ -185,10 +186,9 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
     out
 }
 
-/// Signs that cargo's messages were written into by the build: a file given to two packages,
-/// a package the graph does not have.
-pub fn forgeries(trace: &Trace, graph: Option<&Graph>) -> Vec<Incomplete> {
-    let index = crate::attribution::Index::from_messages(&trace.cargo_messages);
+/// Signs that cargo's messages (indexed in `index`) were written into by the build: a file
+/// given to two packages, a directory cargo would not give, a package the graph does not have.
+pub fn forgeries(index: &Index, graph: Option<&Graph>) -> Vec<Incomplete> {
     let mut out: Vec<Incomplete> = index
         .conflicts
         .iter()
@@ -271,6 +271,23 @@ pub struct Judged {
     pub exit: Exit,
 }
 
+/// The report of a traced build and every reason it cannot be trusted to be complete (lost
+/// events, damage, a build script that did not run under `--fresh`, forged messages); the
+/// report's `complete` says the same. `None` without a build context.
+pub fn assess(
+    trace: &Trace,
+    graph: Option<&Graph>,
+    fresh: bool,
+    verbose: bool,
+) -> Option<(Report, Vec<Incomplete>)> {
+    let index = Index::from_messages(&trace.cargo_messages);
+    let mut report = report::from_trace_with(trace, &index, verbose)?;
+    let mut incomplete = incompleteness(trace, &report, fresh);
+    incomplete.extend(forgeries(&index, graph));
+    report.complete = report.complete && incomplete.is_empty();
+    Some((report, incomplete))
+}
+
 /// Judges a traced build — live or recorded, the same way: its report, its verdict (with the
 /// graph's dependencies and the scan's findings when there are), and the exit that means.
 pub fn judge(
@@ -279,11 +296,8 @@ pub fn judge(
     scan: Option<&ScanReport>,
     j: &Judging<'_>,
 ) -> Result<Judged, CheckError> {
-    let mut report = report::from_trace(trace, j.verbose).ok_or(CheckError::NoContext)?;
-    let mut incomplete = incompleteness(trace, &report, j.fresh);
-    incomplete.extend(forgeries(trace, graph));
-    // One answer to "can this be trusted": the report says what the verdict says.
-    report.complete = report.complete && incomplete.is_empty();
+    let (report, incomplete) =
+        assess(trace, graph, j.fresh, j.verbose).ok_or(CheckError::NoContext)?;
     let deps = graph.map(Graph::dependencies).unwrap_or_default();
     let verdict = evaluate(&report, j.rules, scan, &deps, j.levels, incomplete);
     let (code, signal) = trace

@@ -77,12 +77,20 @@ fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
 /// Writes a judged build to stdout and to every `--output` file, and the job summary to
 /// `$GITHUB_STEP_SUMMARY` when CI sets it.
 fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
+    // Each format rendered once, however many places it goes to.
+    let mut rendered: std::collections::HashMap<ReportFormat, String> = Default::default();
+    let mut text = |f: ReportFormat| -> String {
+        rendered
+            .entry(f)
+            .or_insert_with(|| output::render(f, j, o.detail))
+            .clone()
+    };
     for (format, path) in &o.files {
-        let mut text = output::render(*format, j, o.detail);
+        let mut t = text(*format);
         if *format == ReportFormat::Human {
-            text = output::style::strip(&text);
+            t = output::style::strip(&t);
         }
-        tracer::files::write(path, text.as_bytes())
+        tracer::files::write(path, t.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
@@ -90,7 +98,7 @@ fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
         // it is appended to through no symbolic link (the build could have planted one).
         match tracer::files::append(Path::new(&path)) {
             Ok(mut f) => {
-                let _ = f.write_all(output::render(ReportFormat::Markdown, j, o.detail).as_bytes());
+                let _ = f.write_all(text(ReportFormat::Markdown).as_bytes());
             }
             Err(e) => eprintln!(
                 "warning: not writing the job summary to $GITHUB_STEP_SUMMARY: {}",
@@ -98,7 +106,6 @@ fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
             ),
         }
     }
-    let text = output::render(o.stdout, j, o.detail);
     if o.stdout != ReportFormat::Human {
         // A document on stdout says it too, but a person watching the job reads stderr.
         for i in &j.verdict.incomplete {
@@ -109,7 +116,7 @@ fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
         }
     }
     let mut out = anstream::AutoStream::new(std::io::stdout(), o.color);
-    out.write_all(text.as_bytes())?;
+    out.write_all(text(o.stdout).as_bytes())?;
     out.flush()?;
     Ok(())
 }
@@ -153,18 +160,15 @@ fn read_side(p: &Path) -> anyhow::Result<Report> {
             p.display()
         )
     })?;
-    let Some(mut r) = report::from_trace(&t, false) else {
+    // Whatever makes a verdict incomplete (damage, a script that did not run under --fresh,
+    // forged messages) makes this side incomplete too.
+    let fresh = t.context.as_ref().is_some_and(|c| c.fresh);
+    let Some((r, _)) = check::assess(&t, t.graph.as_ref(), fresh, false) else {
         bail!(
             "{} has no build context: it was not written by `cargo tracer build|test --events`",
             p.display()
         );
     };
-    // Whatever makes a verdict incomplete (damage, a script that did not run under --fresh,
-    // forged messages) makes this side incomplete too.
-    let fresh = t.context.as_ref().is_some_and(|c| c.fresh);
-    r.complete = r.complete
-        && check::incompleteness(&t, &r, fresh).is_empty()
-        && check::forgeries(&t, t.graph.as_ref()).is_empty();
     Ok(r)
 }
 

@@ -216,15 +216,7 @@ impl<'a> Aggregator<'a> {
     /// Placeholders for rendering (`render`) and for routine checks (`check`, with more names).
     fn places(&self, owner: Owner) -> (Placeholders, Placeholders) {
         let c = self.ctx;
-        let mut common: Vec<(Placeholder, &str)> = vec![
-            (Placeholder::TargetDir, &c.target_dir),
-            (Placeholder::Workspace, &c.workspace_root),
-            // After $WORKSPACE: when both name one directory, $WORKSPACE wins the tie.
-            (Placeholder::RepoRoot, &c.repo_root),
-            (Placeholder::CargoHome, &c.cargo_home),
-            (Placeholder::Home, &c.home),
-            (Placeholder::TmpDir, &c.tmpdir),
-        ];
+        let mut common: Vec<(Placeholder, &str)> = c.common_dirs().to_vec();
         let ancestors = ancestors(&c.workspace_root).chain(ancestors(&c.cwd));
         if let Owner::Crate(p) = owner {
             if let Some(m) = self.index.manifest_dirs.get(&p) {

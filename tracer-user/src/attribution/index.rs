@@ -80,22 +80,39 @@ pub struct Conflict {
     pub second: usize,
 }
 
-/// Inserts `key → p` unless `key` is taken; a different package for it is a conflict.
-fn claim<K: std::hash::Hash + Eq + Clone + std::fmt::Display>(
-    map: &mut HashMap<K, usize>,
+/// A value that belongs to a package.
+trait Owned: Copy {
+    fn package(self) -> usize;
+}
+
+impl Owned for usize {
+    fn package(self) -> usize {
+        self
+    }
+}
+
+impl Owned for (usize, Phase) {
+    fn package(self) -> usize {
+        self.0
+    }
+}
+
+/// Inserts `key → v` unless `key` is taken; another package for it is a conflict.
+fn claim<K: std::hash::Hash + Eq + std::fmt::Display, V: Owned>(
+    map: &mut HashMap<K, V>,
     key: K,
-    p: usize,
+    v: V,
     conflicts: &mut Vec<Conflict>,
 ) {
     match map.get(&key) {
         None => {
-            map.insert(key, p);
+            map.insert(key, v);
         }
-        Some(&q) if q == p => {}
+        Some(&q) if q.package() == v.package() => {}
         Some(&q) => conflicts.push(Conflict {
             file: key.to_string(),
-            first: q,
-            second: p,
+            first: q.package(),
+            second: v.package(),
         }),
     }
 }
@@ -176,7 +193,12 @@ impl Index {
             TargetKind::BuildScript => {
                 self.build_scripts.insert(p, u.fresh);
                 for f in &u.filenames {
-                    self.exe(f.clone(), p, Phase::BuildScript);
+                    claim(
+                        &mut self.exes,
+                        f.clone(),
+                        (p, Phase::BuildScript),
+                        &mut self.conflicts,
+                    );
                     let dir = parent(f);
                     claim(
                         &mut self.build_dirs,
@@ -200,30 +222,15 @@ impl Index {
             // A test harness (of a test, a bench, or the library's unit tests).
             _ if u.test_profile => {
                 if let Some(e) = u.executable {
-                    self.exe(e, p, Phase::Test);
+                    claim(&mut self.exes, e, (p, Phase::Test), &mut self.conflicts);
                 }
             }
             TargetKind::Binary => {
                 if let Some(e) = u.executable {
-                    self.exe(e, p, Phase::Run);
+                    claim(&mut self.exes, e, (p, Phase::Run), &mut self.conflicts);
                 }
             }
             TargetKind::Library | TargetKind::Test => {}
-        }
-    }
-
-    /// An executable of package `p` (the first message to name it wins).
-    fn exe(&mut self, file: String, p: usize, phase: Phase) {
-        match self.exes.get(&file) {
-            None => {
-                self.exes.insert(file, (p, phase));
-            }
-            Some(&(q, _)) if q == p => {}
-            Some(&(q, _)) => self.conflicts.push(Conflict {
-                file,
-                first: q,
-                second: p,
-            }),
         }
     }
 
@@ -361,16 +368,11 @@ mod tests {
     use super::*;
 
     fn demo_index() -> Index {
-        use crate::cargo::messages::fake::{artifact, script_run};
+        use crate::cargo::messages::fake::{artifact, build_script, script_run};
         let msgs = [
-            artifact(
+            build_script(
                 "path+file:///w/t#0.3.1",
-                "custom-build",
-                "build-script-build",
-                false,
-                &["/tg/debug/build/t-24eb/build-script-build"],
-                None,
-                false,
+                "/tg/debug/build/t-24eb/build-script-build",
             ),
             script_run("path+file:///w/t#0.3.1", "/tg/debug/build/t-f415/out"),
             artifact(
@@ -478,28 +480,12 @@ mod tests {
 
     #[test]
     fn a_forged_message_cannot_take_a_file_from_its_package() {
-        use crate::cargo::messages::fake::artifact;
+        use crate::cargo::messages::fake::build_script;
         let script = "/tg/debug/build/t-24eb/build-script-build";
         let msgs = [
-            artifact(
-                "path+file:///w/t#0.3.1",
-                "custom-build",
-                "build-script-build",
-                false,
-                &[script],
-                None,
-                false,
-            ),
+            build_script("path+file:///w/t#0.3.1", script),
             // Written into cargo's stdout by the build script itself, claiming a trusted crate.
-            artifact(
-                "registry+https://x#vergen-gitcl@1.0.0",
-                "custom-build",
-                "build-script-build",
-                false,
-                &[script],
-                None,
-                false,
-            ),
+            build_script("registry+https://x#vergen-gitcl@1.0.0", script),
         ];
         let ix = Index::from_messages(msgs.iter());
         let (p, _) = ix.classify(script, &[]).unwrap();

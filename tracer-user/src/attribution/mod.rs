@@ -113,29 +113,8 @@ impl<'a> Attributor<'a> {
         // Code of a proc macro was running on this thread. Only rustc (and rustdoc) run proc
         // macros: in any other process the tag says only that some library with that name was
         // loaded — a build script could load one to pass its behaviour off as the macro's.
-        let runs_macros = match own {
-            Actor::Crate {
-                phase: Phase::Compile,
-                ..
-            } => true,
-            Actor::Crate {
-                phase: Phase::Test, ..
-            } => self
-                .procs
-                .get(&rec.pid)
-                .is_some_and(|p| p.name.starts_with("rustdoc")),
-            Actor::Crate {
-                phase: Phase::ProcMacro,
-                package,
-                ..
-            } => rec
-                .proc_macro
-                .as_deref()
-                .is_some_and(|so| self.index.proc_macro_package(so, &self.units) == Some(package)),
-            _ => false,
-        };
         let effective = match rec.proc_macro.as_deref() {
-            Some(so) if runs_macros => self.macro_actor(so, own),
+            Some(so) if self.runs_macros(rec.pid, own, so) => self.macro_actor(so, own),
             _ => own,
         };
         match &rec.detail {
@@ -195,6 +174,29 @@ impl<'a> Attributor<'a> {
                 p.actor
             }
             _ => effective,
+        }
+    }
+
+    /// Whether a proc-macro tag (library `so`) on `pid`, which belongs to `own`, is believed.
+    fn runs_macros(&self, pid: u32, own: Actor, so: &str) -> bool {
+        match own {
+            Actor::Crate {
+                phase: Phase::Compile,
+                ..
+            } => true,
+            Actor::Crate {
+                phase: Phase::Test, ..
+            } => self
+                .procs
+                .get(&pid)
+                .is_some_and(|p| p.name.starts_with("rustdoc")),
+            // A process the macro started, still running its code.
+            Actor::Crate {
+                phase: Phase::ProcMacro,
+                package,
+                ..
+            } => self.index.proc_macro_package(so, &self.units) == Some(package),
+            _ => false,
         }
     }
 
@@ -274,29 +276,19 @@ fn is_cargo(exe: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{cargo::messages::fake::artifact, proctable::paths::ResolvedPath};
+    use crate::{
+        cargo::messages::fake::{artifact, build_script},
+        proctable::paths::ResolvedPath,
+    };
 
     const SCRIPT: &str = "/tg/debug/build/trusted-9a9a/build-script-build";
 
     fn index() -> Index {
         let msgs = [
-            artifact(
-                "registry+https://x#trusted@1.0.0",
-                "custom-build",
-                "build-script-build",
-                false,
-                &[SCRIPT],
-                None,
-                false,
-            ),
-            artifact(
+            build_script("registry+https://x#trusted@1.0.0", SCRIPT),
+            build_script(
                 "registry+https://x#evil@0.1.0",
-                "custom-build",
-                "build-script-build",
-                false,
-                &["/tg/debug/build/evil-1b1b/build-script-build"],
-                None,
-                false,
+                "/tg/debug/build/evil-1b1b/build-script-build",
             ),
         ];
         Index::from_messages(msgs.iter())
@@ -404,7 +396,6 @@ mod tests {
 
     #[test]
     fn only_rustc_runs_proc_macros() {
-        use crate::cargo::messages::fake::artifact;
         let so = "/tg/debug/deps/libmac-5e5e.so";
         let msgs = [
             artifact(
@@ -416,14 +407,9 @@ mod tests {
                 None,
                 true,
             ),
-            artifact(
+            build_script(
                 "registry+https://x#evil@0.1.0",
-                "custom-build",
-                "build-script-build",
-                false,
-                &["/tg/debug/build/evil-1b1b/build-script-build"],
-                None,
-                false,
+                "/tg/debug/build/evil-1b1b/build-script-build",
             ),
             artifact(
                 "registry+https://x#app@0.1.0",

@@ -117,6 +117,19 @@ pub mod fake {
         .unwrap()
     }
 
+    /// The `compiler-artifact` of package `id`'s build script, compiled to `exe`.
+    pub fn build_script(id: &str, exe: &str) -> Message {
+        artifact(
+            id,
+            "custom-build",
+            "build-script-build",
+            false,
+            &[exe],
+            None,
+            false,
+        )
+    }
+
     /// A `build-script-executed` message.
     pub fn script_run(id: &str, out_dir: &str) -> Message {
         serde_json::from_value(serde_json::json!({

@@ -24,3 +24,20 @@ pub struct BuildContext {
     /// Built in a private target directory (`--fresh`).
     pub fresh: bool,
 }
+
+impl BuildContext {
+    /// The build's common directories with the placeholder each is named by, in the order
+    /// placeholders are tried (`$WORKSPACE` before `$REPO_ROOT`: it wins a tie). Empty ones are
+    /// included; users of the list skip them.
+    pub fn common_dirs(&self) -> [(super::Placeholder, &str); 6] {
+        use super::Placeholder::*;
+        [
+            (TargetDir, &self.target_dir),
+            (Workspace, &self.workspace_root),
+            (RepoRoot, &self.repo_root),
+            (CargoHome, &self.cargo_home),
+            (Home, &self.home),
+            (TmpDir, &self.tmpdir),
+        ]
+    }
+}

@@ -20,12 +20,11 @@ pub fn matrix(m: &Matrix) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    let mut kinds: Vec<_> = m
+    let kinds: Vec<_> = m
         .kinds
         .iter()
         .filter(|k| rows.iter().any(|r| r.cells.contains_key(k)))
         .collect();
-    kinds.dedup();
     let mut s = String::from("| crate |");
     for k in &kinds {
         let _ = write!(s, " {k} |");

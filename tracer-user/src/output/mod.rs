@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// What a judged build is rendered as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Format {
     /// The report, then the verdict, for people.
     Human,

@@ -12,8 +12,8 @@ use crate::{
     analysis::{Finding, scan::ScanReport},
     cargo::graph::Dependencies,
     model::{
-        BuildContext, Code, FindingKind, FindingRef, Kind, Level, PackageKey, Phase, Placeholder,
-        RuleRef, TargetKind, names::named_enum,
+        BuildContext, Code, FindingKind, FindingRef, Kind, Level, PackageKey, Phase, RuleRef,
+        TargetKind, names::named_enum,
     },
     report::{BehaviorOut, Report},
 };
@@ -213,15 +213,7 @@ pub fn rule_allows(r: &Rule, kind: Kind, target: &str) -> bool {
 /// (`$TMPDIR/x` → `/tmp/x`), so a rule written with the absolute path matches too: the report
 /// names the directory by placeholder, a user may well not.
 fn written_out(target: &str, ctx: &BuildContext) -> Option<String> {
-    let dirs = [
-        (Placeholder::TargetDir, &ctx.target_dir),
-        (Placeholder::Workspace, &ctx.workspace_root),
-        (Placeholder::RepoRoot, &ctx.repo_root),
-        (Placeholder::CargoHome, &ctx.cargo_home),
-        (Placeholder::Home, &ctx.home),
-        (Placeholder::TmpDir, &ctx.tmpdir),
-    ];
-    dirs.iter().find_map(|(p, dir)| {
+    ctx.common_dirs().into_iter().find_map(|(p, dir)| {
         let rest = target.strip_prefix(p.as_str())?;
         (!dir.is_empty() && (rest.is_empty() || rest.starts_with('/')))
             .then(|| format!("{}{rest}", dir.trim_end_matches('/')))

@@ -323,15 +323,19 @@ fn phases(p: usize, agg: &Aggregate, index: &Index, info: &TraceInfo) -> Vec<Pha
 /// Builds the report of a trace (its events attributed with its cargo messages, in order).
 /// `None` for a trace that has no build context (not written by `cargo tracer build|test`).
 pub fn from_trace(t: &Trace, verbose: bool) -> Option<Report> {
+    from_trace_with(t, &Index::from_messages(&t.cargo_messages), verbose)
+}
+
+/// [`from_trace`] with the index of its messages already built.
+pub fn from_trace_with(t: &Trace, index: &Index, verbose: bool) -> Option<Report> {
     let ctx = t.context.as_ref()?;
-    let index = Index::from_messages(&t.cargo_messages);
-    let mut agg = Aggregator::new(&index, ctx, t.start.root_pid);
+    let mut agg = Aggregator::new(index, ctx, t.start.root_pid);
     for e in &t.events {
         agg.push(e);
     }
     Some(Report::build(
         &agg.finish(),
-        &index,
+        index,
         ctx,
         &TraceInfo::of(t),
         verbose,
