@@ -125,7 +125,11 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
     if let Some(s) = &stub {
         env.push(("TRACER_FIXTURE_DNS_STUB".into(), "1".into()));
         let conf = s.resolv_conf(&sb.dir);
-        prefix.extend([testbin.to_string(), "with-resolv".into()]);
+        // Run from the recording's own directory: the path of the checkout (a different one
+        // in CI) would otherwise be part of what the recording says cargo's parent ran.
+        let bin = sb.dir.join("tracer-testbin");
+        std::fs::copy(testbin, &bin).unwrap();
+        prefix.extend([bin.display().to_string(), "with-resolv".into()]);
         prefix.push(conf.display().to_string());
     }
     let command = crate::cargo_command(&sb, &prefix, case.sub, case.cargo_args);

@@ -36,5 +36,9 @@ fn a_fresh_recording_matches_the_committed_one() {
 }
 
 fn main() {
+    // `cargo test` points the dynamic loader at this checkout's build directories; a traced
+    // build would probe them, and the recording would depend on where the checkout is.
+    // SAFETY: no other thread exists yet.
+    unsafe { std::env::remove_var("LD_LIBRARY_PATH") };
     harness::main(tracer_test_support::tests![root: a_fresh_recording_matches_the_committed_one]);
 }

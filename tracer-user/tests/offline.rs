@@ -535,6 +535,46 @@ fn the_job_summary_gets_the_matrix_and_never_goes_through_a_link() {
 }
 
 #[test]
+fn a_secret_read_through_a_proc_magic_link_is_never_routine() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = golden_lines();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("\"kind\":\"open\"") && l.contains("demo-token"))
+        .unwrap();
+    // The build script, its directory changed to $HOME/.cache (chdir is not traced), reads the
+    // token by a path that lexically looks like process self-inspection.
+    let mut ev: Value = serde_json::from_str(&lines[at]).unwrap();
+    let sneaky = "/proc/self/cwd/../.config/demo-token";
+    ev["path"]["raw"] = sneaky.into();
+    ev["path"]["abs"] = sneaky.into();
+    lines[at] = ev.to_string();
+    // And reopens an O_PATH handle (which records nothing) by its link.
+    let mut again = ev.clone();
+    again["path"]["raw"] = "/proc/self/fd/9".into();
+    again["path"]["abs"] = "/proc/self/fd/9".into();
+    lines[at + 1] = {
+        // Replaces the next event with the reopen, keeping its sequence number.
+        let next: Value = serde_json::from_str(&lines[at + 1]).unwrap();
+        again["seq"] = next["seq"].clone();
+        again.to_string()
+    };
+    let trace = write(&dir, "magic.jsonl", &(lines.join("\n") + "\n"));
+    let out = run(&mut tracer(&["report", &trace, "--format", "json"]));
+    let v: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stderr));
+    let reads: Vec<&str> = v["verdict"]["behaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["kind"] == "fs.read" && b["name"] == "telemetry-sys")
+        .map(|b| b["target"].as_str().unwrap())
+        .collect();
+    assert!(reads.contains(&sneaky), "{reads:?}");
+    assert!(reads.contains(&"/proc/self/fd/9"), "{reads:?}");
+}
+
+#[test]
 fn colour_follows_the_terminal_conventions_and_quiet_prints_the_verdict_only() {
     let trace = golden().display().to_string();
     let esc = |c: &mut Command| run(c).stdout.contains('\u{1b}');

@@ -290,18 +290,20 @@ fn a_rule_that_matches_nothing_is_reported() {
     let sb = Sandbox::new();
     let p = sb.path("policy.toml");
     std::fs::write(&p, "[[allow]]\ncrate = \"mini-sys\"\nreason = \"once fetched headers\"\nhosts = [\"*.example.org\"]\n").unwrap();
-    let (code, out, _) = sb.build(&[
-        "--policy",
-        p.to_str().unwrap(),
-        "-p",
-        "mini-sys",
-        "-D",
-        "unused-rule",
-    ]);
+    let policy = ["--policy", p.to_str().unwrap()];
+    let (code, out, err) = sb.build(&[&policy[..], &["-p", "mini-sys"]].concat());
     assert!(
         out.contains("warning[unused-rule]: allow entry matched nothing: once fetched headers"),
         "{out}"
     );
+    assert_eq!(code, 0, "a warning alone passes: {err}");
+    let (code, out, _) =
+        sb.build(&[&policy[..], &["-D", "unused-rule", "-p", "mini-sys"]].concat());
+    assert!(
+        out.contains("error[unused-rule]: allow entry matched nothing: once fetched headers"),
+        "{out}"
+    );
+    assert!(!out.contains("the traced command failed"), "{out}");
     assert_eq!(code, 1, "-D unused-rule makes it fail");
 }
 

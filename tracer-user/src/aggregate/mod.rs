@@ -40,7 +40,12 @@ pub enum Owner {
     Unattributed,
 }
 
-type Key = (Owner, Phase, Kind, String, Option<usize>);
+/// Owner, phase, kind, target, the crate a proc macro ran within, and whether a cargo the crate
+/// started did it (judged as the crate's, but routine as cargo's is).
+/// One behaviour: who, in which phase, what kind and target, while compiling which crate, and
+/// the two facts that change how it is judged but not whose it is (done by the toolchain's
+/// cargo; a pipe reopened through its descriptor link).
+type Key = (Owner, Phase, Kind, String, Option<usize>, bool, bool);
 
 /// Everything a report is made of.
 #[derive(Debug, Default)]
@@ -86,13 +91,15 @@ fn owner_phase(actor: Actor) -> (Owner, Phase, Option<usize>) {
     }
 }
 
-/// Removes `.` and resolves `..` components of an absolute path, lexically.
+/// Removes `.` and resolves `..` components of an absolute path, lexically — but not past one
+/// of the kernel's magic links, whose `..` is not lexical.
 pub fn normalize(path: &str) -> String {
     if !path.starts_with('/') {
         return path.to_string();
     }
     let mut parts: Vec<&str> = Vec::new();
-    for p in path.split('/') {
+    let mut rest = path.split('/');
+    for p in rest.by_ref() {
         match p {
             "" | "." => {}
             ".." => {
@@ -100,8 +107,18 @@ pub fn normalize(path: &str) -> String {
             }
             _ => parts.push(p),
         }
+        // Past a magic link (`/proc/self/cwd`, `/proc/self/fd/9`) `..` is the kernel's to
+        // resolve: the rest is kept as written.
+        if routine::is_magic_link(&parts) {
+            break;
+        }
     }
-    format!("/{}", parts.join("/"))
+    let mut out = format!("/{}", parts.join("/"));
+    for p in rest.filter(|p| !p.is_empty() && *p != ".") {
+        out.push('/');
+        out.push_str(p);
+    }
+    out
 }
 
 /// `$TMPDIR/ccAbC123.s` → `$TMPDIR/cc*.s`: compilers' random temporary names would otherwise
@@ -141,6 +158,14 @@ fn ancestors(dir: &str) -> impl Iterator<Item = &str> {
 
 fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
+}
+
+/// What the syscall behind a behaviour reached.
+#[derive(Clone, Copy)]
+struct Reached {
+    ok: bool,
+    /// It opened a pipe or a socket.
+    channel: bool,
 }
 
 /// The kinds and raw targets one record stands for.
@@ -253,7 +278,8 @@ impl<'a> Aggregator<'a> {
         (render, Placeholders::new(check))
     }
 
-    fn add(&mut self, actor: Actor, kind: Kind, raw: String, ok: bool, pid: u32) {
+    fn add(&mut self, actor: Actor, kind: Kind, raw: String, rec: Reached, pid: u32) {
+        let ok = rec.ok;
         let (owner, phase, within) = owner_phase(actor);
         let places = self.cached_places(owner);
         let (render, check) = (&places.0, &places.1);
@@ -265,11 +291,17 @@ impl<'a> Aggregator<'a> {
         } else {
             raw.clone()
         };
-        let key = (owner, phase, kind, target.clone(), within);
+        let by_cargo = matches!(owner, Owner::Crate(_)) && self.is_toolchain_cargo(pid, check);
+        // The jobserver's pipe reopened by `/dev/fd/N` (what the jobserver crate does): the
+        // same pipe, no file's contents. Any other file reopened that way is not routine.
+        let pipe = rec.channel && routine::reopens_descriptor(&raw);
+        let key = (owner, phase, kind, target.clone(), within, by_cargo, pipe);
         if !self.acc.contains_key(&key) {
             // Decided once per behaviour, at its first occurrence.
+            let routine_phase = if by_cargo { Phase::Cargo } else { phase };
             let routine = kind.is_path()
-                && (routine::is_routine(phase, kind, &raw, check)
+                && (pipe
+                    || routine::is_routine(routine_phase, kind, &raw, check)
                     || (!ok && routine::is_library_search(kind, &raw)));
             let example_chain = self.attributor.chain(pid);
             self.acc.insert(
@@ -295,6 +327,20 @@ impl<'a> Aggregator<'a> {
         if !b.routine {
             self.procs.notable(pid, kind, &b.target);
         }
+    }
+
+    /// Whether `pid` runs the toolchain's own cargo (a build script asking `cargo metadata`):
+    /// its reads of the registry and its configuration are routine as cargo's are. A program
+    /// the crate merely named `cargo` is not: it would have to be written into the toolchain
+    /// first, which is itself notable.
+    fn is_toolchain_cargo(&self, pid: u32, check: &Placeholders) -> bool {
+        let Some(exe) = self.attributor.exe(pid) else {
+            return false;
+        };
+        basename(exe) == "cargo"
+            && (check.is_under(Placeholder::Sysroot, exe)
+                || (!self.ctx.cargo_home.is_empty()
+                    && exe.strip_prefix(self.ctx.cargo_home.as_str()) == Some("/bin/cargo")))
     }
 
     /// Who owns an actor's behaviour, in words (for the process tree).
@@ -397,14 +443,25 @@ impl<'a> Aggregator<'a> {
                 self.out.expanded_in.entry(m).or_default().insert(w);
             }
         }
+        let reached = Reached {
+            ok: rec.ok,
+            channel: matches!(
+                rec.detail,
+                RecordDetail::Open { file_type: Some(t), .. } if t.is_channel()
+            ),
+        };
         for (kind, raw) in behaviours_of(rec) {
-            self.add(actor, kind, raw, rec.ok, rec.pid);
+            self.add(actor, kind, raw, reached, rec.pid);
         }
     }
 
     fn flush_failed_exec(&mut self, pid: u32) {
         for (exe, actor) in self.pending_failed_exec.remove(&pid).unwrap_or_default() {
-            self.add(actor, Kind::ProcessExec, exe, false, pid);
+            let failed = Reached {
+                ok: false,
+                channel: false,
+            };
+            self.add(actor, Kind::ProcessExec, exe, failed, pid);
         }
     }
 
@@ -428,7 +485,133 @@ impl<'a> Aggregator<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::collapse_temp_name;
+    use super::*;
+    use crate::{
+        cargo::messages::fake::build_script,
+        trace::record::{
+            FileType,
+            fake::{exec, fork, read},
+        },
+    };
+
+    fn context() -> BuildContext {
+        BuildContext {
+            workspace_root: "/w".into(),
+            target_dir: "/w/target".into(),
+            home: "/h".into(),
+            cargo_home: "/h/.cargo".into(),
+            tmpdir: "/tmp".into(),
+            rustup_home: "/h/.rustup".into(),
+            cwd: "/w".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_pipe_reopened_by_its_descriptor_is_routine_and_a_file_is_not() {
+        let script = "/w/target/debug/build/jobs-1a1a/build-script-build";
+        let msgs = [build_script("registry+https://x#jobs@0.1.0", script)];
+        let index = Index::from_messages(msgs.iter());
+        let ctx = context();
+        let mut agg = Aggregator::new(&index, &ctx, 10);
+        let reopen = |fd: &str, t: FileType| {
+            let mut r = read(20, fd);
+            if let RecordDetail::Open { file_type, .. } = &mut r.detail {
+                *file_type = Some(t);
+            }
+            r
+        };
+        for r in [
+            fork(10, 20),
+            exec(20, 10, script, &[]),
+            // The jobserver's pipe, as the jobserver crate reopens it.
+            reopen("/dev/fd/3", FileType::Fifo),
+            reopen("/proc/self/fd/5", FileType::Fifo),
+            // The same descriptor number later naming a file: whatever it is, it is notable,
+            // though the pipe came first.
+            reopen("/dev/fd/3", FileType::Regular),
+            reopen("/proc/self/fd/9", FileType::Regular),
+        ] {
+            agg.push(&r);
+        }
+        let out = agg.finish();
+        let verdicts: Vec<(&str, bool)> = out.behaviors[&Owner::Crate(0)]
+            .iter()
+            .filter(|b| b.kind == Kind::FsRead)
+            .map(|b| (b.target.as_str(), b.routine))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("/dev/fd/3", true),
+                ("/proc/self/fd/5", true),
+                ("/dev/fd/3", false),
+                ("/proc/self/fd/9", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_toolchains_cargo_run_by_a_build_script_reads_like_cargo_and_stays_the_crates() {
+        let script = "/w/target/debug/build/meta-1a1a/build-script-build";
+        let msgs = [build_script("registry+https://x#meta@0.1.0", script)];
+        let index = Index::from_messages(msgs.iter());
+        let ctx = context();
+        let mut agg = Aggregator::new(&index, &ctx, 10);
+        let real = "/h/.rustup/toolchains/stable/bin/cargo";
+        let fake = "/w/target/debug/build/meta-1a1a/out/cargo";
+        for r in [
+            fork(10, 20),
+            exec(20, 10, script, &[]),
+            // `cargo metadata` from the build script: its configuration reads are cargo's own.
+            fork(20, 21),
+            exec(21, 20, real, &["cargo", "metadata"]),
+            read(21, "/h/.cargo/config.toml"),
+            read(21, "/w/Cargo.toml"),
+            // A program of the script's named `cargo`, reading the same: the script's.
+            fork(20, 22),
+            exec(22, 20, fake, &["cargo"]),
+            read(22, "/w/.cargo/config.toml"),
+            // And the script itself.
+            read(20, "/w/Cargo.toml"),
+        ] {
+            agg.push(&r);
+        }
+        let out = agg.finish();
+        let b = &out.behaviors[&Owner::Crate(0)];
+        let notable: Vec<&str> = b
+            .iter()
+            .filter(|b| !b.routine)
+            .map(|b| b.target.as_str())
+            .collect();
+        assert!(
+            b.iter().all(|b| b.phase == Phase::BuildScript),
+            "all the crate's"
+        );
+        // (Running a program from its own build directories is routine for a script, as
+        // before: what the fake `cargo` reads is not.)
+        assert_eq!(
+            notable,
+            ["$WORKSPACE/.cargo/config.toml", "$WORKSPACE/Cargo.toml"]
+        );
+    }
+
+    #[test]
+    fn dot_dot_does_not_climb_out_of_a_magic_link() {
+        // `/proc/self/cwd/..` is the parent of the process's directory, not `/proc/self`.
+        assert_eq!(
+            normalize("/proc/self/cwd/../.ssh/id_rsa"),
+            "/proc/self/cwd/../.ssh/id_rsa"
+        );
+        assert_eq!(
+            normalize("/proc/self/fd/9/../../x"),
+            "/proc/self/fd/9/../../x"
+        );
+        assert!(routine::through_magic_link(&normalize(
+            "/usr/lib/../../proc/self/cwd/../x"
+        )));
+        assert_eq!(normalize("/proc/self/fd/../status"), "/proc/self/status");
+    }
 
     #[test]
     fn random_temporary_names_collapse() {
@@ -442,11 +625,11 @@ mod tests {
             "$TMPDIR/ccache.conf"
         );
         assert_eq!(collapse_temp_name("$HOME/ccAbC123.s"), "$HOME/ccAbC123.s");
-        assert_eq!(super::normalize("/usr/bin/../lib/x/./y"), "/usr/lib/x/y");
+        assert_eq!(normalize("/usr/bin/../lib/x/./y"), "/usr/lib/x/y");
         assert_eq!(
-            super::normalize("/usr/lib/../../home/u/.ssh/id_rsa"),
+            normalize("/usr/lib/../../home/u/.ssh/id_rsa"),
             "/home/u/.ssh/id_rsa"
         );
-        assert_eq!(super::normalize("relative/../x"), "relative/../x");
+        assert_eq!(normalize("relative/../x"), "relative/../x");
     }
 }

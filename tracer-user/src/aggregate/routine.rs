@@ -116,23 +116,44 @@ fn basename(p: &str) -> &str {
 
 /// Decides routine-ness for one phase of one crate. `places` knows `$OUT_DIR`,
 /// `$CARGO_MANIFEST_DIR`, `$TARGET_DIR`, `$WORKSPACE`, `$CARGO_HOME`, `$TMPDIR`, `$SYSROOT`…
-/// A path that goes on through one of `/proc`'s magic links (`/proc/self/cwd/…`,
-/// `/proc/self/fd/9/…`, `/proc/1/root/…`, `/dev/fd/9/…`): it names whatever the link points at,
-/// which the path itself does not say — never routine, whatever prefix it starts with.
-pub fn through_magic_link(path: &str) -> bool {
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let is_id =
-        |p: &str| p == "self" || p == "thread-self" || p.bytes().all(|b| b.is_ascii_digit());
-    let rest = match parts.as_slice() {
-        ["proc", id, "task", tid, rest @ ..] if is_id(id) && is_id(tid) => rest,
+/// Whether `parts` (a path's components) are one of the kernel's magic links: `/proc/<pid>/cwd`,
+/// `root`, `fd/<n>`, `map_files/<range>` (also under `task/<tid>/`), `/dev/fd/<n>`. Opening one,
+/// or a path through one, opens whatever it points at — which the path does not say.
+pub fn is_magic_link(parts: &[&str]) -> bool {
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let is_id = |p: &str| p == "self" || p == "thread-self" || digits(p);
+    let rest = match parts {
+        ["dev", "fd", n] => return digits(n),
+        ["proc", id, "task", tid, rest @ ..] if is_id(id) && digits(tid) => rest,
         ["proc", id, rest @ ..] if is_id(id) => rest,
-        ["dev", "fd", n, _, ..] if is_id(n) => return true,
         _ => return false,
     };
-    matches!(
-        rest,
-        ["cwd" | "root", _, ..] | ["map_files", ..] | ["fd", _, _, ..]
-    )
+    match rest {
+        ["cwd" | "root"] | ["map_files", _] => true,
+        ["fd", n] => digits(n),
+        _ => false,
+    }
+}
+
+/// Whether `path` opens something through a magic link: a path that goes on past one
+/// (`/proc/self/cwd/…`, `/proc/self/fd/9/…`), or a descriptor or mapping reopened by its link
+/// (`/proc/self/fd/9`: an `O_PATH` handle to any file becomes a real open). Standard input,
+/// output and error reopened (`/dev/fd/1`, `/proc/self/fd/2`) are not counted. Never routine,
+/// whatever prefix it starts with.
+pub fn through_magic_link(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let std_fd = |n: &str| matches!(n, "0" | "1" | "2");
+    (1..parts.len()).any(|i| is_magic_link(&parts[..i]))
+        || (is_magic_link(&parts)
+            && !matches!(parts.last(), Some(&("cwd" | "root")))
+            && !parts.last().is_some_and(|n| std_fd(n)))
+}
+
+/// Whether `path` is a descriptor's own link (`/dev/fd/7`, `/proc/self/fd/7`, also under
+/// `task/<tid>/`): opening it reopens that descriptor's file.
+pub fn reopens_descriptor(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    is_magic_link(&parts) && parts.len() >= 2 && parts[parts.len() - 2] == "fd"
 }
 
 pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -> bool {
@@ -209,6 +230,9 @@ mod tests {
             "/proc/123/task/124/cwd/x",
             "/dev/fd/9/x",
             "/proc/self/map_files/400000-401000",
+            // An O_PATH handle (which reads nothing) reopened through its link.
+            "/proc/self/fd/9",
+            "/dev/fd/7",
         ] {
             assert!(m(p), "{p}");
         }

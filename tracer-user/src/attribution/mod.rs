@@ -230,6 +230,11 @@ impl<'a> Attributor<'a> {
         self.procs.get(&pid).is_some_and(|p| p.starts_phase)
     }
 
+    /// The executable `pid` runs, once it exec'd.
+    pub fn exe(&self, pid: u32) -> Option<&str> {
+        self.procs.get(&pid).and_then(|p| p.exe.as_deref())
+    }
+
     /// `pid`'s name and executable, as the chain shows them.
     pub fn names(&self, pid: u32) -> (String, Option<String>) {
         self.procs
@@ -278,7 +283,7 @@ mod tests {
     use super::*;
     use crate::{
         cargo::messages::fake::{artifact, build_script},
-        proctable::paths::ResolvedPath,
+        trace::record::fake::{exec, fork, rec},
     };
 
     const SCRIPT: &str = "/tg/debug/build/trusted-9a9a/build-script-build";
@@ -292,55 +297,6 @@ mod tests {
             ),
         ];
         Index::from_messages(msgs.iter())
-    }
-
-    fn rec(pid: u32, ppid: u32, detail: RecordDetail) -> EventRecord {
-        EventRecord {
-            schema_version: crate::trace::SCHEMA_VERSION,
-            seq: 0,
-            ts_ns: 0,
-            pid,
-            tid: pid,
-            ppid: Some(ppid),
-            uid: 0,
-            comm: "x".into(),
-            syscall: None,
-            ok: true,
-            ret: 0,
-            errno: None,
-            proc_macro: None,
-            detail,
-        }
-    }
-
-    fn exec(pid: u32, ppid: u32, exe: &str, argv: &[&str]) -> EventRecord {
-        rec(
-            pid,
-            ppid,
-            RecordDetail::Exec {
-                path: ResolvedPath {
-                    raw: exe.into(),
-                    abs: Some(exe.into()),
-                    base: "absolute".into(),
-                    truncated: false,
-                    unresolved: None,
-                },
-                argv: argv.iter().map(|s| s.to_string()).collect(),
-                argv_truncated: false,
-            },
-        )
-    }
-
-    fn fork(parent: u32, child: u32) -> EventRecord {
-        rec(
-            parent,
-            1,
-            RecordDetail::Fork {
-                child_pid: child,
-                child_tid: child,
-                thread: false,
-            },
-        )
     }
 
     fn name(ix: &Index, a: Actor) -> String {

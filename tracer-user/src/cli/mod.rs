@@ -33,6 +33,12 @@ pub enum OptionsError {
     Level { flag: char, error: UnknownName },
     #[error(transparent)]
     Invocation(#[from] InvocationError),
+    #[error(
+        "`{flag}` is an option of cargo tracer, but it comes after the cargo argument `{after}`, \
+         so it would go to cargo: put cargo tracer's options first \
+         (`cargo tracer build {flag} … {after} …`)"
+    )]
+    MisplacedFlag { flag: String, after: String },
     #[error("cannot write {path}")]
     Path {
         path: String,
@@ -188,7 +194,47 @@ fn outputs(a: &args::JudgeArgs, verbose: bool) -> Result<Outputs, OptionsError> 
     })
 }
 
+/// cargo-tracer's options that cargo has no option of the same name for. Everything from the
+/// first cargo argument on goes to cargo, so one of these there is a mistake, not cargo's.
+const OURS: &[&str] = &[
+    "--events",
+    "--policy",
+    "--output",
+    "--audit",
+    "--fresh",
+    "--no-scan",
+    "--scan-cache",
+    "--as-root",
+    "--ring-size",
+    "--linger-ms",
+    "--format",
+    "--deny",
+    "--warn",
+    "--allow",
+    "-D",
+    "-W",
+    "-A",
+];
+
+fn misplaced(cargo_args: &[String]) -> Result<(), OptionsError> {
+    let Some(first) = cargo_args.first() else {
+        return Ok(());
+    };
+    // After `--` the arguments are the test binaries'.
+    for a in cargo_args.iter().take_while(|a| *a != "--") {
+        let name = a.split_once('=').map_or(a.as_str(), |(n, _)| n);
+        if OURS.contains(&name) {
+            return Err(OptionsError::MisplacedFlag {
+                flag: name.to_string(),
+                after: first.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
+    misplaced(&a.cargo_args)?;
     if a.trace
         .events
         .as_deref()
@@ -327,6 +373,31 @@ mod tests {
             c.check.levels.code(crate::model::Code::Unexpected),
             Level::Allow
         );
+    }
+
+    #[test]
+    fn our_options_after_cargo_arguments_are_refused_with_the_fix() {
+        let e =
+            resolved(&["cargo tracer", "build", "--offline", "--events", "x.jsonl"]).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("`--events`") && msg.contains("`--offline`"),
+            "{msg}"
+        );
+        // Cargo's own flags of the same shape, and what the test binaries get, are cargo's.
+        assert!(
+            resolved(&[
+                "cargo tracer",
+                "test",
+                "--offline",
+                "-q",
+                "--",
+                "--format",
+                "json"
+            ])
+            .is_ok()
+        );
+        assert!(resolved(&["cargo tracer", "build", "--timings", "--offline"]).is_ok());
     }
 
     #[test]

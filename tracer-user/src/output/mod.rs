@@ -86,6 +86,18 @@ impl<'a> Judgement<'a> {
         self
     }
 
+    /// Said after the result when the traced command itself failed: the verdict judges what
+    /// ran, and a build that stopped early ran less.
+    fn command_failed(&self) -> Option<String> {
+        match self.report.exit_code {
+            Some(0) => None,
+            Some(c) => Some(format!(
+                "the traced command failed (exit {c}): only what ran before it stopped was judged"
+            )),
+            None => Some("the traced command did not exit normally".into()),
+        }
+    }
+
     /// `policy: …` and `events: … sha256 …`, for the end of the human and Markdown verdicts.
     fn provenance(&self, data: impl Fn(&str) -> String) -> Vec<String> {
         let mut v = vec![format!(
@@ -125,6 +137,10 @@ pub fn render(format: Format, j: &Judgement<'_>, detail: Detail) -> String {
                 s.push_str(&human::report::render(j.report, detail.verbose, &j.matrix));
             }
             s.push_str(&human::verdict::render(j.verdict));
+            if let Some(f) = j.command_failed() {
+                s.push_str(&style::paint(style::ERROR, &format!("  {f}")));
+                s.push('\n');
+            }
             for line in j.provenance(|d| escape::human(d).into_owned()) {
                 s.push_str(&style::paint(style::DIM, &format!("  {line}")));
                 s.push('\n');
@@ -139,6 +155,9 @@ pub fn render(format: Format, j: &Judgement<'_>, detail: Detail) -> String {
         }),
         Format::Markdown => {
             let mut s = markdown::verdict(j.verdict, &j.report.command, Some(&j.matrix));
+            if let Some(f) = j.command_failed() {
+                s.push_str(&format!("\n**{f}**\n"));
+            }
             for line in j.provenance(|d| escape::markdown_code(d, false)) {
                 s.push_str(&format!("\n{line}\n"));
             }

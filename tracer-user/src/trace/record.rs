@@ -74,6 +74,9 @@ pub enum RecordDetail {
         access: access::Access,
         flags: String,
         mode: String,
+        /// What the open reached, as the kernel's inode says (a successful open only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file_type: Option<FileType>,
     },
     Unlink {
         path: ResolvedPath,
@@ -111,6 +114,40 @@ pub enum RecordDetail {
         decode_error: Option<String>,
         payload_bytes: u32,
     },
+}
+
+/// The type of the file an open reached (`S_IFMT` of its inode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileType {
+    Regular,
+    Directory,
+    Symlink,
+    Fifo,
+    Socket,
+    CharDevice,
+    BlockDevice,
+}
+
+impl FileType {
+    /// From an inode's `i_mode`; `None` for a mode the kernel did not give (0) or does not have.
+    pub fn from_mode(mode: u32) -> Option<Self> {
+        Some(match mode & 0o170000 {
+            0o100000 => Self::Regular,
+            0o040000 => Self::Directory,
+            0o120000 => Self::Symlink,
+            0o010000 => Self::Fifo,
+            0o140000 => Self::Socket,
+            0o020000 => Self::CharDevice,
+            0o060000 => Self::BlockDevice,
+            _ => return None,
+        })
+    }
+
+    /// A pipe or a socket: reading one reads what another process sent, no file's contents.
+    pub fn is_channel(self) -> bool {
+        matches!(self, Self::Fifo | Self::Socket)
+    }
 }
 
 /// What the socket itself reported.
@@ -203,11 +240,21 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             }
         }
         Detail::MacroRun => RecordDetail::ProcMacro {},
-        Detail::Open { flags, mode, .. } => RecordDetail::Open {
+        Detail::Open {
+            flags,
+            mode,
+            opened,
+            ..
+        } => RecordDetail::Open {
             path: next_path(),
             access: access::Access::from_open_flags(*flags),
             flags: format!("{flags:#o}"),
             mode: format!("{mode:#o}"),
+            file_type: if ok {
+                FileType::from_mode(opened.mode)
+            } else {
+                None
+            },
         },
         Detail::Unlink { rmdir, .. } => RecordDetail::Unlink {
             path: next_path(),
@@ -302,5 +349,83 @@ impl RecordDetail {
             Self::Listen { .. } => "listen",
             Self::Dns { .. } => "dns",
         }
+    }
+}
+
+/// Test helpers: event records from the few fields a test cares about.
+#[cfg(test)]
+pub mod fake {
+    use super::{EventRecord, RecordDetail};
+    use crate::proctable::paths::ResolvedPath;
+
+    fn path(p: &str) -> ResolvedPath {
+        ResolvedPath {
+            raw: p.into(),
+            abs: Some(p.into()),
+            base: "absolute".into(),
+            truncated: false,
+            unresolved: None,
+        }
+    }
+
+    /// A successful record of `pid` (created by `ppid`).
+    pub fn rec(pid: u32, ppid: u32, detail: RecordDetail) -> EventRecord {
+        EventRecord {
+            schema_version: crate::trace::SCHEMA_VERSION,
+            seq: 0,
+            ts_ns: 0,
+            pid,
+            tid: pid,
+            ppid: Some(ppid),
+            uid: 0,
+            comm: "x".into(),
+            syscall: None,
+            ok: true,
+            ret: 0,
+            errno: None,
+            proc_macro: None,
+            detail,
+        }
+    }
+
+    /// `pid` (created by `ppid`) runs `exe` with `argv`.
+    pub fn exec(pid: u32, ppid: u32, exe: &str, argv: &[&str]) -> EventRecord {
+        rec(
+            pid,
+            ppid,
+            RecordDetail::Exec {
+                path: path(exe),
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+                argv_truncated: false,
+            },
+        )
+    }
+
+    /// `parent` starts the process `child`.
+    pub fn fork(parent: u32, child: u32) -> EventRecord {
+        rec(
+            parent,
+            1,
+            RecordDetail::Fork {
+                child_pid: child,
+                child_tid: child,
+                thread: false,
+            },
+        )
+    }
+
+    /// `pid` opens `file` to read it.
+    pub fn read(pid: u32, file: &str) -> EventRecord {
+        rec(
+            pid,
+            1,
+            RecordDetail::Open {
+                path: path(file),
+                access: crate::trace::access::Access::from_open_flags(0),
+                flags: "O_RDONLY".into(),
+                mode: "0".into(),
+                file_type: Some(super::FileType::Regular),
+            },
+        )
     }
 }
