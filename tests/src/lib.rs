@@ -111,7 +111,7 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Traced {
 
 /// The build context of a sandbox's build (`cargo tracer build` records its own).
 pub fn context(sb: &Sandbox) -> BuildContext {
-    BuildContext {
+    let mut c = BuildContext {
         workspace_root: sb.workspace.display().to_string(),
         // Fixture workspaces are temp dirs outside any git work tree.
         repo_root: String::new(),
@@ -122,7 +122,10 @@ pub fn context(sb: &Sandbox) -> BuildContext {
         rustup_home: sb.rustup_home(),
         cwd: sb.workspace.display().to_string(),
         fresh: false,
-    }
+        aliases: Vec::new(),
+    };
+    c.learn_aliases(tracer::cargo::build::real_path);
+    c
 }
 
 /// `prefix… cargo <sub> --message-format=json-render-diagnostics --offline --manifest-path …

@@ -61,8 +61,12 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
         );
         behavior(k, "fs.write", &format!("$HOME/{tag}-wrote.txt"));
         behavior(k, "fs.delete", &format!("$HOME/{tag}-delete-me"));
+        // `sh` is whatever program the kernel ran for it (`dash` here), run as `sh`.
         let sh = k["behaviors"].as_array().unwrap().iter().find(|b| {
-            b["kind"] == "process.exec" && b["target"].as_str().unwrap().ends_with("/sh")
+            b["kind"] == "process.exec"
+                && [&b["target"], &b["run_as"]]
+                    .iter()
+                    .any(|t| t.as_str().is_some_and(|t| t.ends_with("/sh")))
         });
         let sh = sh.unwrap_or_else(|| panic!("{name}: no sh exec: {:?}", targets(k)));
         assert!(

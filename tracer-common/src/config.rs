@@ -40,7 +40,22 @@ pub struct KernelOffsets {
     pub mm_arg_start: u32,
     pub mm_arg_end: u32,
     pub bprm_filename: u32,
-    pub _pad: u32,
+    /// `linux_binprm.file`: the program an exec runs.
+    pub bprm_file: u32,
+    /// `file.f_path` (`struct path`: `mnt`, `dentry`).
+    pub file_path_mnt: u32,
+    pub file_path_dentry: u32,
+    pub dentry_parent: u32,
+    /// `dentry.d_name.name`.
+    pub dentry_name: u32,
+    /// `struct mount` holds its `struct vfsmount` at `mount_mnt`.
+    pub mount_mnt: u32,
+    pub mount_parent: u32,
+    pub mount_mountpoint: u32,
+    pub vfsmount_root: u32,
+    /// `fs_struct.root` (`struct path`): where the process's paths start.
+    pub fs_root_mnt: u32,
+    pub fs_root_dentry: u32,
 }
 
 /// Everything the probes are told by the loader.
@@ -63,7 +78,7 @@ mod tests {
 
     #[test]
     fn layout_is_pinned() {
-        assert_eq!(core::mem::size_of::<KernelOffsets>(), 32 * 4);
-        assert_eq!(core::mem::size_of::<Config>(), 16 + 32 * 4);
+        assert_eq!(core::mem::size_of::<KernelOffsets>(), 42 * 4);
+        assert_eq!(core::mem::size_of::<Config>(), 16 + 42 * 4);
     }
 }

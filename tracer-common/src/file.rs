@@ -2,6 +2,7 @@
 
 use crate::{
     event::{EventHeader, InodeRef},
+    kpath::KernelPath,
     limits::PATH_LEN,
 };
 
@@ -31,6 +32,8 @@ pub struct FileEvent {
     /// Open that succeeded: identity of the file it opened (lets userspace learn directories).
     pub opened: InodeRef,
     pub path: [u8; PATH_LEN],
+    /// Open that succeeded: the path of what it opened, as the kernel names it.
+    pub real: KernelPath,
 }
 
 /// A rename: both paths, each with its own base directory.
@@ -55,6 +58,7 @@ pub struct RenameEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::KPATH_LEN;
     use core::mem::{offset_of, size_of};
 
     #[test]
@@ -64,7 +68,8 @@ mod tests {
         assert_eq!(offset_of!(FileEvent, dir), 96);
         assert_eq!(offset_of!(FileEvent, opened), 112);
         assert_eq!(offset_of!(FileEvent, path), 128);
-        assert_eq!(size_of::<FileEvent>(), 128 + PATH_LEN);
+        assert_eq!(offset_of!(FileEvent, real), 128 + PATH_LEN);
+        assert_eq!(size_of::<FileEvent>(), 128 + PATH_LEN + 8 + KPATH_LEN);
         assert_eq!(offset_of!(RenameEvent, cwd), 88);
         assert_eq!(offset_of!(RenameEvent, old_path), 136);
         assert_eq!(size_of::<RenameEvent>(), 136 + 2 * PATH_LEN);

@@ -11,13 +11,14 @@ pub mod config;
 pub mod counters;
 pub mod event;
 pub mod file;
+pub mod kpath;
 pub mod limits;
 pub mod net;
 pub mod process;
 pub mod syscalls;
 
 /// Version of the layouts in this crate. Bumped on any change of size, offset or meaning.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// Implements `aya::Pod` for the userspace build: the loader writes [`config::Config`] as a
 /// global and decodes events from the ring buffer.

@@ -4,6 +4,10 @@
 
 /// Bytes of one path captured in the kernel, including the terminating NUL.
 pub const PATH_LEN: usize = 512;
+/// Bytes of the names of a path the kernel resolved ([`crate::kpath::KernelPath`]).
+pub const KPATH_LEN: usize = 1024;
+/// Bytes of one name in a kernel path, its NUL included (`NAME_MAX` + 1).
+pub const NAME_LEN: usize = 256;
 /// Bytes of an exec's argument block (NUL-separated argv) captured after a successful exec.
 /// Large enough for the start of cargo's rustc command lines (`--crate-name`, `extra-filename`).
 pub const ARGV_LEN: usize = 4096;

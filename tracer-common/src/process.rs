@@ -2,6 +2,7 @@
 
 use crate::{
     event::{EventHeader, InodeRef},
+    kpath::KernelPath,
     limits::{ARGV_LEN, PATH_LEN},
 };
 
@@ -35,6 +36,8 @@ pub struct ExecEvent {
     pub filename: [u8; PATH_LEN],
     /// NUL-separated argv.
     pub argv: [u8; ARGV_LEN],
+    /// A successful exec: the path of the program file, as the kernel names it.
+    pub real: KernelPath,
 }
 
 /// A thread exit. `FLAG_GROUP_DEAD` marks the exit of the whole process.
@@ -57,6 +60,7 @@ pub struct MacroEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::KPATH_LEN;
     use core::mem::{offset_of, size_of};
 
     #[test]
@@ -65,7 +69,11 @@ mod tests {
         assert_eq!(offset_of!(ExecEvent, filename_len), 64);
         assert_eq!(offset_of!(ExecEvent, cwd), 80);
         assert_eq!(offset_of!(ExecEvent, filename), 96);
-        assert_eq!(size_of::<ExecEvent>(), 96 + PATH_LEN + ARGV_LEN);
+        assert_eq!(offset_of!(ExecEvent, real), 96 + PATH_LEN + ARGV_LEN);
+        assert_eq!(
+            size_of::<ExecEvent>(),
+            96 + PATH_LEN + ARGV_LEN + 8 + KPATH_LEN
+        );
         assert_eq!(size_of::<ExitEvent>(), 72);
         assert_eq!(size_of::<MacroEvent>(), 64);
     }

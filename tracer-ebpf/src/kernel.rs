@@ -2,10 +2,17 @@
 //! Every read goes through `bpf_probe_read_kernel`, so a wrong pointer yields `None`, never a
 //! fault.
 
-use aya_ebpf::helpers::generated::{bpf_get_current_task, bpf_probe_read_kernel};
-use tracer_common::{event::InodeRef, net::SockInfo};
+use aya_ebpf::helpers::generated::{
+    bpf_get_current_task, bpf_probe_read_kernel, bpf_probe_read_kernel_str,
+};
+use tracer_common::{
+    event::InodeRef,
+    kpath::{KPATH_COMPLETE, KPATH_DETACHED, KPATH_FAULT, KPATH_STEPS, KPATH_TOO_LONG, KernelPath},
+    limits::NAME_LEN,
+    net::SockInfo,
+};
 
-use crate::maps::conf;
+use crate::{maps::conf, user};
 
 /// Reads a `T` at `base + off` in kernel memory.
 #[inline(always)]
@@ -98,4 +105,85 @@ pub fn sock_info(fd: i32, out: &mut SockInfo) {
     out.remote_addr4 = read(sk, conf!(offsets.sk_daddr)).unwrap_or(0);
     out.local_addr6 = read(sk, conf!(offsets.sk_v6_rcv_saddr)).unwrap_or([0; 16]);
     out.remote_addr6 = read(sk, conf!(offsets.sk_v6_daddr)).unwrap_or([0; 16]);
+}
+
+/// Writes the path of `file` (its `f_path`) into `out`, from the kernel's dentries and mounts,
+/// up to the current task's root directory. See `tracer_common::kpath`.
+#[inline(always)]
+pub fn file_path(file: u64, out: &mut KernelPath) {
+    out.len = 0;
+    out.state = walk(file, out).unwrap_or(KPATH_FAULT);
+}
+
+#[inline(always)]
+fn walk(file: u64, out: &mut KernelPath) -> Option<u32> {
+    let fs: u64 = read(current_task(), conf!(offsets.task_fs))?;
+    let root_mnt: u64 = read(fs, conf!(offsets.fs_root_mnt))?;
+    let root_dentry: u64 = read(fs, conf!(offsets.fs_root_dentry))?;
+    let mut dentry: u64 = read(file, conf!(offsets.file_path_dentry))?;
+    let mut vfsmnt: u64 = read(file, conf!(offsets.file_path_mnt))?;
+    // `struct vfsmount` is embedded in `struct mount`, which knows the mount's place.
+    let mnt_off = conf!(offsets.mount_mnt) as u64;
+    let mut off: u64 = 0;
+    for _ in 0..KPATH_STEPS {
+        if dentry == root_dentry && vfsmnt == root_mnt {
+            out.len = off as u32;
+            return Some(KPATH_COMPLETE);
+        }
+        let mnt = vfsmnt.wrapping_sub(mnt_off);
+        let mnt_root: u64 = read(vfsmnt, conf!(offsets.vfsmount_root))?;
+        if dentry == mnt_root {
+            let parent: u64 = read(mnt, conf!(offsets.mount_parent))?;
+            if parent == mnt {
+                // The top of a mount tree that is not the process's root.
+                return Some(KPATH_DETACHED);
+            }
+            dentry = read(mnt, conf!(offsets.mount_mountpoint))?;
+            vfsmnt = parent + mnt_off;
+            continue;
+        }
+        let parent: u64 = read(dentry, conf!(offsets.dentry_parent))?;
+        if parent == dentry {
+            return Some(KPATH_DETACHED);
+        }
+        let name: u64 = read(dentry, conf!(offsets.dentry_name))?;
+        if off > KernelPath::LAST_START as u64 {
+            out.len = off as u32;
+            return Some(KPATH_TOO_LONG);
+        }
+        let at = user::clamp(off, KernelPath::LAST_START as u64);
+        // SAFETY: `at + NAME_LEN <= KPATH_LEN`, inside the reserved record.
+        let n = unsafe {
+            bpf_probe_read_kernel_str(
+                out.names.as_mut_ptr().add(at as usize).cast(),
+                NAME_LEN as u32,
+                name as *const _,
+            )
+        };
+        if n <= 0 {
+            return None;
+        }
+        off = at + n as u64;
+        dentry = parent;
+    }
+    out.len = off as u32;
+    Some(KPATH_TOO_LONG)
+}
+
+/// The `struct file *` a successful exec runs (`linux_binprm.file`).
+#[inline(always)]
+pub fn bprm_file(bprm: u64) -> Option<u64> {
+    read(bprm, conf!(offsets.bprm_file))
+}
+
+/// The path of the file open as `fd` in the current task.
+#[inline(always)]
+pub fn fd_path(fd: i32, out: &mut KernelPath) {
+    match file_of(fd) {
+        Some(file) if file != 0 => file_path(file, out),
+        _ => {
+            out.len = 0;
+            out.state = KPATH_FAULT;
+        }
+    }
 }

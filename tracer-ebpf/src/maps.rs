@@ -59,7 +59,17 @@ pub static CONFIG: Config = Config {
         mm_arg_start: 0,
         mm_arg_end: 0,
         bprm_filename: 0,
-        _pad: 0,
+        bprm_file: 0,
+        file_path_mnt: 0,
+        file_path_dentry: 0,
+        dentry_parent: 0,
+        dentry_name: 0,
+        mount_mnt: 0,
+        mount_parent: 0,
+        mount_mountpoint: 0,
+        vfsmount_root: 0,
+        fs_root_mnt: 0,
+        fs_root_dentry: 0,
     },
 };
 

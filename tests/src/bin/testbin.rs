@@ -429,6 +429,49 @@ fn load(dir: &str, seconds: f64, rate: f64, only_open: bool) {
     println!("{ops}");
 }
 
+/// `race-open DIR N`: opens `DIR/a` N times while another thread flips the last byte of the
+/// path buffer between `a` and `b` — what a process does to make a tracer that reads the path
+/// at exit record another file than the kernel opened. Writes which file each open really got
+/// (each holds its own name), in order, to `DIR/got`.
+fn race_open(dir: &str, n: usize) {
+    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
+    static BUF: [AtomicU8; 256] = [const { AtomicU8::new(0) }; 256];
+    static STOP: AtomicBool = AtomicBool::new(false);
+    for f in ["a", "b"] {
+        std::fs::write(format!("{dir}/{f}"), f).unwrap();
+    }
+    let path = format!("{dir}/a");
+    assert!(path.len() < BUF.len());
+    for (i, b) in path.bytes().enumerate() {
+        BUF[i].store(b, Relaxed);
+    }
+    let last = path.len() - 1;
+    let flipper = std::thread::spawn(move || {
+        let mut which = b'a';
+        while !STOP.load(Relaxed) {
+            which = if which == b'a' { b'b' } else { b'a' };
+            BUF[last].store(which, Relaxed);
+        }
+    });
+    let mut got = String::with_capacity(n);
+    for _ in 0..n {
+        // SAFETY: BUF is a NUL-terminated path (AtomicU8 has u8's layout); the kernel copies it.
+        let fd = unsafe { libc::open(BUF.as_ptr().cast(), libc::O_RDONLY) };
+        if fd < 0 {
+            got.push('?');
+            continue;
+        }
+        let mut byte = 0u8;
+        // SAFETY: one byte into our own buffer from a descriptor we own.
+        unsafe { libc::read(fd, (&mut byte as *mut u8).cast(), 1) };
+        got.push(byte as char);
+        close(fd);
+    }
+    STOP.store(true, Relaxed);
+    flipper.join().unwrap();
+    std::fs::write(format!("{dir}/got"), got).unwrap();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let a = |i: usize| {
@@ -464,6 +507,7 @@ fn main() {
         "threads" => threads(a(1), a(2).parse().unwrap()),
         "inflight" => inflight(a(1), a(2).parse().unwrap()),
         "bytes" => bytes(a(1)),
+        "race-open" => race_open(a(1), a(2).parse().unwrap()),
         "spam" => {
             let n: usize = a(2).parse().unwrap();
             for i in 0..n {

@@ -7,6 +7,7 @@ use tracer_common::{
         InodeRef,
     },
     file::{AT_FDCWD, AT_REMOVEDIR, FileEvent, RenameEvent},
+    kpath::KPATH_NONE,
     syscalls as nr,
 };
 
@@ -100,11 +101,14 @@ fn emit_file(kind: EventKind, n: u32, ret: i64, dirfd: i32, path: u64, flags: u3
     let (cwd, dir) = base_of(e.path[0], dirfd, &mut f);
     e.cwd = cwd;
     e.dir = dir;
-    e.opened = if kind == EventKind::Open && ret >= 0 {
-        kernel::fd_ref(ret as i32).unwrap_or_default()
+    if kind == EventKind::Open && ret >= 0 {
+        e.opened = kernel::fd_ref(ret as i32).unwrap_or_default();
+        kernel::fd_path(ret as i32, &mut e.real);
     } else {
-        InodeRef::default()
-    };
+        e.opened = InodeRef::default();
+        e.real.state = KPATH_NONE;
+        e.real.len = 0;
+    }
     e.header.flags = f;
     entry.submit(0);
 }

@@ -11,6 +11,7 @@ use tracer_common::{
         EventKind, FLAG_ARGV_TRUNCATED, FLAG_GROUP_DEAD, FLAG_PATH_TRUNCATED, FLAG_THREAD,
         FLAG_USER_FAULT, InodeRef, NO_SYSCALL,
     },
+    kpath::{KPATH_FAULT, KPATH_NONE},
     limits::{ARGV_LEN, PATH_LEN},
     process::{ExecEvent, ExitEvent, ForkEvent},
     syscalls as nr,
@@ -114,6 +115,13 @@ pub fn sched_process_exec(ctx: RawTracePointContext) -> i32 {
         }
     }
     e.cwd = kernel::cwd_ref().unwrap_or_default();
+    match kernel::bprm_file(bprm) {
+        Some(file) if file != 0 => kernel::file_path(file, &mut e.real),
+        _ => {
+            e.real.state = KPATH_FAULT;
+            e.real.len = 0;
+        }
+    }
     e.header.flags = f;
     entry.submit(0);
     0
@@ -147,6 +155,8 @@ pub fn sys_exit_exec(ctx: TracePointContext) -> u32 {
     e.filename_len = len;
     e.argv_len = 0;
     e.argv_total = 0;
+    e.real.state = KPATH_NONE;
+    e.real.len = 0;
     e.cwd = if e.filename[0] == b'/' {
         InodeRef::default()
     } else {

@@ -30,6 +30,10 @@ pub struct Behavior {
     pub succeeded: u64,
     pub example_chain: ProcessChain,
     pub routine: bool,
+    /// An exec: the installed program's link it was run by, when the kernel ran another file
+    /// (`/usr/bin/sh` for `/usr/bin/dash`). Both are installed programs; a link anywhere else
+    /// names nothing (a `cc` in OUT_DIR pointing at `curl` is `curl`).
+    pub run_as: Option<String>,
 }
 
 /// Who a behaviour belongs to.
@@ -40,12 +44,29 @@ pub enum Owner {
     Unattributed,
 }
 
-/// Owner, phase, kind, target, the crate a proc macro ran within, and whether a cargo the crate
-/// started did it (judged as the crate's, but routine as cargo's is).
 /// One behaviour: who, in which phase, what kind and target, while compiling which crate, and
-/// the two facts that change how it is judged but not whose it is (done by the toolchain's
-/// cargo; a pipe reopened through its descriptor link).
-type Key = (Owner, Phase, Kind, String, Option<usize>, bool, bool);
+/// the facts that change how it is judged but not whose it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    owner: Owner,
+    phase: Phase,
+    kind: Kind,
+    target: String,
+    within: Option<usize>,
+    judged: Judged,
+    run_as: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Judged {
+    /// Done by the toolchain's cargo that the crate started: routine as cargo's is.
+    by_cargo: bool,
+    /// An anonymous pipe or socket reopened (the jobserver's): no file's contents.
+    pipe: bool,
+    /// The kernel reached a file it could not name: the target is only the string the process
+    /// passed, which proves nothing, so never routine.
+    unverified: bool,
+}
 
 /// Everything a report is made of.
 #[derive(Debug, Default)]
@@ -121,6 +142,25 @@ pub fn normalize(path: &str) -> String {
     out
 }
 
+/// The kernel names `/proc/self/…` by the process's number: `/proc/<pid>/…` of the process
+/// itself is `/proc/self/…` again (and its own thread's `/proc/thread-self/…`), so it reads as
+/// self-inspection; another process's stays as it is.
+fn self_proc(path: &str, pid: u32, tid: u32) -> String {
+    let Some(rest) = path.strip_prefix("/proc/") else {
+        return path.to_string();
+    };
+    let (id, after) = rest.split_once('/').unwrap_or((rest, ""));
+    if id != pid.to_string() {
+        return path.to_string();
+    }
+    let own_task = format!("task/{tid}");
+    match after.strip_prefix(&own_task) {
+        Some(t) if t.is_empty() || t.starts_with('/') => format!("/proc/thread-self{t}"),
+        _ if after.is_empty() => "/proc/self".to_string(),
+        _ => format!("/proc/self/{after}"),
+    }
+}
+
 /// `$TMPDIR/ccAbC123.s` → `$TMPDIR/cc*.s`: compilers' random temporary names would otherwise
 /// make one behaviour per file.
 pub fn collapse_temp_name(target: &str) -> String {
@@ -166,20 +206,46 @@ struct Reached {
     ok: bool,
     /// It opened a pipe or a socket.
     channel: bool,
+    /// The kernel reached a file but did not name it.
+    unnamed: bool,
+    /// The target is the kernel's own path.
+    named: bool,
 }
 
-/// The kinds and raw targets one record stands for.
+impl Reached {
+    fn of(rec: &EventRecord) -> Self {
+        let (real, file_type) = match &rec.detail {
+            RecordDetail::Open {
+                real, file_type, ..
+            } => (Some(real), *file_type),
+            RecordDetail::Exec { real, .. } => (Some(real), None),
+            _ => (None, None),
+        };
+        // Traces before schema 3 have no kernel paths: judged on their strings, as then.
+        let kernel_paths = rec.schema_version >= 3 && rec.ok;
+        let named = real.is_some_and(|r| r.real.is_some());
+        Self {
+            ok: rec.ok,
+            channel: file_type.is_some_and(|t| t.is_channel()),
+            unnamed: kernel_paths && real.is_some() && !named,
+            named,
+        }
+    }
+}
+
+/// The kinds and raw targets one record stands for. A successful open or exec is named by the
+/// path the kernel reached; everything else by the string the process passed.
 fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
     let p =
         |x: &crate::proctable::paths::ResolvedPath| x.abs.clone().unwrap_or_else(|| x.raw.clone());
     match &rec.detail {
         RecordDetail::Open { access, .. } if access.path_only => Vec::new(),
-        RecordDetail::Open { path, access, .. }
-            if access.write || access.create || access.truncate =>
-        {
-            vec![(Kind::FsWrite, p(path))]
+        RecordDetail::Open {
+            path, access, real, ..
+        } if access.write || access.create || access.truncate => {
+            vec![(Kind::FsWrite, real.or(path).to_string())]
         }
-        RecordDetail::Open { path, .. } => vec![(Kind::FsRead, p(path))],
+        RecordDetail::Open { path, real, .. } => vec![(Kind::FsRead, real.or(path).to_string())],
         RecordDetail::Unlink { path, .. } => vec![(Kind::FsDelete, p(path))],
         RecordDetail::Rename { from, to, .. } => {
             vec![(Kind::FsDelete, p(from)), (Kind::FsWrite, p(to))]
@@ -207,7 +273,9 @@ fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
                 format!("(undecodable query to {})", server.display()),
             )]
         }
-        RecordDetail::Exec { path, .. } => vec![(Kind::ProcessExec, p(path))],
+        RecordDetail::Exec { path, real, .. } => {
+            vec![(Kind::ProcessExec, real.or(path).to_string())]
+        }
         _ => Vec::new(),
     }
 }
@@ -278,7 +346,15 @@ impl<'a> Aggregator<'a> {
         (render, Placeholders::new(check))
     }
 
-    fn add(&mut self, actor: Actor, kind: Kind, raw: String, rec: Reached, pid: u32) {
+    fn add(
+        &mut self,
+        actor: Actor,
+        kind: Kind,
+        raw: String,
+        rec: Reached,
+        pid: u32,
+        run_as: Option<String>,
+    ) {
         let ok = rec.ok;
         let (owner, phase, within) = owner_phase(actor);
         let places = self.cached_places(owner);
@@ -291,15 +367,28 @@ impl<'a> Aggregator<'a> {
         } else {
             raw.clone()
         };
-        let by_cargo = matches!(owner, Owner::Crate(_)) && self.is_toolchain_cargo(pid, check);
         // The jobserver's pipe reopened by `/dev/fd/N` (what the jobserver crate does): the
         // same pipe, no file's contents. Any other file reopened that way is not routine.
-        let pipe = rec.channel && routine::reopens_descriptor(&raw);
-        let key = (owner, phase, kind, target.clone(), within, by_cargo, pipe);
+        let pipe = rec.channel && (rec.unnamed || routine::reopens_descriptor(&raw));
+        let judged = Judged {
+            by_cargo: matches!(owner, Owner::Crate(_)) && self.is_toolchain_cargo(pid, check),
+            pipe,
+            unverified: rec.unnamed && !pipe,
+        };
+        let key = Key {
+            owner,
+            phase,
+            kind,
+            target: target.clone(),
+            within,
+            judged,
+            run_as,
+        };
         if !self.acc.contains_key(&key) {
             // Decided once per behaviour, at its first occurrence.
-            let routine_phase = if by_cargo { Phase::Cargo } else { phase };
+            let routine_phase = if judged.by_cargo { Phase::Cargo } else { phase };
             let routine = kind.is_path()
+                && !judged.unverified
                 && (pipe
                     || routine::is_routine(routine_phase, kind, &raw, check)
                     || (!ok && routine::is_library_search(kind, &raw)));
@@ -315,6 +404,7 @@ impl<'a> Aggregator<'a> {
                     succeeded: 0,
                     example_chain,
                     routine,
+                    run_as: key.run_as.clone(),
                 },
             );
             self.order.push(key.clone());
@@ -404,10 +494,12 @@ impl<'a> Aggregator<'a> {
         let (owner, phase, within) = owner_phase(actor);
         self.track(rec, owner, phase);
         match &rec.detail {
-            RecordDetail::Exec { path, .. } => {
-                let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
-                // A toolchain program (rustc, cargo, rustdoc…) names its toolchain's directory.
-                if let Some(root) = exe.strip_suffix(&format!("/bin/{}", basename(&exe)))
+            RecordDetail::Exec { path, real, .. } => {
+                let exe = self.ctx.named(real.or(path));
+                // A toolchain program (rustc, cargo, rustdoc…) that cargo runs names its
+                // toolchain's directory; one a crate runs proves nothing about where it is.
+                if owner == Owner::Cargo
+                    && let Some(root) = exe.strip_suffix(&format!("/bin/{}", basename(&exe)))
                     && ["rustc", "cargo", "rustdoc", "clippy-driver"]
                         .iter()
                         .any(|t| basename(&exe).starts_with(t))
@@ -420,8 +512,11 @@ impl<'a> Aggregator<'a> {
                 if let Owner::Crate(p) = owner {
                     self.out.ran.insert((p, phase));
                 }
+                // A PATH search tries names; what ran may really be another file (`sh` is
+                // `dash`), so the misses are matched by the name it was run as.
+                let named = path.abs.as_deref().unwrap_or(&path.raw);
                 if let Some(list) = self.pending_failed_exec.get_mut(&rec.pid) {
-                    list.retain(|(tried, _)| basename(tried) != basename(&exe));
+                    list.retain(|(tried, _)| basename(tried) != basename(named));
                 }
             }
             RecordDetail::ExecFailed { path } => {
@@ -443,15 +538,25 @@ impl<'a> Aggregator<'a> {
                 self.out.expanded_in.entry(m).or_default().insert(w);
             }
         }
-        let reached = Reached {
-            ok: rec.ok,
-            channel: matches!(
-                rec.detail,
-                RecordDetail::Open { file_type: Some(t), .. } if t.is_channel()
-            ),
+        let reached = Reached::of(rec);
+        let run_as = match &rec.detail {
+            RecordDetail::Exec { path, real, .. } if reached.named => {
+                let named = normalize(path.abs.as_deref().unwrap_or(&path.raw));
+                let real = self.ctx.named(real.or(path));
+                (named != real
+                    && routine::is_installed_program(&named)
+                    && routine::is_installed_program(&real))
+                .then_some(named)
+            }
+            _ => None,
         };
         for (kind, raw) in behaviours_of(rec) {
-            self.add(actor, kind, raw, reached, rec.pid);
+            let raw = if reached.named {
+                self_proc(&self.ctx.named(&raw), rec.pid, rec.tid)
+            } else {
+                raw
+            };
+            self.add(actor, kind, raw, reached, rec.pid, run_as.clone());
         }
     }
 
@@ -460,8 +565,10 @@ impl<'a> Aggregator<'a> {
             let failed = Reached {
                 ok: false,
                 channel: false,
+                unnamed: false,
+                named: false,
             };
-            self.add(actor, Kind::ProcessExec, exe, failed, pid);
+            self.add(actor, Kind::ProcessExec, exe, failed, pid, None);
         }
     }
 
@@ -473,7 +580,7 @@ impl<'a> Aggregator<'a> {
         }
         for key in &self.order {
             let b = self.acc.remove(key).expect("every key is in acc");
-            self.out.behaviors.entry(key.0).or_default().push(b);
+            self.out.behaviors.entry(key.owner).or_default().push(b);
         }
         for list in self.out.behaviors.values_mut() {
             list.sort_by_key(|b| (b.kind, b.phase));
@@ -490,7 +597,7 @@ mod tests {
         cargo::messages::fake::build_script,
         trace::record::{
             FileType,
-            fake::{exec, fork, read},
+            fake::{exec, fork, read, really},
         },
     };
 
@@ -547,6 +654,67 @@ mod tests {
                 ("/proc/self/fd/5", true),
                 ("/dev/fd/3", false),
                 ("/proc/self/fd/9", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_build_script_is_judged_on_what_the_kernel_reached_not_on_its_strings() {
+        let script = "/w/target/debug/build/tricky-1a1a/build-script-build";
+        let out_dir = "/w/target/debug/build/tricky-2b2b/out";
+        let msgs = [
+            build_script("registry+https://x#tricky@0.1.0", script),
+            crate::cargo::messages::fake::script_run("registry+https://x#tricky@0.1.0", out_dir),
+        ];
+        let index = Index::from_messages(msgs.iter());
+        let ctx = context();
+        let mut agg = Aggregator::new(&index, &ctx, 10);
+        let o = |f: &str| format!("{out_dir}/{f}");
+        for r in [
+            fork(10, 20),
+            exec(20, 10, script, &[]),
+            // Through a link in its OUT_DIR to the key.
+            really(read(20, &o("cache.bin")), Some("/h/.ssh/id_rsa")),
+            // Through the process's root, and a descriptor reopened.
+            really(
+                read(20, "/proc/self/root/h/.ssh/id_ed25519"),
+                Some("/h/.ssh/id_ed25519"),
+            ),
+            // Its own status, which the kernel names by pid: self-inspection still.
+            really(read(20, "/proc/self/status"), Some("/proc/20/status")),
+            // A file the kernel could not name: whatever the string says, not routine.
+            really(read(20, &o("deep")), None),
+            // And honest: its own generated file.
+            read(20, &o("real.rs")),
+            // `sh` that is really `dash` (installed both), a compiler probe in OUT_DIR that is
+            // really `sh`, and a program it wrote there.
+            fork(20, 21),
+            really(exec(21, 20, "/usr/bin/sh", &["sh"]), Some("/usr/bin/dash")),
+            fork(20, 22),
+            really(exec(22, 20, &o("rustc-probe"), &[]), Some("/usr/bin/dash")),
+            fork(20, 23),
+            exec(23, 20, &o("helper"), &[]),
+        ] {
+            agg.push(&r);
+        }
+        let out = agg.finish();
+        let seen: Vec<(Kind, &str, bool, Option<&str>)> = out.behaviors[&Owner::Crate(0)]
+            .iter()
+            .filter(|b| b.target != "$TARGET_DIR/debug/build/tricky-1a1a/build-script-build")
+            .map(|b| (b.kind, b.target.as_str(), b.routine, b.run_as.as_deref()))
+            .collect();
+        use Kind::*;
+        assert_eq!(
+            seen,
+            [
+                (ProcessExec, "/usr/bin/dash", false, Some("/usr/bin/sh")),
+                (ProcessExec, "/usr/bin/dash", false, None),
+                (ProcessExec, "$OUT_DIR/helper", false, None),
+                (FsRead, "$HOME/.ssh/id_rsa", false, None),
+                (FsRead, "$HOME/.ssh/id_ed25519", false, None),
+                (FsRead, "/proc/self/status", true, None),
+                (FsRead, "$OUT_DIR/deep", false, None),
+                (FsRead, "$OUT_DIR/real.rs", true, None),
             ]
         );
     }

@@ -20,6 +20,8 @@ const SYSTEM_READ_PREFIXES: &[&str] = &[
     "/etc/ld.so.cache",
     "/etc/ld.so.preload",
     "/etc/localtime",
+    // Where Debian's `/usr/share/locale/locale.alias` really is.
+    "/etc/locale.alias",
     "/proc/self/",
     "/proc/thread-self/",
     "/sys/devices/system/cpu/",
@@ -46,23 +48,18 @@ const SINK_WRITES: &[&str] = &[
     "/dev/stderr",
 ];
 
-/// Programs rustc runs to link.
-const LINKERS: &[&str] = &[
-    "cc",
-    "gcc",
-    "c++",
-    "g++",
-    "clang",
-    "clang++",
-    "ld",
-    "ld.lld",
-    "ld.bfd",
-    "ld.gold",
-    "lld",
-    "rust-lld",
-    "collect2",
-    "ar",
-    "lto-wrapper",
+/// Where installed programs are: what rustc runs to link (`cc`, which is really
+/// `x86_64-linux-gnu-gcc-12`, then `collect2`, `ld`…) must be one of these. Judged by the path
+/// the kernel ran, so a `cc` a build script put first on rustc's `PATH` (`cargo:rustc-env`)
+/// is not routine.
+const SYSTEM_PROGRAMS: &[&str] = &[
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/usr/lib/",
+    "/usr/libexec/",
+    "/usr/local/bin/",
+    "/bin/",
+    "/sbin/",
 ];
 
 /// Files cargo (through libgit2 and its TLS stack) reads in the user's home.
@@ -156,6 +153,11 @@ pub fn reopens_descriptor(path: &str) -> bool {
     is_magic_link(&parts) && parts.len() >= 2 && parts[parts.len() - 2] == "fd"
 }
 
+/// Whether `path` is in a directory of installed programs.
+pub fn is_installed_program(path: &str) -> bool {
+    starts_with_any(path, SYSTEM_PROGRAMS)
+}
+
 pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -> bool {
     if kind.is_network() || through_magic_link(path) {
         return false;
@@ -178,9 +180,11 @@ pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -
         Phase::BuildScript => match kind {
             Kind::FsRead => under(CargoManifestDir) || under(OutDir) || under(BuildDir),
             Kind::FsWrite | Kind::FsDelete => under(OutDir),
-            // The script itself starting, and probing the compiler ($RUSTC).
+            // The script itself starting, and probing the compiler ($RUSTC). Not a program it
+            // wrote into its OUT_DIR: that is new code running.
             Kind::ProcessExec => {
-                under(BuildDir) || (basename(path).starts_with("rustc") && under(Sysroot))
+                (under(BuildDir) && !under(OutDir))
+                    || (basename(path).starts_with("rustc") && under(Sysroot))
             }
             _ => false,
         },
@@ -189,7 +193,7 @@ pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -
                 under(CargoManifestDir) || under(TargetDir) || tmp_of(&["rustc", "cc", "ld"])
             }
             Kind::FsWrite | Kind::FsDelete => under(TargetDir) || tmp_of(&["rustc", "cc", "ld"]),
-            Kind::ProcessExec => LINKERS.contains(&basename(path)) || under(Sysroot),
+            Kind::ProcessExec => starts_with_any(path, SYSTEM_PROGRAMS) || under(Sysroot),
             _ => false,
         },
         Phase::Cargo => match kind {

@@ -88,7 +88,7 @@ pub fn trace(
         .unwrap_or_default();
     let var_or =
         |name: &str, default: PathBuf| std::env::var_os(name).map(PathBuf::from).unwrap_or(default);
-    let context = BuildContext {
+    let mut context = BuildContext {
         repo_root: repo_root(&graph.workspace_root),
         workspace_root: path(&graph.workspace_root),
         target_dir: inv
@@ -104,7 +104,9 @@ pub fn trace(
             .map(|d| path(&d))
             .unwrap_or_default(),
         fresh: s.fresh,
+        aliases: Vec::new(),
     };
+    context.learn_aliases(real_path);
     let opts = RunOptions {
         command: inv.command(),
         load: s.load.clone(),
@@ -138,4 +140,10 @@ fn repo_root(dir: &Path) -> String {
         .find(|d| d.join(".git").exists())
         .map(|d| text::from_os(d.as_os_str()))
         .unwrap_or_default()
+}
+
+/// The real path of a directory of the build (trace text in, trace text out).
+pub fn real_path(p: &str) -> Option<String> {
+    let real = std::fs::canonicalize(text::to_os(p)).ok()?;
+    Some(text::from_os(real.as_os_str()))
 }

@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod errno;
+pub mod reached;
 pub mod sockaddr;
 pub mod text;
 
@@ -13,6 +14,7 @@ use tracer_common::{
     process::{ExecEvent, ExitEvent, ForkEvent},
 };
 
+pub use reached::Reached;
 pub use sockaddr::SockAddr;
 
 /// A record the decoder could not accept.
@@ -111,6 +113,8 @@ pub enum Detail {
         argv_truncated: bool,
         /// The new program's working directory.
         cwd: InodeRef,
+        /// The program file, as the kernel names it.
+        real: Reached,
     },
     ExecFailed {
         filename: PathArg,
@@ -127,6 +131,8 @@ pub enum Detail {
         mode: u32,
         /// On success, the identity of the file opened.
         opened: InodeRef,
+        /// On success, its path as the kernel names it.
+        real: Reached,
     },
     Unlink {
         path: PathArg,
@@ -249,6 +255,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                     argv: split_argv(&e.argv[..n]),
                     argv_truncated: f & ev::FLAG_ARGV_TRUNCATED != 0,
                     cwd: e.cwd,
+                    real: Reached::decode(&e.real),
                 }
             } else {
                 Detail::ExecFailed { filename }
@@ -273,6 +280,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                     flags: e.flags,
                     mode: e.mode,
                     opened: e.opened,
+                    real: Reached::decode(&e.real),
                 }
             } else {
                 Detail::Unlink {
@@ -372,7 +380,7 @@ pub fn succeeded(e: &Event) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracer_common::limits::PATH_LEN;
+    use tracer_common::{kpath::KernelPath, limits::PATH_LEN};
 
     fn bytes<T>(v: &T) -> Vec<u8> {
         // SAFETY: test-only view of a plain-data struct as bytes.
@@ -422,6 +430,15 @@ mod tests {
                 mode: 0o040755,
             },
             path: buf,
+            real: KernelPath {
+                state: tracer_common::kpath::KPATH_COMPLETE,
+                len: 10,
+                names: {
+                    let mut n = [0u8; tracer_common::limits::KPATH_LEN];
+                    n[..10].copy_from_slice(b"x\0rel\0cwd\0");
+                    n
+                },
+            },
         }
     }
 
@@ -436,10 +453,12 @@ mod tests {
             flags,
             mode,
             opened,
+            real,
         } = e.detail
         else {
             panic!("{e:?}")
         };
+        assert_eq!(real.path(), Some("/cwd/rel/x"));
         assert_eq!((flags, mode), (0o1101, 0o644));
         assert!(opened.is_dir() && opened.ino == 77);
         assert_eq!(path.raw.text, "rel/x");

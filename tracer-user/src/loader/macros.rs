@@ -122,7 +122,7 @@ fn attach(
     path: &str,
 ) -> Result<(), LoadError> {
     // Parsed before taking the lock: the probes' owner is not held up by a large file.
-    let names = symbols::run_client_symbols(path)?;
+    let entries = symbols::run_client_entries(path)?;
     let mut guard = ebpf.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let Some(ebpf) = guard.as_mut() else {
         return Err(LoadError::MissingProgram(
@@ -131,8 +131,9 @@ fn attach(
     };
     for prog in programs {
         let p: &mut UProbe = program(ebpf, prog)?;
-        let points = names.iter().map(|n| UProbeAttachPoint {
-            location: UProbeAttachLocation::Symbol(n),
+        // By file offset: aya would otherwise open the library again to find the symbols.
+        let points = entries.iter().map(|e| UProbeAttachPoint {
+            location: UProbeAttachLocation::AbsoluteOffset(e.file_offset),
             cookie: Some(u64::from(id)),
         });
         p.attach(points, path, UProbeScope::AllProcesses)

@@ -39,7 +39,17 @@ pub fn kernel_offsets(btf: &Btf) -> Result<KernelOffsets, BtfError> {
         mm_arg_start: o("mm_struct", "arg_start")?,
         mm_arg_end: o("mm_struct", "arg_end")?,
         bprm_filename: o("linux_binprm", "filename")?,
-        _pad: 0,
+        bprm_file: o("linux_binprm", "file")?,
+        file_path_mnt: o("file", "f_path.mnt")?,
+        file_path_dentry: o("file", "f_path.dentry")?,
+        dentry_parent: o("dentry", "d_parent")?,
+        dentry_name: o("dentry", "d_name.name")?,
+        mount_mnt: o("mount", "mnt")?,
+        mount_parent: o("mount", "mnt_parent")?,
+        mount_mountpoint: o("mount", "mnt_mountpoint")?,
+        vfsmount_root: o("vfsmount", "mnt_root")?,
+        fs_root_mnt: o("fs_struct", "root.mnt")?,
+        fs_root_dentry: o("fs_struct", "root.dentry")?,
     })
 }
 
@@ -57,5 +67,8 @@ mod tests {
         // skc_dport and skc_num are adjacent halves of skc_portpair.
         assert_eq!(off.sk_num, off.sk_dport + 2);
         assert!(off.mm_arg_end > off.mm_arg_start);
+        // `struct path` is { mnt, dentry }.
+        assert_eq!(off.file_path_dentry, off.file_path_mnt + 8);
+        assert_eq!(off.fs_root_dentry, off.fs_root_mnt + 8);
     }
 }

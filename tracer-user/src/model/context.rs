@@ -23,6 +23,17 @@ pub struct BuildContext {
     pub cwd: String,
     /// Built in a private target directory (`--fresh`).
     pub fresh: bool,
+    /// The directories above whose real path (symbolic links resolved, before the build ran)
+    /// is not the path they are named by: the kernel names files by the real one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<Alias>,
+}
+
+/// A directory of the build as named, and as it really is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    pub named: String,
+    pub real: String,
 }
 
 impl BuildContext {
@@ -39,5 +50,71 @@ impl BuildContext {
             (Home, &self.home),
             (TmpDir, &self.tmpdir),
         ]
+    }
+
+    /// Learns the real path of each directory (run before the build, while nothing the build
+    /// did can have moved them). `real_path` is `std::fs::canonicalize` outside tests.
+    pub fn learn_aliases(&mut self, real_path: impl Fn(&str) -> Option<String>) {
+        let mut named: Vec<String> = self
+            .common_dirs()
+            .iter()
+            .map(|(_, d)| d.to_string())
+            .chain([self.rustup_home.clone(), self.cwd.clone()])
+            .filter(|d| d.starts_with('/'))
+            .collect();
+        named.sort();
+        named.dedup();
+        self.aliases = named
+            .into_iter()
+            .filter_map(|n| {
+                let real = real_path(&n)?;
+                (real != n).then_some(Alias { named: n, real })
+            })
+            .collect();
+        // Longest real path first: the most specific directory names a path.
+        self.aliases
+            .sort_by(|a, b| b.real.len().cmp(&a.real.len()).then(a.real.cmp(&b.real)));
+    }
+
+    /// A path the kernel gave, in the names the build uses for its directories.
+    pub fn named(&self, real: &str) -> String {
+        for a in &self.aliases {
+            if let Some(rest) = real.strip_prefix(a.real.as_str())
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                return format!("{}{rest}", a.named);
+            }
+        }
+        real.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernels_real_paths_read_in_the_builds_names() {
+        let mut c = BuildContext {
+            workspace_root: "/home/u/w".into(),
+            target_dir: "/home/u/w/target".into(),
+            home: "/home/u".into(),
+            tmpdir: "/tmp".into(),
+            ..Default::default()
+        };
+        // /home is a link to /var/home, and the target dir a link to a faster disk.
+        c.learn_aliases(|p| {
+            Some(match p {
+                "/home/u/w/target" => "/fast/t".into(),
+                p if p.starts_with("/home/") => format!("/var{p}"),
+                p => p.into(),
+            })
+        });
+        assert_eq!(c.named("/var/home/u/w/src/lib.rs"), "/home/u/w/src/lib.rs");
+        assert_eq!(c.named("/fast/t/debug/x"), "/home/u/w/target/debug/x");
+        assert_eq!(c.named("/var/home/u/.ssh/id_rsa"), "/home/u/.ssh/id_rsa");
+        // Only whole names: `/fast/tmp` is not under `/fast/t`.
+        assert_eq!(c.named("/fast/tmp/x"), "/fast/tmp/x");
+        assert_eq!(c.named("/etc/passwd"), "/etc/passwd");
     }
 }

@@ -205,6 +205,7 @@ mod tests {
                 succeeded: 3,
                 example_chain: ProcessChain::default(),
                 within: None,
+                run_as: None,
             },
             outcome,
             level: Level::Deny,

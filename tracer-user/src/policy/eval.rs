@@ -221,10 +221,40 @@ fn written_out(target: &str, ctx: &BuildContext) -> Option<String> {
 }
 
 /// Whether `r` allows a behaviour: on its target as the report writes it, or (for paths) with
-/// its directory written out.
-fn allows_behaviour(r: &Rule, kind: Kind, target: &str, ctx: &BuildContext) -> bool {
+/// its directory written out; an exec also by the installed name it was run as.
+fn allows_behaviour(r: &Rule, b: &BehaviorOut, ctx: &BuildContext) -> bool {
+    let (kind, target) = (b.kind, b.target.as_str());
     rule_allows(r, kind, target)
         || (kind.is_path() && written_out(target, ctx).is_some_and(|t| rule_allows(r, kind, &t)))
+        || (kind == Kind::ProcessExec && b.run_as.as_deref().is_some_and(|n| r.exec.matches(n)))
+}
+
+/// A finding that only a notable observation confirms: hidden by encoding, naming a secret
+/// (a credential file, a secret variable), a shell, or a file that runs code later.
+fn sensitive(f: &crate::model::findings::Finding) -> bool {
+    const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "fish", "ksh"];
+    const PERSISTENCE: &[&str] = &[
+        ".bashrc",
+        ".bash_profile",
+        ".profile",
+        ".zshrc",
+        ".zprofile",
+        "crontab",
+        "/cron",
+        ".config/autostart",
+        ".config/systemd",
+        ".cargo/config",
+        ".gitconfig",
+        ".git/hooks",
+        "ld.so.preload",
+    ];
+    let target = f.target.as_deref().unwrap_or_default();
+    let program = target.rsplit('/').next().unwrap_or(target);
+    f.obfuscated
+        || f.secret
+        || crate::analysis::source::literals::credential_file(target)
+        || SHELLS.contains(&program)
+        || PERSISTENCE.iter().any(|p| target.contains(p))
 }
 
 /// A rule that names any pattern of this kind (for findings without a literal target).
@@ -312,19 +342,18 @@ pub fn evaluate(
     let findings_of = scan.map(Findings::of);
     let mut used: BTreeSet<usize> = BTreeSet::new();
     let mut behaviors = Vec::new();
-    // (crate, kind, phase) observed, for confirming findings.
+    // (crate, kind, phase) observed, for confirming findings: notable and routine apart.
     let mut observed: BTreeSet<(PackageKey, Kind, Phase)> = BTreeSet::new();
+    let mut routine: BTreeSet<(PackageKey, Kind, Phase)> = BTreeSet::new();
     for c in &report.crates {
         let key = c.package.key();
-        // Routine behaviour confirms a finding too (a build script writing its OUT_DIR).
         for r in &c.routine {
-            observed.insert((key.clone(), r.kind, r.phase));
+            routine.insert((key.clone(), r.kind, r.phase));
         }
         for b in &c.behaviors {
             observed.insert((key.clone(), b.kind, b.phase));
             let rule = rules.iter().position(|r| {
-                applies(r, &key, b.phase, deps)
-                    && allows_behaviour(r, b.kind, &b.target, &report.context)
+                applies(r, &key, b.phase, deps) && allows_behaviour(r, b, &report.context)
             });
             if let Some(i) = rule {
                 used.insert(i);
@@ -379,7 +408,10 @@ pub fn evaluate(
                     continue;
                 };
                 let phase = f.phase.run_phase();
-                let seen = observed.contains(&(key.clone(), kind, phase));
+                let at = (key.clone(), kind, phase);
+                // Routine behaviour explains an ordinary finding (a build script writing its
+                // OUT_DIR), never one that names a secret, a shell or a place to persist.
+                let seen = observed.contains(&at) || (!sensitive(f) && routine.contains(&at));
                 let allowed = rules.iter().enumerate().any(|(i, r)| {
                     let ok = applies(r, &key, phase, deps)
                         && match &f.target {
@@ -448,6 +480,82 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_ordinary_findings_are_explained_by_routine_behaviour() {
+        use crate::model::{
+            FindingKind, TargetKind,
+            findings::{Finding, Location},
+        };
+        let finding = |kind: Kind, target: Option<&str>| Finding {
+            kind: FindingKind::Does(kind),
+            phase: TargetKind::BuildScript,
+            location: Location {
+                file: "build.rs".into(),
+                line: 1,
+                column: 1,
+            },
+            code: String::new(),
+            target: target.map(str::to_string),
+            reason: String::new(),
+            obfuscated: false,
+            secret: false,
+        };
+        // Writing generated code, reading its sources: its OUT_DIR writes explain them.
+        assert!(!sensitive(&finding(Kind::FsWrite, None)));
+        assert!(!sensitive(&finding(Kind::FsRead, Some("src/table.txt"))));
+        for (kind, t) in [
+            (Kind::FsRead, "~/.ssh/id_rsa"),
+            (Kind::FsRead, ".aws/credentials"),
+            (Kind::ProcessExec, "/bin/sh"),
+            (Kind::ProcessExec, "bash"),
+            (Kind::FsWrite, "/home/u/.bashrc"),
+            (Kind::FsWrite, ".cargo/config.toml"),
+        ] {
+            assert!(sensitive(&finding(kind, Some(t))), "{t}");
+        }
+        let hidden = Finding {
+            obfuscated: true,
+            ..finding(Kind::FsRead, Some("x"))
+        };
+        assert!(sensitive(&hidden));
+    }
+
+    #[test]
+    fn an_exec_is_allowed_by_the_program_it_ran_or_the_installed_name_it_was_run_as() {
+        let policy = super::super::config::parse(
+            "[[allow]]\ncrate = \"x\"\nreason = \"r\"\nexec = [\"sh\"]\n",
+            "p.toml",
+            &[],
+        )
+        .unwrap()
+        .unwrap();
+        let r = &policy.rules[0];
+        let ctx = BuildContext::default();
+        let exec = |target: &str, run_as: Option<&str>| BehaviorOut {
+            kind: Kind::ProcessExec,
+            target: target.into(),
+            phase: Phase::BuildScript,
+            count: 1,
+            succeeded: 1,
+            example_chain: Default::default(),
+            within: None,
+            run_as: run_as.map(str::to_string),
+        };
+        assert!(allows_behaviour(r, &exec("/usr/bin/sh", None), &ctx));
+        assert!(allows_behaviour(
+            r,
+            &exec("/usr/bin/dash", Some("/usr/bin/sh")),
+            &ctx
+        ));
+        // `dash` run by a link the crate made (`$OUT_DIR/sh`): no installed name, not `sh`.
+        assert!(!allows_behaviour(r, &exec("/usr/bin/dash", None), &ctx));
+        assert!(!allows_behaviour(
+            r,
+            &exec("/usr/bin/curl", Some("/usr/bin/wget")),
+            &ctx
+        ));
+    }
 
     #[test]
     fn a_common_directory_is_written_out_for_absolute_rules() {

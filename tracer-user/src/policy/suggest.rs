@@ -109,7 +109,13 @@ impl AllowEntry {
 
     /// Adds what allows `b`; false if no entry can name it.
     fn add(&mut self, b: &BehaviorOut) -> bool {
-        let Some((key, value)) = AllowKey::for_behavior(b.kind, &b.target) else {
+        // An installed program run by another installed name (`sh`, really `dash`): the name
+        // it was run by is what the same build on another distribution runs too.
+        let target = match (b.kind, &b.run_as) {
+            (Kind::ProcessExec, Some(name)) => name,
+            _ => &b.target,
+        };
+        let Some((key, value)) = AllowKey::for_behavior(b.kind, target) else {
             return false;
         };
         let list = self.lists.entry(key).or_default();
@@ -249,6 +255,7 @@ mod tests {
                 argv0: None,
             }]),
             within: None,
+            run_as: None,
         }
     }
 

@@ -249,6 +249,7 @@ mod tests {
                     argv: vec!["rustc".into(), "-vV".into()],
                     argv_truncated: false,
                     cwd: Default::default(),
+                    real: crate::events::Reached::None,
                 },
             ),
             Some("/usr/bin/rustc"),

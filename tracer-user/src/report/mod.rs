@@ -100,6 +100,10 @@ pub struct BehaviorOut {
     /// Proc macros: the crate being compiled when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<PackageKey>,
+    /// An exec of an installed program by another installed name (`/usr/bin/sh` for
+    /// `/usr/bin/dash`): a rule may name either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as: Option<String>,
 }
 
 /// How a trace went, for the report header.
@@ -135,6 +139,7 @@ fn out(b: &Behavior, index: &Index) -> BehaviorOut {
         succeeded: b.succeeded,
         example_chain: b.example_chain.clone(),
         within: b.within.map(|w| index.packages[w].key()),
+        run_as: b.run_as.clone(),
     }
 }
 

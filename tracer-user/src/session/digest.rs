@@ -106,8 +106,9 @@ impl Digest {
                 path,
                 argv,
                 argv_truncated,
+                real,
             } => {
-                let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
+                let exe = real.or(path).to_string();
                 let shown = argv
                     .first()
                     .map(|a0| {
@@ -128,10 +129,9 @@ impl Digest {
                     },
                 ))
             }
-            RecordDetail::Open { path, access, .. } if access.write || access.create => Some((
-                "write",
-                path.abs.clone().unwrap_or_else(|| path.raw.clone()),
-            )),
+            RecordDetail::Open {
+                path, access, real, ..
+            } if access.write || access.create => Some(("write", real.or(path).to_string())),
             RecordDetail::Open { .. } => {
                 self.group(rec.pid, table).reads += 1;
                 None

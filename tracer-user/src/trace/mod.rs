@@ -21,8 +21,10 @@ use crate::{
 
 /// Version of the JSON Lines schema. Bumped on any incompatible change. 2: paths, argv and
 /// `comm` keep their bytes exactly (`events::text`: `\\` for a backslash, `\xNN` for a byte that
-/// is not UTF-8); version 1 converted them lossily.
-pub const SCHEMA_VERSION: u32 = 2;
+/// is not UTF-8); version 1 converted them lossily. 3: successful opens and execs carry the
+/// kernel's own path of what they reached (`real`, or `real_unknown`); a version-2 trace is
+/// judged on its path strings, as it was then.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Versions this reader understands (a version-1 trace reads as it was written: lossy).
 pub const READS: std::ops::RangeInclusive<u32> = 1..=SCHEMA_VERSION;

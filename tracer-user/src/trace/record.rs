@@ -6,7 +6,7 @@ use tracer_common::syscalls as nr;
 
 use super::{SCHEMA_VERSION, access};
 use crate::{
-    events::{self, Detail, Event, SockAddr, dns, errno},
+    events::{self, Detail, Event, Reached, SockAddr, dns, errno, reached::Unknown},
     proctable::paths::ResolvedPath,
 };
 
@@ -53,6 +53,8 @@ pub enum RecordDetail {
         argv: Vec<String>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         argv_truncated: bool,
+        #[serde(flatten)]
+        real: Real,
     },
     ExecFailed {
         path: ResolvedPath,
@@ -77,6 +79,8 @@ pub enum RecordDetail {
         /// What the open reached, as the kernel's inode says (a successful open only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         file_type: Option<FileType>,
+        #[serde(flatten)]
+        real: Real,
     },
     Unlink {
         path: ResolvedPath,
@@ -114,6 +118,31 @@ pub enum RecordDetail {
         decode_error: Option<String>,
         payload_bytes: u32,
     },
+}
+
+/// The path of what a successful open or exec reached, by the kernel's own names (symbolic
+/// links, `..` and `/proc` magic links resolved), or why the probe could not name it. Since
+/// trace schema 3; older records have neither field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Real {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real_unknown: Option<Unknown>,
+}
+
+impl Real {
+    /// The kernel's path when it gave one, else the string as resolved in userspace.
+    pub fn or<'a>(&'a self, p: &'a ResolvedPath) -> &'a str {
+        self.real.as_deref().or(p.abs.as_deref()).unwrap_or(&p.raw)
+    }
+
+    fn of(r: &Reached) -> Self {
+        Self {
+            real: r.path().map(str::to_string),
+            real_unknown: r.unknown(),
+        }
+    }
 }
 
 /// The type of the file an open reached (`S_IFMT` of its inode).
@@ -221,11 +250,13 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
         Detail::Exec {
             argv,
             argv_truncated,
+            real,
             ..
         } => RecordDetail::Exec {
             path: next_path(),
             argv: argv.clone(),
             argv_truncated: *argv_truncated,
+            real: Real::of(real),
         },
         Detail::ExecFailed { .. } => RecordDetail::ExecFailed { path: next_path() },
         Detail::Exit {
@@ -244,8 +275,10 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             flags,
             mode,
             opened,
+            real,
             ..
         } => RecordDetail::Open {
+            real: Real::of(real),
             path: next_path(),
             access: access::Access::from_open_flags(*flags),
             flags: format!("{flags:#o}"),
@@ -355,7 +388,7 @@ impl RecordDetail {
 /// Test helpers: event records from the few fields a test cares about.
 #[cfg(test)]
 pub mod fake {
-    use super::{EventRecord, RecordDetail};
+    use super::{EventRecord, Real, RecordDetail};
     use crate::proctable::paths::ResolvedPath;
 
     fn path(p: &str) -> ResolvedPath {
@@ -388,6 +421,22 @@ pub mod fake {
         }
     }
 
+    /// `r` (an open or an exec) as if the kernel had reached `real` (`None`: a file it could
+    /// not name).
+    pub fn really(mut r: EventRecord, real: Option<&str>) -> EventRecord {
+        if let RecordDetail::Open { real: re, .. } | RecordDetail::Exec { real: re, .. } =
+            &mut r.detail
+        {
+            *re = Real {
+                real: real.map(str::to_string),
+                real_unknown: real
+                    .is_none()
+                    .then_some(crate::events::reached::Unknown::TooLong),
+            };
+        }
+        r
+    }
+
     /// `pid` (created by `ppid`) runs `exe` with `argv`.
     pub fn exec(pid: u32, ppid: u32, exe: &str, argv: &[&str]) -> EventRecord {
         rec(
@@ -397,6 +446,10 @@ pub mod fake {
                 path: path(exe),
                 argv: argv.iter().map(|s| s.to_string()).collect(),
                 argv_truncated: false,
+                real: Real {
+                    real: Some(exe.to_string()),
+                    real_unknown: None,
+                },
             },
         )
     }
@@ -425,6 +478,10 @@ pub mod fake {
                 flags: "O_RDONLY".into(),
                 mode: "0".into(),
                 file_type: Some(super::FileType::Regular),
+                real: Real {
+                    real: Some(file.to_string()),
+                    real_unknown: None,
+                },
             },
         )
     }

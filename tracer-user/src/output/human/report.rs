@@ -41,6 +41,9 @@ fn table(s: &mut String, rows: &[BehaviorOut], verbose: bool) {
         if let Some(w) = &b.within {
             via = format!("while compiling {w}, {via}");
         }
+        if let Some(name) = &b.run_as {
+            via = format!("run as {}, {via}", h(name));
+        }
         let _ = writeln!(s, "    {:<38}  {}", "", elide(&via, TARGET_WIDTH + 20));
     }
 }

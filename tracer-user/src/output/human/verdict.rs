@@ -55,6 +55,9 @@ pub fn render(v: &Verdict) -> String {
                     h(&b.behavior.target)
                 );
                 let _ = writeln!(s, "      via {}", text::chain(&b.behavior.example_chain));
+                if let Some(name) = &b.behavior.run_as {
+                    let _ = writeln!(s, "      run as {}", h(name));
+                }
                 match (&b.explained_by, b.outcome) {
                     (Some(e), _) => {
                         let _ = writeln!(s, "      static finding: {}", finding(e));

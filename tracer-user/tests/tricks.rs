@@ -1,0 +1,83 @@
+//! A build script that uses nothing but std and hides each access behind a name that looks
+//! routine (`tests/fixtures/tricks`): every access is judged by what the kernel reached and
+//! reported under the crate, with the real target. Traced builds need root.
+
+use std::process::Command;
+
+use serde_json::Value;
+use tracer_test_support::{Output, Sandbox, run};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
+
+fn every_trick_is_caught_with_its_real_target() {
+    let sb = Sandbox::new("tricks");
+    sb.home_files(&[".ssh/id_rsa", ".ssh/id_ed25519", ".bashrc"]);
+    let mut c: Command = sb.command(BIN);
+    c.args([
+        "tracer",
+        "build",
+        "--fresh",
+        "--format",
+        "json",
+        "--offline",
+    ]);
+    let Output {
+        code,
+        stdout,
+        stderr,
+    } = run(&mut c);
+    assert_eq!(code, 1, "the build violates the defaults: {stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let flagged: Vec<(String, String, String)> = v["verdict"]["behaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["name"] == "tricky-sys")
+        .map(|b| {
+            let s = |k: &str| b[k].as_str().unwrap_or_default().to_string();
+            (s("kind"), s("target"), s("outcome"))
+        })
+        .collect();
+    let sh = std::fs::canonicalize("/bin/sh").unwrap();
+    for (kind, target) in [
+        // A symlink in OUT_DIR to the key, read through the link.
+        ("fs.read", "$HOME/.ssh/id_rsa"),
+        // /proc/self/root/<home>/.ssh/id_ed25519.
+        ("fs.read", "$HOME/.ssh/id_ed25519"),
+        // An O_PATH descriptor of ~/.bashrc reopened through /proc/self/fd/N to append.
+        ("fs.write", "$HOME/.bashrc"),
+        // /bin/sh through a symlink named like a compiler probe in OUT_DIR.
+        ("process.exec", sh.to_str().unwrap()),
+        // $CARGO_HOME/config.toml written through a symlink named gen.rs.
+        ("fs.write", "$CARGO_HOME/config.toml"),
+        // A program it wrote into OUT_DIR, run from there.
+        ("process.exec", "$OUT_DIR/helper"),
+    ] {
+        let hit = flagged
+            .iter()
+            .find(|(k, t, _)| k == kind && t == target)
+            .unwrap_or_else(|| panic!("{kind} {target} not flagged: {flagged:#?}"));
+        assert!(
+            hit.2 == "violation" || hit.2 == "unexpected",
+            "{kind} {target}: {}",
+            hit.2
+        );
+    }
+    // The names it chose appear nowhere as targets: they are not what it touched.
+    for (_, target, _) in &flagged {
+        for disguise in ["cache.bin", "rustc-probe", "gen.rs", "/proc/self/"] {
+            assert!(!target.contains(disguise), "{target}");
+        }
+    }
+    // Its honest work stays routine.
+    assert!(
+        !flagged.iter().any(|(_, t, _)| t == "$OUT_DIR/real.rs"),
+        "{flagged:#?}"
+    );
+}
+
+fn main() {
+    tracer_test_support::harness::main(tracer_test_support::tests![
+        root: every_trick_is_caught_with_its_real_target
+    ]);
+}
