@@ -560,8 +560,37 @@ fn the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_p
     );
 }
 
+fn the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges() {
+    let (_tmp, dir) = tmp();
+    let out = format!("{dir}/inherited");
+    // What this process was itself given and passes on (a jobserver's pipe, say) is the
+    // environment's; what the tracer opens (probes, maps, the ring buffer) must not reach it.
+    let given: Vec<u32> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    let t = trace(&[BIN, "inherited", &out]);
+    assert!(t.summary.complete);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let fds: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("fds "))
+        .unwrap()
+        .split(' ')
+        .collect();
+    assert!(fds.len() >= 3, "{text}");
+    for fd in &fds {
+        let n: u32 = fd.parse().unwrap();
+        assert!(
+            n <= 2 || given.contains(&n),
+            "descriptor {n} of the tracer inherited: {text}"
+        );
+    }
+    assert!(text.contains("NoNewPrivs:\t1"), "{text}");
+}
+
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
+        tracer_test_support::tests![root: the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
     );
 }

@@ -35,6 +35,46 @@ fn exits_with_the_commands_code_or_128_plus_its_signal() {
     assert!(String::from_utf8_lossy(&st.stderr).contains("killed by signal 15"));
 }
 
+fn a_tracer_told_to_stop_keeps_what_it_traced_and_the_trace_reads_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("ev.jsonl");
+    let started = std::time::Instant::now();
+    let child = tracer(&[
+        "run",
+        "--events",
+        events.to_str().unwrap(),
+        "--",
+        "sleep",
+        "30",
+    ])
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Until the trace has begun (the command exec'd), then as a CI runner cancelling a job.
+    while !std::fs::read_to_string(&events).is_ok_and(|t| t.contains("\"kind\":\"exec\"")) {
+        assert!(started.elapsed().as_secs() < 20, "the trace never began");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stopped by signal 15"), "{stderr}");
+    assert!(
+        started.elapsed().as_secs() < 25,
+        "the command was stopped too"
+    );
+    let text = std::fs::read_to_string(&events).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["type"], "start");
+    assert!(lines.iter().any(|l| l["kind"] == "exec"));
+    assert!(!lines.iter().any(|l| l["type"] == "end"), "no end line");
+}
+
 fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("ev.jsonl");
@@ -281,7 +321,7 @@ fn report_rejects_a_file_that_is_not_a_trace_with_its_line_number() {
 
 fn main() {
     tracer_test_support::harness::main(tracer_test_support::tests![
-        root: exits_with_the_commands_code_or_128_plus_its_signal, writes_json_lines_framed_by_start_and_end_and_a_json_summary, under_sudo_the_command_runs_as_the_invoking_user, cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline;
+        root: exits_with_the_commands_code_or_128_plus_its_signal, a_tracer_told_to_stop_keeps_what_it_traced_and_the_trace_reads_incomplete, writes_json_lines_framed_by_start_and_end_and_a_json_summary, under_sudo_the_command_runs_as_the_invoking_user, cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline;
         plain: without_privileges_it_says_what_to_do_and_exits_2, a_missing_command_is_a_usage_error, report_rejects_a_file_that_is_not_a_trace_with_its_line_number
     ]);
 }

@@ -521,6 +521,26 @@ fn main() {
             a(3).parse().unwrap(),
             args.get(4).is_some_and(|m| m == "open"),
         ),
+        "inherited" => {
+            // inherited FILE: what the traced command was given — its open descriptors and
+            // whether exec can still raise its privileges.
+            // (Not the descriptor listing them.)
+            let fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| {
+                    std::fs::read_link(e.path())
+                        .is_ok_and(|t| !(t.starts_with("/proc") && t.ends_with("fd")))
+                })
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let nnp = status
+                .lines()
+                .find(|l| l.starts_with("NoNewPrivs:"))
+                .unwrap_or("NoNewPrivs: ?");
+            std::fs::write(a(1), format!("fds {}\n{nnp}\n", fds.join(" "))).unwrap();
+        }
         "whoami" => {
             // SAFETY: plain getters.
             let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };

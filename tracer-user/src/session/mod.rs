@@ -97,6 +97,11 @@ pub enum SessionError {
     Identity(#[from] identity::IdentityError),
     #[error("writing the event stream: {0}")]
     Sink(std::io::Error),
+    #[error(
+        "stopped by signal {signal} before the traced command finished: it was sent SIGTERM, \
+         and the trace written so far has no `end` line, so it reads as incomplete"
+    )]
+    Stopped { signal: i32 },
 }
 
 /// Drains every record available in the ring buffer into the pipeline, the observer and the
@@ -172,6 +177,51 @@ fn kernel_release() -> String {
         .unwrap_or_default()
 }
 
+/// How often the trace written so far is made durable during a run.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// The termination signal the tracer was sent (SIGTERM, SIGHUP), 0 while none.
+static STOP: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_stop(sig: libc::c_int) {
+    STOP.store(sig, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// While alive, SIGTERM and SIGHUP are noted instead of killing the tracer, so it can stop
+/// cleanly: what was traced is written out, and the trace, which has no `end` line, reads as
+/// incomplete. (Handlers do not survive exec: the command gets the default dispositions.)
+struct StopOnSignal(Vec<(libc::c_int, libc::sighandler_t)>);
+
+impl StopOnSignal {
+    fn new() -> Self {
+        STOP.store(0, std::sync::atomic::Ordering::Relaxed);
+        let handler = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        Self(
+            [libc::SIGTERM, libc::SIGHUP]
+                .into_iter()
+                // SAFETY: the handler only stores to an atomic (async-signal-safe).
+                .map(|sig| (sig, unsafe { libc::signal(sig, handler) }))
+                .collect(),
+        )
+    }
+
+    fn received() -> Option<i32> {
+        match STOP.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => None,
+            s => Some(s),
+        }
+    }
+}
+
+impl Drop for StopOnSignal {
+    fn drop(&mut self) {
+        for &(sig, old) in &self.0 {
+            // SAFETY: restores the disposition we replaced.
+            unsafe { libc::signal(sig, old) };
+        }
+    }
+}
+
 /// Restores a signal disposition when dropped.
 struct IgnoreSignal(libc::c_int, libc::sighandler_t);
 
@@ -218,12 +268,18 @@ pub fn run(
     }
     let child_id = who.clone();
     let traced_fd = probes.traced_map_fd();
-    // SAFETY: the closure only makes async-signal-safe calls (getpid, bpf, signal, set*id).
+    // SAFETY: the closure only makes async-signal-safe calls (getpid, bpf, prctl, signal,
+    // set*id).
     unsafe {
         cmd.pre_exec(move || {
             // The child puts itself in the traced set before exec: nothing the command does
             // happens before every probe is attached and watching it.
             crate::loader::trace_self(traced_fd)?;
+            // Nothing the command runs gains privileges by exec (a setuid program, file
+            // capabilities): what the tree can do is what it was started with.
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             libc::signal(libc::SIGINT, libc::SIG_DFL);
             libc::signal(libc::SIGQUIT, libc::SIG_DFL);
             if let Some(id) = &child_id {
@@ -235,6 +291,7 @@ pub fn run(
     // Ctrl-C reaches the whole foreground group: let the command decide, keep tracing it.
     let _sigint = IgnoreSignal::new(libc::SIGINT);
     let _sigquit = IgnoreSignal::new(libc::SIGQUIT);
+    let _stop = StopOnSignal::new();
     let cwd = opts
         .cwd
         .clone()
@@ -279,6 +336,7 @@ pub fn run(
     let ring_fd = probes.ring().as_raw_fd();
     let mut status: Option<ExitStatus> = None;
     let mut exited_at: Option<Instant> = None;
+    let mut flushed = Instant::now();
     loop {
         let mut pfd = libc::pollfd {
             fd: ring_fd,
@@ -294,6 +352,20 @@ pub fn run(
             }
         }
         drain(&mut probes, &mut pipe, observer, &mut requests, sink)?;
+        if let Some(signal) = StopOnSignal::received() {
+            // Everything traced so far is kept; the command is not left running untraced.
+            sink.finish().map_err(SessionError::Sink)?;
+            if status.is_none() {
+                // SAFETY: signalling our own child, which has not been reaped.
+                unsafe { libc::kill(root as libc::pid_t, libc::SIGTERM) };
+                let _ = child.wait();
+            }
+            return Err(SessionError::Stopped { signal });
+        }
+        if flushed.elapsed() >= FLUSH_EVERY {
+            sink.flush().map_err(SessionError::Sink)?;
+            flushed = Instant::now();
+        }
         observer
             .poll(sink, &mut requests, false)
             .map_err(SessionError::Sink)?;

@@ -73,6 +73,14 @@ impl Sink for FileSink {
         serde_json::to_writer(&mut *out, line).map_err(std::io::Error::other)?;
         out.write_all(b"\n")
     }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.out {
+            // A zstd flush ends the current block: the stream so far decodes.
+            Some(TraceFile::Plain(w)) => w.flush(),
+            Some(TraceFile::Zstd(w)) => w.flush(),
+            None => Ok(()),
+        }
+    }
     fn finish(&mut self) -> std::io::Result<()> {
         let buffered = match self.out.take() {
             Some(TraceFile::Plain(w)) => w,

@@ -10,6 +10,11 @@ pub trait Sink {
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+    /// Makes what was written so far durable, now and then during a run: a tracer killed
+    /// outright leaves a trace that is cut short, not empty.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Sends everything to two sinks.
@@ -23,6 +28,10 @@ impl Sink for Tee<'_> {
     fn finish(&mut self) -> std::io::Result<()> {
         self.0.finish()?;
         self.1.finish()
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()?;
+        self.1.flush()
     }
 }
 
