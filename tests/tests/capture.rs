@@ -589,8 +589,66 @@ fn the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges()
     assert!(text.contains("NoNewPrivs:\t1"), "{text}");
 }
 
+fn the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it() {
+    let (_tmp, dir) = tmp();
+    let file = format!("{dir}/peers");
+    let n = 2000;
+    let t = trace(&[BIN, "race-connect", &file, "47001", "47002", &n.to_string()]);
+    assert!(t.summary.complete);
+    let peers: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(peers.len(), n);
+    let connects: Vec<&Value> = t
+        .kind("connect")
+        .into_iter()
+        .filter(|e| e["tid"] == t.root_pid && e["ok"] == true)
+        .collect();
+    let connected: Vec<&String> = peers.iter().filter(|p| *p != "?").collect();
+    assert_eq!(connects.len(), connected.len());
+    let mut claimed_other = 0;
+    for (e, port) in connects.iter().zip(connected) {
+        assert_eq!(
+            e["addr"]["port"].as_u64().map(|p| p.to_string()).as_ref(),
+            Some(port),
+            "{e}"
+        );
+        if e.get("claimed").is_some() {
+            claimed_other += 1;
+        }
+    }
+    eprintln!(
+        "{claimed_other} of {} connects had their address rewritten after entry",
+        connects.len()
+    );
+}
+
+fn reaching_for_the_tracer_or_another_process_is_recorded() {
+    let t = trace(&[BIN, "tamper"]);
+    // Its own bpf(2) call that joined the traced set (entered untraced) is no loss.
+    assert!(t.summary.complete, "{:?}", t.summary.lost);
+    let tampers: Vec<(&str, i64)> = t
+        .kind("tamper")
+        .iter()
+        .filter(|e| e["pid"] == t.root_pid)
+        .map(|e| {
+            (
+                e["syscall"].as_str().unwrap_or("?"),
+                e["arg0"].as_i64().unwrap_or(-99),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tampers,
+        [("bpf", 12), ("kill", 0), ("ptrace", 2)],
+        "{tampers:?}"
+    );
+}
+
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
+        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
     );
 }

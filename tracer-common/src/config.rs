@@ -56,6 +56,9 @@ pub struct KernelOffsets {
     /// `fs_struct.root` (`struct path`): where the process's paths start.
     pub fs_root_mnt: u32,
     pub fs_root_dentry: u32,
+    /// `inode.i_nlink`: names the file has (hard links).
+    pub inode_nlink: u32,
+    pub _pad: u32,
 }
 
 /// Everything the probes are told by the loader.
@@ -78,7 +81,7 @@ mod tests {
 
     #[test]
     fn layout_is_pinned() {
-        assert_eq!(core::mem::size_of::<KernelOffsets>(), 42 * 4);
-        assert_eq!(core::mem::size_of::<Config>(), 16 + 42 * 4);
+        assert_eq!(core::mem::size_of::<KernelOffsets>(), 44 * 4);
+        assert_eq!(core::mem::size_of::<Config>(), 16 + 44 * 4);
     }
 }

@@ -32,6 +32,8 @@ pub enum EventKind {
     Listen = 34,
     /// A send to port 53 on sendto/sendmsg/sendmmsg ([`crate::net::SendEvent`]).
     DnsSend = 35,
+    /// A syscall that reaches for the tracer or another process ([`crate::tamper::TamperEvent`]).
+    Tamper = 48,
 }
 
 impl EventKind {
@@ -50,6 +52,7 @@ impl EventKind {
             33 => Self::Bind,
             34 => Self::Listen,
             35 => Self::DnsSend,
+            48 => Self::Tamper,
             _ => return None,
         })
     }
@@ -68,6 +71,7 @@ impl EventKind {
                 core::mem::size_of::<crate::net::SockEvent>()
             }
             Self::DnsSend => core::mem::size_of::<crate::net::SendEvent>(),
+            Self::Tamper => core::mem::size_of::<crate::tamper::TamperEvent>(),
         }
     }
 }
@@ -176,6 +180,7 @@ mod tests {
             EventKind::Connect,
             EventKind::Bind,
             EventKind::Listen,
+            EventKind::Tamper,
             EventKind::DnsSend,
         ] {
             assert_eq!(EventKind::from_u32(k as u32), Some(k));

@@ -34,6 +34,9 @@ pub struct FileEvent {
     pub path: [u8; PATH_LEN],
     /// Open that succeeded: the path of what it opened, as the kernel names it.
     pub real: KernelPath,
+    /// Open that succeeded: how many names (hard links) the opened file has.
+    pub nlink: u32,
+    pub _pad: u32,
 }
 
 /// A rename: both paths, each with its own base directory.
@@ -69,7 +72,8 @@ mod tests {
         assert_eq!(offset_of!(FileEvent, opened), 112);
         assert_eq!(offset_of!(FileEvent, path), 128);
         assert_eq!(offset_of!(FileEvent, real), 128 + PATH_LEN);
-        assert_eq!(size_of::<FileEvent>(), 128 + PATH_LEN + 8 + KPATH_LEN);
+        assert_eq!(offset_of!(FileEvent, nlink), 128 + PATH_LEN + 8 + KPATH_LEN);
+        assert_eq!(size_of::<FileEvent>(), 128 + PATH_LEN + 8 + KPATH_LEN + 8);
         assert_eq!(offset_of!(RenameEvent, cwd), 88);
         assert_eq!(offset_of!(RenameEvent, old_path), 136);
         assert_eq!(size_of::<RenameEvent>(), 136 + 2 * PATH_LEN);

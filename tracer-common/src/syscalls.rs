@@ -21,6 +21,14 @@ pub const SENDMSG: u32 = 46;
 pub const SENDMMSG: u32 = 307;
 pub const EXECVE: u32 = 59;
 pub const EXECVEAT: u32 = 322;
+pub const BPF: u32 = 321;
+pub const PTRACE: u32 = 101;
+pub const PROCESS_VM_READV: u32 = 310;
+pub const PROCESS_VM_WRITEV: u32 = 311;
+pub const PIDFD_GETFD: u32 = 438;
+pub const KILL: u32 = 62;
+pub const TKILL: u32 = 200;
+pub const TGKILL: u32 = 234;
 
 /// A family of syscalls handled by one exit probe (`sys_exit_<family>` in the object).
 #[derive(Clone, Copy, Debug)]
@@ -57,5 +65,18 @@ pub const FAMILIES: &[Family] = &[
     Family {
         exit_program: "sys_exit_exec",
         syscalls: &["execve", "execveat"],
+    },
+    Family {
+        exit_program: "sys_exit_tamper",
+        syscalls: &[
+            "bpf",
+            "ptrace",
+            "process_vm_readv",
+            "process_vm_writev",
+            "pidfd_getfd",
+            "kill",
+            "tkill",
+            "tgkill",
+        ],
     },
 ];

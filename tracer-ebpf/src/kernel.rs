@@ -170,6 +170,15 @@ fn walk(file: u64, out: &mut KernelPath) -> Option<u32> {
     Some(KPATH_TOO_LONG)
 }
 
+/// How many names the file open as `fd` has (0 when unknown).
+#[inline(always)]
+pub fn fd_nlink(fd: i32) -> u32 {
+    file_of(fd)
+        .and_then(|f| read::<u64>(f, conf!(offsets.file_inode)))
+        .and_then(|inode| read::<u32>(inode, conf!(offsets.inode_nlink)))
+        .unwrap_or(0)
+}
+
 /// The `struct file *` a successful exec runs (`linux_binprm.file`).
 #[inline(always)]
 pub fn bprm_file(bprm: u64) -> Option<u64> {

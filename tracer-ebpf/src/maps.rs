@@ -70,6 +70,8 @@ pub static CONFIG: Config = Config {
         vfsmount_root: 0,
         fs_root_mnt: 0,
         fs_root_dentry: 0,
+        inode_nlink: 0,
+        _pad: 0,
     },
 };
 

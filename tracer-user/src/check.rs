@@ -171,6 +171,29 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
         }),
         Some(_) => {}
     }
+    let mut seen = std::collections::BTreeSet::new();
+    for e in &trace.events {
+        let arg0 = match &e.detail {
+            crate::trace::RecordDetail::Tamper { arg0, .. } => Some(*arg0),
+            crate::trace::RecordDetail::Connect {
+                fd,
+                claimed: Some(_),
+                ..
+            } => Some(i64::from(*fd)),
+            _ => None,
+        };
+        if let Some(arg0) = arg0 {
+            let syscall = e.syscall.clone().unwrap_or_else(|| "?".into());
+            if seen.insert((e.pid, syscall.clone())) {
+                out.push(Incomplete::Tamper {
+                    pid: e.pid,
+                    process: e.comm.clone(),
+                    syscall,
+                    arg0,
+                });
+            }
+        }
+    }
     if fresh {
         for c in &report.crates {
             if c.phases

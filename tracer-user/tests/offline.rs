@@ -535,6 +535,45 @@ fn the_job_summary_gets_the_matrix_and_never_goes_through_a_link() {
 }
 
 #[test]
+fn a_build_that_reached_for_the_tracer_is_incomplete_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = golden_lines();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("\"kind\":\"open\"") && l.contains("demo-token"))
+        .unwrap();
+    // The build script, as root, asks bpf(2) for the tracer's maps instead of that open.
+    let mut ev: Value = serde_json::from_str(&lines[at]).unwrap();
+    let o = ev.as_object_mut().unwrap();
+    for k in [
+        "path",
+        "access",
+        "flags",
+        "mode",
+        "file_type",
+        "real",
+        "links",
+    ] {
+        o.remove(k);
+    }
+    o.insert("kind".into(), "tamper".into());
+    o.insert("syscall".into(), "bpf".into());
+    o.insert("arg0".into(), 12.into());
+    o.insert("arg1".into(), 0.into());
+    lines[at] = ev.to_string();
+    let trace = write(&dir, "tamper.jsonl", &(lines.join("\n") + "\n"));
+    let out = run(&mut tracer(&["report", &trace]));
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "(build-script-bu) called bpf(12, …), which could find and rewrite the tracer's maps"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn a_secret_read_through_a_proc_magic_link_is_never_routine() {
     let dir = tempfile::tempdir().unwrap();
     let mut lines = golden_lines();

@@ -11,7 +11,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 
 fn every_trick_is_caught_with_its_real_target() {
     let sb = Sandbox::new("tricks");
-    sb.home_files(&[".ssh/id_rsa", ".ssh/id_ed25519", ".bashrc"]);
+    sb.home_files(&[
+        ".ssh/id_rsa",
+        ".ssh/id_ed25519",
+        ".bashrc",
+        ".aws/credentials",
+    ]);
     let mut c: Command = sb.command(BIN);
     c.args([
         "tracer",
@@ -52,6 +57,8 @@ fn every_trick_is_caught_with_its_real_target() {
         ("fs.write", "$CARGO_HOME/config.toml"),
         // A program it wrote into OUT_DIR, run from there.
         ("process.exec", "$OUT_DIR/helper"),
+        // ~/.aws/credentials hard-linked into OUT_DIR and read there: a file with two names.
+        ("fs.read", "$OUT_DIR/creds"),
     ] {
         let hit = flagged
             .iter()

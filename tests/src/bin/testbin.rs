@@ -472,6 +472,62 @@ fn race_open(dir: &str, n: usize) {
     std::fs::write(format!("{dir}/got"), got).unwrap();
 }
 
+/// `race-connect FILE PORT_A PORT_B N`: connects N UDP sockets to 127.0.0.1:PORT_A while
+/// another thread flips the port in the address buffer to PORT_B and back. Writes the port
+/// each socket really connected to (`getpeername`), in order, one per line, to FILE.
+fn race_connect(file: &str, a: u16, b: u16, n: usize) {
+    use std::sync::atomic::{AtomicBool, AtomicU16, Ordering::Relaxed};
+    // sockaddr_in: family, port (network order), address, padding — the port as an atomic.
+    #[repr(C)]
+    struct Addr {
+        family: u16,
+        port: AtomicU16,
+        ip: u32,
+        zero: [u8; 8],
+    }
+    static ADDR: Addr = Addr {
+        family: libc::AF_INET as u16,
+        port: AtomicU16::new(0),
+        ip: u32::from_ne_bytes([127, 0, 0, 1]),
+        zero: [0; 8],
+    };
+    static STOP: AtomicBool = AtomicBool::new(false);
+    ADDR.port.store(a.to_be(), Relaxed);
+    let flipper = std::thread::spawn(move || {
+        let mut to = b;
+        while !STOP.load(Relaxed) {
+            ADDR.port.store(to.to_be(), Relaxed);
+            to = if to == a { b } else { a };
+        }
+    });
+    let mut got = String::new();
+    for _ in 0..n {
+        // SAFETY: a UDP socket we own; ADDR has sockaddr_in's layout; peer is ours to fill.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+            let rc = libc::connect(
+                fd,
+                (&ADDR as *const Addr).cast(),
+                std::mem::size_of::<Addr>() as u32,
+            );
+            let mut peer: libc::sockaddr_in = std::mem::zeroed();
+            let mut len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+            if rc == 0
+                && libc::getpeername(fd, (&mut peer as *mut libc::sockaddr_in).cast(), &mut len)
+                    == 0
+            {
+                got.push_str(&format!("{}\n", u16::from_be(peer.sin_port)));
+            } else {
+                got.push_str("?\n");
+            }
+            libc::close(fd);
+        }
+    }
+    STOP.store(true, Relaxed);
+    flipper.join().unwrap();
+    std::fs::write(file, got).unwrap();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let a = |i: usize| {
@@ -508,6 +564,12 @@ fn main() {
         "inflight" => inflight(a(1), a(2).parse().unwrap()),
         "bytes" => bytes(a(1)),
         "race-open" => race_open(a(1), a(2).parse().unwrap()),
+        "race-connect" => race_connect(
+            a(1),
+            a(2).parse().unwrap(),
+            a(3).parse().unwrap(),
+            a(4).parse().unwrap(),
+        ),
         "spam" => {
             let n: usize = a(2).parse().unwrap();
             for i in 0..n {
@@ -521,6 +583,27 @@ fn main() {
             a(3).parse().unwrap(),
             args.get(4).is_some_and(|m| m == "open"),
         ),
+        "tamper" => {
+            // What a hostile tree does to a tracer, harmlessly: asks bpf(2) for the first
+            // map's id, signals its own process group with signal 0 (a permission check
+            // only), and asks to ptrace init.
+            let mut attr = [0u32; 4];
+            // SAFETY: BPF_MAP_GET_NEXT_ID (12) reads start_id and writes next_id in `attr`.
+            let rc = unsafe {
+                libc::syscall(
+                    libc::SYS_bpf,
+                    12,
+                    attr.as_mut_ptr(),
+                    std::mem::size_of_val(&attr),
+                )
+            };
+            println!("bpf: {rc}");
+            // SAFETY: signal 0 delivers nothing.
+            println!("kill: {}", unsafe { libc::kill(0, 0) });
+            // SAFETY: PTRACE_PEEKDATA on pid 1 reads nothing of ours; it fails without a tracer.
+            let rc = unsafe { libc::ptrace(libc::PTRACE_PEEKDATA, 1, 0, 0) };
+            println!("ptrace: {rc}");
+        }
         "inherited" => {
             // inherited FILE: what the traced command was given — its open descriptors and
             // whether exec can still raise its privileges.

@@ -101,10 +101,14 @@ fn emit_file(kind: EventKind, n: u32, ret: i64, dirfd: i32, path: u64, flags: u3
     let (cwd, dir) = base_of(e.path[0], dirfd, &mut f);
     e.cwd = cwd;
     e.dir = dir;
+    e._pad = 0;
     if kind == EventKind::Open && ret >= 0 {
         e.opened = kernel::fd_ref(ret as i32).unwrap_or_default();
+        e.nlink = kernel::fd_nlink(ret as i32);
+        // Last: the walk's many exits multiply the verifier's work on whatever follows it.
         kernel::fd_path(ret as i32, &mut e.real);
     } else {
+        e.nlink = 0;
         e.opened = InodeRef::default();
         e.real.state = KPATH_NONE;
         e.real.len = 0;

@@ -5,3 +5,4 @@ mod net;
 mod proc_macro;
 mod process;
 mod syscall;
+mod tamper;

@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// Offset of `__syscall_nr` in every `syscalls:sys_enter_*`/`sys_exit_*` record.
-const NR_OFFSET: usize = 8;
+pub const NR_OFFSET: usize = 8;
 /// Offset of the first argument (`sys_enter_*`) or of `ret` (`sys_exit_*`).
 pub const ARGS_OFFSET: usize = 16;
 
@@ -35,6 +35,14 @@ pub fn sys_enter(ctx: TracePointContext) -> u32 {
         count(counters::LOST_INFLIGHT);
     }
     0
+}
+
+/// Whether `sys_enter` remembered anything for this thread (without taking it).
+#[inline(always)]
+pub fn remembered() -> bool {
+    INFLIGHT
+        .get_ptr(&aya_ebpf::helpers::bpf_get_current_pid_tgid())
+        .is_some()
 }
 
 /// Takes back what `sys_enter` remembered for this thread, with the syscall's result. An exit

@@ -13,7 +13,7 @@ use processes::{ProcessNode, Processes};
 
 use crate::{
     attribution::{Actor, Attributor, Index},
-    events::SockAddr,
+    events::{SockAddr, reached::Unknown},
     model::{BuildContext, Kind, Phase, Placeholder, ProcessChain},
     trace::{EventRecord, RecordDetail},
 };
@@ -66,6 +66,8 @@ struct Judged {
     /// The kernel reached a file it could not name: the target is only the string the process
     /// passed, which proves nothing, so never routine.
     unverified: bool,
+    /// A file with several names, where a hard link could have put it: never routine.
+    linked: bool,
 }
 
 /// Everything a report is made of.
@@ -93,6 +95,8 @@ pub struct Aggregator<'a> {
     /// Failed exec attempts per pid, dropped if the same program name then runs (PATH search).
     pending_failed_exec: HashMap<u32, Vec<(String, Actor)>>,
     sysroots: BTreeSet<String>,
+    /// The program each process runs, as the kernel named it (only when it did).
+    real_exe: HashMap<u32, String>,
     /// Placeholders per owner: rebuilding them per event (sorting, scanning build dirs) was the
     /// aggregation's hot spot.
     places_cache: HashMap<Owner, std::rc::Rc<(Placeholders, Placeholders)>>,
@@ -210,16 +214,26 @@ struct Reached {
     unnamed: bool,
     /// The target is the kernel's own path.
     named: bool,
+    /// The kernel reached a file outside the process's tree of names: a pipe, a socket.
+    detached: bool,
+    /// A trace from before kernel paths (schema < 3).
+    legacy: bool,
+    /// It opened a regular file with more than one name: a hard link may have brought a file
+    /// from anywhere on the filesystem into a directory that looks routine.
+    linked: bool,
 }
 
 impl Reached {
     fn of(rec: &EventRecord) -> Self {
-        let (real, file_type) = match &rec.detail {
+        let (real, file_type, links) = match &rec.detail {
             RecordDetail::Open {
-                real, file_type, ..
-            } => (Some(real), *file_type),
-            RecordDetail::Exec { real, .. } => (Some(real), None),
-            _ => (None, None),
+                real,
+                file_type,
+                links,
+                ..
+            } => (Some(real), *file_type, *links),
+            RecordDetail::Exec { real, .. } => (Some(real), None, None),
+            _ => (None, None, None),
         };
         // Traces before schema 3 have no kernel paths: judged on their strings, as then.
         let kernel_paths = rec.schema_version >= 3 && rec.ok;
@@ -229,6 +243,9 @@ impl Reached {
             channel: file_type.is_some_and(|t| t.is_channel()),
             unnamed: kernel_paths && real.is_some() && !named,
             named,
+            detached: real.is_some_and(|r| r.real_unknown == Some(Unknown::Detached)),
+            legacy: rec.schema_version < 3,
+            linked: links.is_some_and(|n| n > 1),
         }
     }
 }
@@ -290,6 +307,7 @@ impl<'a> Aggregator<'a> {
             order: Vec::new(),
             pending_failed_exec: HashMap::new(),
             sysroots: BTreeSet::new(),
+            real_exe: HashMap::new(),
             places_cache: HashMap::new(),
             procs: Processes::default(),
             out: Aggregate::default(),
@@ -369,11 +387,13 @@ impl<'a> Aggregator<'a> {
         };
         // The jobserver's pipe reopened by `/dev/fd/N` (what the jobserver crate does): the
         // same pipe, no file's contents. Any other file reopened that way is not routine.
-        let pipe = rec.channel && (rec.unnamed || routine::reopens_descriptor(&raw));
+        let pipe =
+            rec.channel && (rec.detached || (rec.legacy && routine::reopens_descriptor(&raw)));
         let judged = Judged {
-            by_cargo: matches!(owner, Owner::Crate(_)) && self.is_toolchain_cargo(pid, check),
+            by_cargo: matches!(owner, Owner::Crate(_)) && self.is_toolchain_cargo(pid),
             pipe,
             unverified: rec.unnamed && !pipe,
+            linked: rec.linked && !routine::linked_may_be_routine(phase, &raw, check),
         };
         let key = Key {
             owner,
@@ -389,6 +409,7 @@ impl<'a> Aggregator<'a> {
             let routine_phase = if judged.by_cargo { Phase::Cargo } else { phase };
             let routine = kind.is_path()
                 && !judged.unverified
+                && !judged.linked
                 && (pipe
                     || routine::is_routine(routine_phase, kind, &raw, check)
                     || (!ok && routine::is_library_search(kind, &raw)));
@@ -423,14 +444,17 @@ impl<'a> Aggregator<'a> {
     /// its reads of the registry and its configuration are routine as cargo's are. A program
     /// the crate merely named `cargo` is not: it would have to be written into the toolchain
     /// first, which is itself notable.
-    fn is_toolchain_cargo(&self, pid: u32, check: &Placeholders) -> bool {
-        let Some(exe) = self.attributor.exe(pid) else {
+    fn is_toolchain_cargo(&self, pid: u32) -> bool {
+        // The program the kernel ran, exactly the `cargo` of a toolchain cargo itself used (or
+        // `$CARGO_HOME/bin/cargo`): not a name, not anything else under rustup's home.
+        let Some(exe) = self.real_exe.get(&pid) else {
             return false;
         };
-        basename(exe) == "cargo"
-            && (check.is_under(Placeholder::Sysroot, exe)
-                || (!self.ctx.cargo_home.is_empty()
-                    && exe.strip_prefix(self.ctx.cargo_home.as_str()) == Some("/bin/cargo")))
+        self.sysroots
+            .iter()
+            .any(|s| exe.strip_prefix(s.as_str()) == Some("/bin/cargo"))
+            || (!self.ctx.cargo_home.is_empty()
+                && exe.strip_prefix(self.ctx.cargo_home.as_str()) == Some("/bin/cargo"))
     }
 
     /// Who owns an actor's behaviour, in words (for the process tree).
@@ -496,6 +520,10 @@ impl<'a> Aggregator<'a> {
         match &rec.detail {
             RecordDetail::Exec { path, real, .. } => {
                 let exe = self.ctx.named(real.or(path));
+                match &real.real {
+                    Some(_) => self.real_exe.insert(rec.pid, exe.clone()),
+                    None => self.real_exe.remove(&rec.pid),
+                };
                 // A toolchain program (rustc, cargo, rustdoc…) that cargo runs names its
                 // toolchain's directory; one a crate runs proves nothing about where it is.
                 if owner == Owner::Cargo
@@ -541,9 +569,15 @@ impl<'a> Aggregator<'a> {
         let reached = Reached::of(rec);
         let run_as = match &rec.detail {
             RecordDetail::Exec { path, real, .. } if reached.named => {
-                let named = normalize(path.abs.as_deref().unwrap_or(&path.raw));
+                // As the process passed it: an exec by PATH search passes the full path.
+                let named = path.raw.clone();
+                // Only a plain path: `..` after a link the crate made resolves elsewhere in the
+                // kernel than on paper, so such a name proves nothing.
+                let plain =
+                    named.starts_with('/') && !named.split('/').any(|c| c == "." || c == "..");
                 let real = self.ctx.named(real.or(path));
-                (named != real
+                (plain
+                    && named != real
                     && routine::is_installed_program(&named)
                     && routine::is_installed_program(&real))
                 .then_some(named)
@@ -567,6 +601,9 @@ impl<'a> Aggregator<'a> {
                 channel: false,
                 unnamed: false,
                 named: false,
+                detached: false,
+                legacy: false,
+                linked: false,
             };
             self.add(actor, Kind::ProcessExec, exe, failed, pid, None);
         }
@@ -621,10 +658,22 @@ mod tests {
         let index = Index::from_messages(msgs.iter());
         let ctx = context();
         let mut agg = Aggregator::new(&index, &ctx, 10);
+        // A pipe has no name the kernel can give (detached); a file the probe could not name
+        // stands for any reopened file here.
         let reopen = |fd: &str, t: FileType| {
             let mut r = read(20, fd);
-            if let RecordDetail::Open { file_type, .. } = &mut r.detail {
+            if let RecordDetail::Open {
+                file_type, real, ..
+            } = &mut r.detail
+            {
                 *file_type = Some(t);
+                *real = crate::trace::record::Real {
+                    real: None,
+                    real_unknown: Some(match t {
+                        FileType::Fifo => Unknown::Detached,
+                        _ => Unknown::Fault,
+                    }),
+                };
             }
             r
         };
@@ -656,6 +705,22 @@ mod tests {
                 ("/proc/self/fd/9", false),
             ]
         );
+    }
+
+    /// `r`, an open, as having reached a file with two names.
+    fn linked(mut r: EventRecord) -> EventRecord {
+        if let RecordDetail::Open { links, .. } = &mut r.detail {
+            *links = Some(2);
+        }
+        r
+    }
+
+    /// `r`, an open, as having reached a FIFO.
+    fn fifo(mut r: EventRecord) -> EventRecord {
+        if let RecordDetail::Open { file_type, .. } = &mut r.detail {
+            *file_type = Some(FileType::Fifo);
+        }
+        r
     }
 
     #[test]
@@ -694,6 +759,21 @@ mod tests {
             really(exec(22, 20, &o("rustc-probe"), &[]), Some("/usr/bin/dash")),
             fork(20, 23),
             exec(23, 20, &o("helper"), &[]),
+            // `..` after a link of its own, landing on a bash the string calls /usr/bin/cc.
+            fork(20, 24),
+            really(
+                exec(
+                    24,
+                    20,
+                    &format!("{out_dir}/s/../../../../../usr/bin/cc"),
+                    &[],
+                ),
+                Some("/usr/bin/bash"),
+            ),
+            // A FIFO the probe could not name (too deep) is no jobserver pipe.
+            fifo(really(read(20, "/dev/fd/7"), None)),
+            // The key hard-linked into its OUT_DIR (the kernel names the link).
+            linked(read(20, &o("k"))),
         ] {
             agg.push(&r);
         }
@@ -710,11 +790,14 @@ mod tests {
                 (ProcessExec, "/usr/bin/dash", false, Some("/usr/bin/sh")),
                 (ProcessExec, "/usr/bin/dash", false, None),
                 (ProcessExec, "$OUT_DIR/helper", false, None),
+                (ProcessExec, "/usr/bin/bash", false, None),
                 (FsRead, "$HOME/.ssh/id_rsa", false, None),
                 (FsRead, "$HOME/.ssh/id_ed25519", false, None),
                 (FsRead, "/proc/self/status", true, None),
                 (FsRead, "$OUT_DIR/deep", false, None),
                 (FsRead, "$OUT_DIR/real.rs", true, None),
+                (FsRead, "/dev/fd/7", false, None),
+                (FsRead, "$OUT_DIR/k", false, None),
             ]
         );
     }
@@ -729,6 +812,14 @@ mod tests {
         let real = "/h/.rustup/toolchains/stable/bin/cargo";
         let fake = "/w/target/debug/build/meta-1a1a/out/cargo";
         for r in [
+            // Cargo asks its rustc for its version: the toolchain is known from here on.
+            fork(10, 11),
+            exec(
+                11,
+                10,
+                "/h/.rustup/toolchains/stable/bin/rustc",
+                &["rustc", "-vV"],
+            ),
             fork(10, 20),
             exec(20, 10, script, &[]),
             // `cargo metadata` from the build script: its configuration reads are cargo's own.
@@ -740,6 +831,19 @@ mod tests {
             fork(20, 22),
             exec(22, 20, fake, &["cargo"]),
             read(22, "/w/.cargo/config.toml"),
+            // A copy of itself run by a path that passes through rustup's home and names a
+            // `cargo` (`$RUSTUP_HOME/../w/target/…/out/cargo`): the kernel ran its OUT_DIR copy.
+            fork(20, 23),
+            really(
+                exec(
+                    23,
+                    20,
+                    "/h/.rustup/../w/target/debug/build/meta-1a1a/out/cargo",
+                    &[],
+                ),
+                Some(fake),
+            ),
+            read(23, "/h/.cargo/credentials.toml"),
             // And the script itself.
             read(20, "/w/Cargo.toml"),
         ] {
@@ -760,7 +864,11 @@ mod tests {
         // before: what the fake `cargo` reads is not.)
         assert_eq!(
             notable,
-            ["$WORKSPACE/.cargo/config.toml", "$WORKSPACE/Cargo.toml"]
+            [
+                "$WORKSPACE/.cargo/config.toml",
+                "$CARGO_HOME/credentials.toml",
+                "$WORKSPACE/Cargo.toml"
+            ]
         );
     }
 

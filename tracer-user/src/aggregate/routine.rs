@@ -42,6 +42,8 @@ const SYSTEM_READ_PREFIXES: &[&str] = &[
 const SINK_WRITES: &[&str] = &[
     "/dev/null",
     "/dev/tty",
+    // A terminal, which is what `/dev/stdout` is in an interactive build.
+    "/dev/pts/",
     "/dev/fd/",
     "/proc/self/fd/",
     "/dev/stdout",
@@ -60,6 +62,9 @@ const SYSTEM_PROGRAMS: &[&str] = &[
     "/usr/local/bin/",
     "/bin/",
     "/sbin/",
+    // Toolchains installed outside /usr (devtoolset, Nix, CUDA): written by root only.
+    "/opt/",
+    "/nix/store/",
 ];
 
 /// Files cargo (through libgit2 and its TLS stack) reads in the user's home.
@@ -151,6 +156,22 @@ pub fn through_magic_link(path: &str) -> bool {
 pub fn reopens_descriptor(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     is_magic_link(&parts) && parts.len() >= 2 && parts[parts.len() - 2] == "fd"
+}
+
+/// Whether a file with several names (hard links) at `path` can be routine. `link(2)` is not
+/// traced, and a link brings a file from anywhere on the filesystem (`~/.ssh/id_rsa`) under a
+/// name that reads as the crate's own (`$OUT_DIR/k`), or into rustup's home. Only the system's
+/// files (root's to link) stay routine, and cargo's and rustc's outputs in the target directory
+/// outside any OUT_DIR (they hard-link there themselves: uplifted artifacts, incremental
+/// objects) — but not for a build script or a proc macro.
+pub fn linked_may_be_routine(phase: Phase, path: &str, places: &Placeholders) -> bool {
+    let under = |name: Placeholder| places.is_under(name, path);
+    starts_with_any(path, SYSTEM_READ_PREFIXES)
+        || matches!(
+            phase,
+            Phase::Compile | Phase::Cargo | Phase::Test | Phase::Run
+        ) && under(TargetDir)
+            && !under(OutDir)
 }
 
 /// Whether `path` is in a directory of installed programs.

@@ -136,12 +136,16 @@ impl<'a> Attributor<'a> {
             }
             RecordDetail::Exec { path, argv, .. } => {
                 let exe = path.abs.as_deref().unwrap_or(&path.raw);
-                let classified = self.index.classify(exe, argv).filter(|&(package, _)| {
+                let classified = self.index.classify(exe, argv).filter(|&(package, phase)| {
                     match own {
                         Actor::Cargo | Actor::Unattributed => true,
                         // A crate may start its own programs in another phase (a test running
-                        // the crate's binary), never another crate's.
-                        Actor::Crate { package: mine, .. } => mine == package,
+                        // the crate's binary), never another crate's — and never enter its
+                        // compilation or its build script: a program it names `rustc` (a link
+                        // to `sh`) must not be judged by rustc's rules.
+                        Actor::Crate { package: mine, .. } => {
+                            mine == package && matches!(phase, Phase::Test | Phase::Run)
+                        }
                     }
                 });
                 let direct = match classified {
@@ -322,8 +326,8 @@ mod tests {
             &[],
         ));
         assert_eq!(name(&ix, evil), "evil build-script");
-        // Which runs the trusted crate's build script, a fake rustc for it, and a `cargo`: all
-        // stay evil's, whatever the programs claim to be.
+        // Which runs the trusted crate's build script, a fake rustc for it, a `cargo` and a
+        // `rustc` for itself: all stay evil's build script, whatever the programs claim to be.
         for (pid, exe, argv) in [
             (21, SCRIPT, vec![]),
             (
@@ -338,6 +342,13 @@ mod tests {
                 ],
             ),
             (23, "/tg/debug/build/evil-1b1b/out/cargo", vec!["cargo"]),
+            // Nor does a "rustc" (a link to `sh`) compiling evil itself enter evil's
+            // compilation, which rustc's rules judge.
+            (
+                24,
+                "/tg/debug/build/evil-1b1b/out/rustc",
+                vec!["rustc", "--crate-name", "evil"],
+            ),
         ] {
             a.attribute(&fork(20, pid));
             let who = a.attribute(&exec(pid, 20, exe, &argv));

@@ -12,6 +12,7 @@ use tracer_common::{
     file::{AT_REMOVEDIR, FileEvent, RenameEvent},
     net::{SendEvent, SockEvent, SockInfo},
     process::{ExecEvent, ExitEvent, ForkEvent},
+    tamper::TamperEvent,
 };
 
 pub use reached::Reached;
@@ -133,6 +134,8 @@ pub enum Detail {
         opened: InodeRef,
         /// On success, its path as the kernel names it.
         real: Reached,
+        /// On success, how many names (hard links) it has; 0 when unknown.
+        nlink: u32,
     },
     Unlink {
         path: PathArg,
@@ -165,6 +168,11 @@ pub enum Detail {
         payload: Vec<u8>,
         payload_total: u32,
         sock: SockInfo,
+    },
+    /// A syscall reaching for the tracer or another process (the header names it).
+    Tamper {
+        arg0: i64,
+        arg1: i64,
     },
 }
 
@@ -281,6 +289,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                     mode: e.mode,
                     opened: e.opened,
                     real: Reached::decode(&e.real),
+                    nlink: e.nlink,
                 }
             } else {
                 Detail::Unlink {
@@ -346,6 +355,13 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                 payload: e.payload[..n].to_vec(),
                 payload_total: e.payload_total,
                 sock: e.sock,
+            }
+        }
+        EventKind::Tamper => {
+            let e: TamperEvent = read(data);
+            Detail::Tamper {
+                arg0: e.arg0,
+                arg1: e.arg1,
             }
         }
     };
@@ -439,6 +455,8 @@ mod tests {
                     n
                 },
             },
+            nlink: 1,
+            _pad: 0,
         }
     }
 
@@ -454,11 +472,13 @@ mod tests {
             mode,
             opened,
             real,
+            nlink,
         } = e.detail
         else {
             panic!("{e:?}")
         };
         assert_eq!(real.path(), Some("/cwd/rel/x"));
+        assert_eq!(nlink, 1);
         assert_eq!((flags, mode), (0o1101, 0o644));
         assert!(opened.is_dir() && opened.ino == 77);
         assert_eq!(path.raw.text, "rel/x");

@@ -67,6 +67,12 @@ impl SockAddr {
     }
 
     /// A socket's own address built from what the kernel's `sock` said.
+    /// The peer the kernel's socket is connected to, when it is an IP socket with one.
+    pub fn peer_of(s: &tracer_common::net::SockInfo) -> Option<Self> {
+        (matches!(s.family, AF_INET | AF_INET6) && s.remote_port != 0)
+            .then(|| Self::from_sock(s.family, s.remote_addr4, s.remote_addr6, s.remote_port))
+    }
+
     pub fn from_sock(family: u16, addr4: u32, addr6: [u8; 16], port: u16) -> Self {
         match family {
             AF_INET => Self::Inet {

@@ -50,6 +50,8 @@ pub fn kernel_offsets(btf: &Btf) -> Result<KernelOffsets, BtfError> {
         vfsmount_root: o("vfsmount", "mnt_root")?,
         fs_root_mnt: o("fs_struct", "root.mnt")?,
         fs_root_dentry: o("fs_struct", "root.dentry")?,
+        inode_nlink: o("inode", "i_nlink")?,
+        _pad: 0,
     })
 }
 

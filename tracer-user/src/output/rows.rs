@@ -120,6 +120,30 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
             data(&package.to_string()),
             data(id)
         ),
+        Incomplete::Tamper {
+            pid,
+            process,
+            syscall,
+            arg0,
+        } => {
+            let what = match syscall.as_str() {
+                "bpf" => "could find and rewrite the tracer's maps and loss counters",
+                "kill" | "tkill" | "tgkill" => {
+                    "signalled the tracer or a whole process group it is in"
+                }
+                "connect" => {
+                    "rewrote its address while the kernel connected (the report names the \
+                     address the socket really has)"
+                }
+                _ => "reached into another process",
+            };
+            format!(
+                "process {pid} ({}) called {}({arg0}, …), which {what}: the trace cannot be \
+                 trusted to be complete",
+                data(process),
+                data(syscall)
+            )
+        }
         Incomplete::ScriptDidNotRun { package } => {
             format!(
                 "the build script of {} did not run under --fresh",

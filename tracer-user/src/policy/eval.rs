@@ -131,6 +131,17 @@ pub enum Incomplete {
         package: PackageKey,
         id: String,
     },
+    /// A traced process reached for the tracer or another process: `bpf(2)` (the tracer's maps
+    /// and counters), `ptrace`, `process_vm_readv/writev`, `pidfd_getfd`, or a signal to the
+    /// tracer or a whole process group; or rewrote a `connect` address while the kernel used it.
+    Tamper {
+        pid: u32,
+        /// Its `comm`, as it set it.
+        process: String,
+        syscall: String,
+        /// The first argument (the `bpf` command, the target pid…).
+        arg0: i64,
+    },
 }
 
 /// Everything decided about one build.

@@ -54,9 +54,12 @@ impl Pipeline {
             _ => Vec::new(),
         };
         match &e.detail {
-            Detail::Open { opened, .. } if e.ret >= 0 => {
-                if let Some(abs) = paths.first().and_then(|p| p.abs.as_deref()) {
-                    self.resolver.remember(*opened, abs);
+            // A directory is learned by the name the kernel gives it: the string may run
+            // through a link of the process's own (`$OUT_DIR/h` → `$HOME`), and every later
+            // path relative to that directory would be misnamed.
+            Detail::Open { opened, real, .. } if e.ret >= 0 => {
+                if let Some(path) = real.path() {
+                    self.resolver.remember(*opened, path);
                 }
             }
             Detail::Exec { cwd, .. } => self.resolver.warm_cwd(e.pid, *cwd),

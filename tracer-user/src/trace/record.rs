@@ -81,6 +81,9 @@ pub enum RecordDetail {
         file_type: Option<FileType>,
         #[serde(flatten)]
         real: Real,
+        /// A regular file with more than one name (hard links): how many.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        links: Option<u32>,
     },
     Unlink {
         path: ResolvedPath,
@@ -93,7 +96,13 @@ pub enum RecordDetail {
     },
     Connect {
         fd: i32,
+        /// Where the socket connected: the kernel's socket's peer when it has one (read at the
+        /// syscall's exit), else the address the process passed.
         addr: SockAddr,
+        /// The address the process passed, when the kernel's socket says another: a thread
+        /// rewrote the buffer while the syscall ran.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        claimed: Option<SockAddr>,
         socket: SocketMeta,
     },
     Bind {
@@ -117,6 +126,14 @@ pub enum RecordDetail {
         #[serde(skip_serializing_if = "Option::is_none")]
         decode_error: Option<String>,
         payload_bytes: u32,
+    },
+    /// A syscall reaching for the tracer or another process: `bpf`, `ptrace`,
+    /// `process_vm_readv/writev`, `pidfd_getfd`, or a signal to the tracer or a process group
+    /// (`syscall` names it). The trace cannot be trusted to be complete.
+    Tamper {
+        /// The first argument (the `bpf` command, the `ptrace` request, the target pid).
+        arg0: i64,
+        arg1: i64,
     },
 }
 
@@ -217,6 +234,14 @@ pub fn syscall_name(n: u32) -> &'static str {
         nr::SENDMMSG => "sendmmsg",
         nr::EXECVE => "execve",
         nr::EXECVEAT => "execveat",
+        nr::BPF => "bpf",
+        nr::PTRACE => "ptrace",
+        nr::PROCESS_VM_READV => "process_vm_readv",
+        nr::PROCESS_VM_WRITEV => "process_vm_writev",
+        nr::PIDFD_GETFD => "pidfd_getfd",
+        nr::KILL => "kill",
+        nr::TKILL => "tkill",
+        nr::TGKILL => "tgkill",
         _ => "unknown",
     }
 }
@@ -276,9 +301,14 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             mode,
             opened,
             real,
+            nlink,
             ..
         } => RecordDetail::Open {
             real: Real::of(real),
+            links: (ok
+                && *nlink > 1
+                && FileType::from_mode(opened.mode) == Some(FileType::Regular))
+            .then_some(*nlink),
             path: next_path(),
             access: access::Access::from_open_flags(*flags),
             flags: format!("{flags:#o}"),
@@ -298,13 +328,23 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             to: next_path(),
             flags: *flags,
         },
-        Detail::Connect { fd, addr, sock } => RecordDetail::Connect {
-            fd: *fd,
-            addr: addr.clone(),
-            socket: SocketMeta {
-                sock_type: sock_type(sock.sock_type).into(),
-            },
-        },
+        Detail::Connect { fd, addr, sock } => {
+            // Connected, or connecting (a non-blocking connect's EINPROGRESS): the socket has
+            // its peer. After another failure it may still hold an earlier one.
+            let peer = if ok || e.ret == -115 {
+                SockAddr::peer_of(sock)
+            } else {
+                None
+            };
+            RecordDetail::Connect {
+                fd: *fd,
+                claimed: peer.as_ref().filter(|p| *p != addr).map(|_| addr.clone()),
+                addr: peer.unwrap_or_else(|| addr.clone()),
+                socket: SocketMeta {
+                    sock_type: sock_type(sock.sock_type).into(),
+                },
+            }
+        }
         Detail::Bind { fd, addr, sock } => RecordDetail::Bind {
             fd: *fd,
             addr: addr.clone(),
@@ -346,6 +386,10 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
                 payload_bytes: *payload_total,
             }
         }
+        Detail::Tamper { arg0, arg1 } => RecordDetail::Tamper {
+            arg0: *arg0,
+            arg1: *arg1,
+        },
     };
     EventRecord {
         schema_version: SCHEMA_VERSION,
@@ -381,6 +425,7 @@ impl RecordDetail {
             Self::Bind { .. } => "bind",
             Self::Listen { .. } => "listen",
             Self::Dns { .. } => "dns",
+            Self::Tamper { .. } => "tamper",
         }
     }
 }
@@ -482,6 +527,7 @@ pub mod fake {
                     real: Some(file.to_string()),
                     real_unknown: None,
                 },
+                links: None,
             },
         )
     }
