@@ -534,16 +534,23 @@ fn the_job_summary_gets_the_matrix_and_never_goes_through_a_link() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
 }
 
-#[test]
-fn a_build_that_reached_for_the_tracer_is_incomplete_and_exits_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut lines = golden_lines();
+/// The demo's trace as lines, with the index and the event of its build script reading the
+/// token.
+fn token_read() -> (Vec<String>, usize, Value) {
+    let lines = golden_lines();
     let at = lines
         .iter()
         .position(|l| l.contains("\"kind\":\"open\"") && l.contains("demo-token"))
         .unwrap();
+    let ev = serde_json::from_str(&lines[at]).unwrap();
+    (lines, at, ev)
+}
+
+#[test]
+fn a_build_that_reached_for_the_tracer_is_incomplete_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut lines, at, mut ev) = token_read();
     // The build script, as root, asks bpf(2) for the tracer's maps instead of that open.
-    let mut ev: Value = serde_json::from_str(&lines[at]).unwrap();
     let o = ev.as_object_mut().unwrap();
     for k in [
         "path",
@@ -576,14 +583,9 @@ fn a_build_that_reached_for_the_tracer_is_incomplete_and_exits_2() {
 #[test]
 fn a_secret_read_through_a_proc_magic_link_is_never_routine() {
     let dir = tempfile::tempdir().unwrap();
-    let mut lines = golden_lines();
-    let at = lines
-        .iter()
-        .position(|l| l.contains("\"kind\":\"open\"") && l.contains("demo-token"))
-        .unwrap();
+    let (mut lines, at, mut ev) = token_read();
     // The build script, its directory changed to $HOME/.cache (chdir is not traced), reads the
     // token by a path that lexically looks like process self-inspection.
-    let mut ev: Value = serde_json::from_str(&lines[at]).unwrap();
     // Without the kernel's own path (a probe that could not name the file): only the string.
     ev.as_object_mut().unwrap().remove("real");
     let sneaky = "/proc/self/cwd/../.config/demo-token";
