@@ -146,16 +146,30 @@ pub fn normalize(path: &str) -> String {
     out
 }
 
+/// The installed program's name an exec was run by (`/usr/bin/sh`), when the kernel ran another
+/// installed file (`/usr/bin/dash`). `passed` is the path as the process passed it (a PATH
+/// search passes the full path); only a plain one counts: `..` after a link the crate made
+/// resolves elsewhere in the kernel than on paper.
+fn run_as_name(passed: &str, real: &str, named: bool) -> Option<String> {
+    let plain = passed.starts_with('/') && !passed.split('/').any(|c| c == "." || c == "..");
+    (named
+        && plain
+        && passed != real
+        && routine::is_installed_program(passed)
+        && routine::is_installed_program(real))
+    .then(|| passed.to_string())
+}
+
 /// The kernel names `/proc/self/…` by the process's number: `/proc/<pid>/…` of the process
 /// itself is `/proc/self/…` again (and its own thread's `/proc/thread-self/…`), so it reads as
 /// self-inspection; another process's stays as it is.
-fn self_proc(path: &str, pid: u32, tid: u32) -> String {
+fn self_proc(path: String, pid: u32, tid: u32) -> String {
     let Some(rest) = path.strip_prefix("/proc/") else {
-        return path.to_string();
+        return path;
     };
     let (id, after) = rest.split_once('/').unwrap_or((rest, ""));
     if id != pid.to_string() {
-        return path.to_string();
+        return path;
     }
     let own_task = format!("task/{tid}");
     match after.strip_prefix(&own_task) {
@@ -253,8 +267,7 @@ impl Reached {
 /// The kinds and raw targets one record stands for. A successful open or exec is named by the
 /// path the kernel reached; everything else by the string the process passed.
 fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
-    let p =
-        |x: &crate::proctable::paths::ResolvedPath| x.abs.clone().unwrap_or_else(|| x.raw.clone());
+    let p = |x: &crate::proctable::paths::ResolvedPath| x.best().to_string();
     match &rec.detail {
         RecordDetail::Open { access, .. } if access.path_only => Vec::new(),
         RecordDetail::Open {
@@ -517,13 +530,16 @@ impl<'a> Aggregator<'a> {
         let actor = self.attributor.attribute(rec);
         let (owner, phase, within) = owner_phase(actor);
         self.track(rec, owner, phase);
+        let reached = Reached::of(rec);
+        let mut run_as = None;
         match &rec.detail {
             RecordDetail::Exec { path, real, .. } => {
-                let exe = self.ctx.named(real.or(path));
+                let exe = self.ctx.named(real.or(path)).into_owned();
                 match &real.real {
                     Some(_) => self.real_exe.insert(rec.pid, exe.clone()),
                     None => self.real_exe.remove(&rec.pid),
                 };
+                run_as = run_as_name(&path.raw, &exe, reached.named);
                 // A toolchain program (rustc, cargo, rustdoc…) that cargo runs names its
                 // toolchain's directory; one a crate runs proves nothing about where it is.
                 if owner == Owner::Cargo
@@ -542,13 +558,12 @@ impl<'a> Aggregator<'a> {
                 }
                 // A PATH search tries names; what ran may really be another file (`sh` is
                 // `dash`), so the misses are matched by the name it was run as.
-                let named = path.abs.as_deref().unwrap_or(&path.raw);
                 if let Some(list) = self.pending_failed_exec.get_mut(&rec.pid) {
-                    list.retain(|(tried, _)| basename(tried) != basename(named));
+                    list.retain(|(tried, _)| basename(tried) != basename(path.best()));
                 }
             }
             RecordDetail::ExecFailed { path } => {
-                let exe = path.abs.clone().unwrap_or_else(|| path.raw.clone());
+                let exe = path.best().to_string();
                 self.pending_failed_exec
                     .entry(rec.pid)
                     .or_default()
@@ -566,27 +581,9 @@ impl<'a> Aggregator<'a> {
                 self.out.expanded_in.entry(m).or_default().insert(w);
             }
         }
-        let reached = Reached::of(rec);
-        let run_as = match &rec.detail {
-            RecordDetail::Exec { path, real, .. } if reached.named => {
-                // As the process passed it: an exec by PATH search passes the full path.
-                let named = path.raw.clone();
-                // Only a plain path: `..` after a link the crate made resolves elsewhere in the
-                // kernel than on paper, so such a name proves nothing.
-                let plain =
-                    named.starts_with('/') && !named.split('/').any(|c| c == "." || c == "..");
-                let real = self.ctx.named(real.or(path));
-                (plain
-                    && named != real
-                    && routine::is_installed_program(&named)
-                    && routine::is_installed_program(&real))
-                .then_some(named)
-            }
-            _ => None,
-        };
         for (kind, raw) in behaviours_of(rec) {
             let raw = if reached.named {
-                self_proc(&self.ctx.named(&raw), rec.pid, rec.tid)
+                self_proc(self.ctx.named(&raw).into_owned(), rec.pid, rec.tid)
             } else {
                 raw
             };

@@ -135,7 +135,7 @@ impl<'a> Attributor<'a> {
                 effective
             }
             RecordDetail::Exec { path, argv, .. } => {
-                let exe = path.abs.as_deref().unwrap_or(&path.raw);
+                let exe = path.best();
                 let classified = self.index.classify(exe, argv).filter(|&(package, phase)| {
                     match own {
                         Actor::Cargo | Actor::Unattributed => true,

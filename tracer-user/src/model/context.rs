@@ -77,15 +77,15 @@ impl BuildContext {
     }
 
     /// A path the kernel gave, in the names the build uses for its directories.
-    pub fn named(&self, real: &str) -> String {
+    pub fn named<'a>(&self, real: &'a str) -> std::borrow::Cow<'a, str> {
         for a in &self.aliases {
             if let Some(rest) = real.strip_prefix(a.real.as_str())
                 && (rest.is_empty() || rest.starts_with('/'))
             {
-                return format!("{}{rest}", a.named);
+                return format!("{}{rest}", a.named).into();
             }
         }
-        real.to_string()
+        real.into()
     }
 }
 

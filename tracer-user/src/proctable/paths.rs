@@ -33,6 +33,13 @@ pub struct ResolvedPath {
     pub unresolved: Option<String>,
 }
 
+impl ResolvedPath {
+    /// The absolute path when known, else the path as passed.
+    pub fn best(&self) -> &str {
+        self.abs.as_deref().unwrap_or(&self.raw)
+    }
+}
+
 /// Kernel `dev_t` encoding (major << 20 | minor) of a userspace `st_dev`.
 fn kernel_dev(st_dev: u64) -> u32 {
     let major = libc::major(st_dev);

@@ -136,18 +136,10 @@ impl Digest {
                 self.group(rec.pid, table).reads += 1;
                 None
             }
-            RecordDetail::Unlink { path, .. } => Some((
-                "delete",
-                path.abs.clone().unwrap_or_else(|| path.raw.clone()),
-            )),
-            RecordDetail::Rename { from, to, .. } => Some((
-                "rename",
-                format!(
-                    "{} -> {}",
-                    from.abs.as_deref().unwrap_or(&from.raw),
-                    to.abs.as_deref().unwrap_or(&to.raw)
-                ),
-            )),
+            RecordDetail::Unlink { path, .. } => Some(("delete", path.best().to_string())),
+            RecordDetail::Rename { from, to, .. } => {
+                Some(("rename", format!("{} -> {}", from.best(), to.best())))
+            }
             RecordDetail::Connect { addr, .. } => Some(("connect", addr.display())),
             RecordDetail::Listen { local, .. } => Some(("listen", local.display())),
             RecordDetail::Dns { query: Some(q), .. } => Some((

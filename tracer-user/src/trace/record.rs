@@ -151,7 +151,7 @@ pub struct Real {
 impl Real {
     /// The kernel's path when it gave one, else the string as resolved in userspace.
     pub fn or<'a>(&'a self, p: &'a ResolvedPath) -> &'a str {
-        self.real.as_deref().or(p.abs.as_deref()).unwrap_or(&p.raw)
+        self.real.as_deref().unwrap_or_else(|| p.best())
     }
 
     fn of(r: &Reached) -> Self {
