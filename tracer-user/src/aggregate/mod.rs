@@ -582,8 +582,15 @@ impl<'a> Aggregator<'a> {
             }
         }
         for (kind, raw) in behaviours_of(rec) {
+            // In the build's names: the kernel's paths, and paths resolved against directories
+            // the kernel named, use the real ones (a symlinked target directory).
+            let raw = if kind.is_path() {
+                self.ctx.named(&raw).into_owned()
+            } else {
+                raw
+            };
             let raw = if reached.named {
-                self_proc(self.ctx.named(&raw).into_owned(), rec.pid, rec.tid)
+                self_proc(raw, rec.pid, rec.tid)
             } else {
                 raw
             };
@@ -631,7 +638,7 @@ mod tests {
         cargo::messages::fake::build_script,
         trace::record::{
             FileType,
-            fake::{exec, fork, read, really},
+            fake::{exec, fork, read, really, rec},
         },
     };
 
@@ -796,6 +803,58 @@ mod tests {
                 (FsRead, "/dev/fd/7", false, None),
                 (FsRead, "$OUT_DIR/k", false, None),
             ]
+        );
+    }
+
+    #[test]
+    fn a_symlinked_target_directory_reads_in_the_builds_names_for_deletes_too() {
+        let script = "/w/target/debug/build/gen-1a1a/build-script-build";
+        let msgs = [build_script("registry+https://x#gen@0.1.0", script)];
+        let index = Index::from_messages(msgs.iter());
+        let mut ctx = context();
+        // `/w/target` is a link to a faster disk.
+        ctx.learn_aliases(|p| Some(p.replace("/w/target", "/fast/t")));
+        let mut agg = Aggregator::new(&index, &ctx, 10);
+        // rustc removing a temporary by dirfd: the resolver names the directory as the kernel
+        // did, by its real path.
+        let gone = "/fast/t/debug/build/gen-1a1a/rmeta1/full.rmeta";
+        let unlink = rec(
+            11,
+            10,
+            RecordDetail::Unlink {
+                path: crate::proctable::paths::ResolvedPath {
+                    raw: "full.rmeta".into(),
+                    abs: Some(gone.into()),
+                    base: "dirfd".into(),
+                    truncated: false,
+                    unresolved: None,
+                },
+                rmdir: false,
+            },
+        );
+        for r in [
+            fork(10, 11),
+            exec(
+                11,
+                10,
+                "/h/.rustup/toolchains/stable/bin/rustc",
+                &["rustc", "--crate-name", "build_script_build"],
+            ),
+            unlink,
+        ] {
+            agg.push(&r);
+        }
+        let out = agg.finish();
+        let deletes: Vec<(&str, bool)> = out
+            .behaviors
+            .values()
+            .flatten()
+            .filter(|b| b.kind == Kind::FsDelete)
+            .map(|b| (b.target.as_str(), b.routine))
+            .collect();
+        assert_eq!(
+            deletes,
+            [("$TARGET_DIR/debug/build/gen-1a1a/rmeta1/full.rmeta", true)]
         );
     }
 

@@ -163,15 +163,19 @@ pub fn reopens_descriptor(path: &str) -> bool {
 /// name that reads as the crate's own (`$OUT_DIR/k`), or into rustup's home. Only the system's
 /// files (root's to link) stay routine, and cargo's and rustc's outputs in the target directory
 /// outside any OUT_DIR (they hard-link there themselves: uplifted artifacts, incremental
-/// objects) — but not for a build script or a proc macro.
+/// objects) — but not for a build script or a proc macro, and only files of the kinds they
+/// write: a secret linked in as `deps/k` and pulled into the crate by `include_bytes!` is not.
 pub fn linked_may_be_routine(phase: Phase, path: &str, places: &Placeholders) -> bool {
+    const OUTPUTS: &[&str] = &[".rlib", ".rmeta", ".so", ".a", ".o", ".d", ".bc", ".ll"];
     let under = |name: Placeholder| places.is_under(name, path);
+    let output = OUTPUTS.iter().any(|e| path.ends_with(e)) || path.contains("/incremental/");
     starts_with_any(path, SYSTEM_READ_PREFIXES)
         || matches!(
             phase,
             Phase::Compile | Phase::Cargo | Phase::Test | Phase::Run
         ) && under(TargetDir)
             && !under(OutDir)
+            && output
 }
 
 /// Whether `path` is in a directory of installed programs.
@@ -273,6 +277,23 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_file_with_several_names_is_routine_only_as_a_compiler_output_or_a_system_file() {
+        let p = places();
+        let ok = |phase, path| linked_may_be_routine(phase, path, &p);
+        assert!(ok(Phase::Compile, "/t/debug/deps/libserde-1a.rlib"));
+        assert!(ok(Phase::Compile, "/t/debug/build/a-1/a.0x9.rcgu.o"));
+        assert!(ok(Phase::BuildScript, "/usr/share/zoneinfo/UTC"));
+        // The key linked into the target directory, for `include_bytes!`; or into OUT_DIR.
+        assert!(!ok(Phase::Compile, "/t/debug/deps/k"));
+        assert!(!ok(Phase::Compile, "/t/debug/build/a-2/out/libx.a"));
+        assert!(!ok(Phase::BuildScript, "/t/debug/deps/libserde-1a.rlib"));
+        assert!(!ok(
+            Phase::Compile,
+            "/h/.rustup/toolchains/x/lib/libstd.rlib"
+        ));
+    }
 
     fn places() -> Placeholders {
         Placeholders::new([
