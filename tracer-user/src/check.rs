@@ -161,15 +161,38 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
         .collect();
     match &trace.end {
         None => out.push(Incomplete::NoEnd),
-        Some(e) if !e.complete || e.lost_events() > 0 => out.push(Incomplete::LostEvents {
-            lost: e.lost_events(),
-            ringbuf: e.lost.ringbuf,
-            inflight: e.lost.inflight,
-            tracking: e.lost.tracking,
-            unmatched: e.lost.unmatched,
-            undecodable: e.decode_errors,
-        }),
+        // Leftover processes alone also clear `complete`; they are told below.
+        Some(e) if e.lost_events() > 0 || (!e.complete && e.still_running.is_empty()) => {
+            out.push(Incomplete::LostEvents {
+                lost: e.lost_events(),
+                ringbuf: e.lost.ringbuf,
+                inflight: e.lost.inflight,
+                tracking: e.lost.tracking,
+                unmatched: e.lost.unmatched,
+                undecodable: e.decode_errors,
+            })
+        }
         Some(_) => {}
+    }
+    for &pid in trace.end.iter().flat_map(|e| &e.still_running) {
+        let process = trace
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.pid == pid)
+            .map(|e| e.comm.clone())
+            .unwrap_or_else(|| "?".into());
+        let owner = report
+            .processes
+            .iter()
+            .find(|n| n.pid == pid && n.still_running)
+            .map(|n| n.owner.clone())
+            .unwrap_or_else(|| "(unattributed)".into());
+        out.push(Incomplete::StillRunning {
+            pid,
+            process,
+            owner,
+        });
     }
     let mut seen = std::collections::BTreeSet::new();
     for e in &trace.events {

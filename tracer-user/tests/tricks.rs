@@ -16,6 +16,7 @@ fn every_trick_is_caught_with_its_real_target() {
         ".ssh/id_ed25519",
         ".bashrc",
         ".aws/credentials",
+        ".netrc",
     ]);
     let mut c: Command = sb.command(BIN);
     c.args([
@@ -33,11 +34,9 @@ fn every_trick_is_caught_with_its_real_target() {
     } = run(&mut c);
     assert_eq!(code, 1, "the build violates the defaults: {stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let flagged: Vec<(String, String, String)> = v["verdict"]["behaviors"]
-        .as_array()
-        .unwrap()
+    let behaviours = flagged_of(&v);
+    let flagged: Vec<(String, String, String)> = behaviours
         .iter()
-        .filter(|b| b["name"] == "tricky-sys")
         .map(|b| {
             let s = |k: &str| b[k].as_str().unwrap_or_default().to_string();
             (s("kind"), s("target"), s("outcome"))
@@ -59,6 +58,8 @@ fn every_trick_is_caught_with_its_real_target() {
         ("process.exec", "$OUT_DIR/helper"),
         // ~/.aws/credentials hard-linked into OUT_DIR and read there: a file with two names.
         ("fs.read", "$OUT_DIR/creds"),
+        // Read by the daemon it left behind, after cargo exited.
+        ("fs.read", "$HOME/.netrc"),
     ] {
         let hit = flagged
             .iter()
@@ -72,10 +73,34 @@ fn every_trick_is_caught_with_its_real_target() {
     }
     // The names it chose appear nowhere as targets: they are not what it touched.
     for (_, target, _) in &flagged {
-        for disguise in ["cache.bin", "rustc-probe", "gen.rs", "/proc/self/"] {
+        for disguise in [
+            "cache.bin",
+            "rustc-probe",
+            "gen.rs",
+            "/proc/self/root",
+            "/proc/self/fd",
+        ] {
             assert!(!target.contains(disguise), "{target}");
         }
     }
+    // The daemon: a behaviour of the crate, by the program it runs and the name it took.
+    let daemon = behaviours
+        .iter()
+        .find(|b| b["kind"] == "process.persist")
+        .unwrap_or_else(|| panic!("no process.persist: {flagged:#?}"));
+    assert!(
+        daemon["target"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("$TARGET_DIR/") && t.ends_with("/build-script-build")),
+        "{daemon}"
+    );
+    assert_eq!(daemon["run_as"], "kworker/0:1", "{daemon}");
+    assert_eq!(daemon["level"], "deny", "{daemon}");
+    assert!(
+        v["verdict"]["incomplete"].as_array().unwrap().is_empty(),
+        "it was followed until it exited: {}",
+        v["verdict"]["incomplete"]
+    );
     // Its honest work stays routine.
     assert!(
         !flagged.iter().any(|(_, t, _)| t == "$OUT_DIR/real.rs"),
@@ -83,8 +108,76 @@ fn every_trick_is_caught_with_its_real_target() {
     );
 }
 
+/// The crate's behaviours in a JSON verdict.
+fn flagged_of(v: &Value) -> Vec<Value> {
+    v["verdict"]["behaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["name"] == "tricky-sys")
+        .cloned()
+        .collect()
+}
+
+/// A daemon that sleeps past `--linger-ms` is not let off: the trace is incomplete (exit 2)
+/// and names it, and it is still a behaviour of its crate.
+fn a_daemon_outwaiting_the_tracer_makes_the_trace_incomplete() {
+    let sb = Sandbox::new("tricks");
+    sb.home_files(&[
+        ".ssh/id_rsa",
+        ".ssh/id_ed25519",
+        ".bashrc",
+        ".aws/credentials",
+    ]);
+    let mut c: Command = sb.command(BIN);
+    c.args([
+        "tracer",
+        "build",
+        "--fresh",
+        "--linger-ms",
+        "300",
+        "--format",
+        "json",
+        "--offline",
+    ])
+    .env("TRICKY_LINGER_MS", "5000");
+    let Output {
+        code,
+        stdout,
+        stderr,
+    } = run(&mut c);
+    assert_eq!(code, 2, "incomplete: {stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let left: Vec<&Value> = v["verdict"]["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["reason"] == "still-running")
+        .collect();
+    assert_eq!(left.len(), 1, "{}", v["verdict"]["incomplete"]);
+    assert_eq!(left[0]["process"], "kworker/0:1");
+    assert!(
+        left[0]["owner"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("tricky-sys@")),
+        "{}",
+        left[0]
+    );
+    assert!(
+        flagged_of(&v)
+            .iter()
+            .any(|b| b["kind"] == "process.persist" && b["run_as"] == "kworker/0:1"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("still running when tracing stopped") || stdout.contains("still-running"),
+        "{stderr}"
+    );
+}
+
 fn main() {
     tracer_test_support::harness::main(tracer_test_support::tests![
-        root: every_trick_is_caught_with_its_real_target
+        root: every_trick_is_caught_with_its_real_target,
+        a_daemon_outwaiting_the_tracer_makes_the_trace_incomplete
     ]);
 }

@@ -2,12 +2,14 @@
 //! target), targets are normalised with placeholders, identical behaviours are counted together
 //! with one example process chain, and routine ones are set apart.
 
+pub mod persist;
 pub mod placeholders;
 pub mod processes;
 pub mod routine;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use persist::Persistence;
 use placeholders::Placeholders;
 use processes::{ProcessNode, Processes};
 
@@ -101,6 +103,7 @@ pub struct Aggregator<'a> {
     /// aggregation's hot spot.
     places_cache: HashMap<Owner, std::rc::Rc<(Placeholders, Placeholders)>>,
     procs: Processes,
+    persistence: Persistence,
     out: Aggregate,
 }
 
@@ -323,6 +326,7 @@ impl<'a> Aggregator<'a> {
             real_exe: HashMap::new(),
             places_cache: HashMap::new(),
             procs: Processes::default(),
+            persistence: Persistence::default(),
             out: Aggregate::default(),
         }
     }
@@ -529,7 +533,16 @@ impl<'a> Aggregator<'a> {
         self.out.events += 1;
         let actor = self.attributor.attribute(rec);
         let (owner, phase, within) = owner_phase(actor);
+        if let RecordDetail::Exit {
+            process_exit: true, ..
+        } = &rec.detail
+            && self.persistence.take(rec.pid)
+        {
+            // Before the tree marks it ended, so its node shows what it was.
+            self.persisted(rec.pid);
+        }
         self.track(rec, owner, phase);
+        self.follow_phases(rec);
         let reached = Reached::of(rec);
         let mut run_as = None;
         match &rec.detail {
@@ -560,6 +573,18 @@ impl<'a> Aggregator<'a> {
                 // `dash`), so the misses are matched by the name it was run as.
                 if let Some(list) = self.pending_failed_exec.get_mut(&rec.pid) {
                     list.retain(|(tried, _)| basename(tried) != basename(path.best()));
+                }
+            }
+            // A child runs its parent's program until it execs its own.
+            RecordDetail::Fork {
+                child_pid,
+                thread: false,
+                ..
+            } => {
+                if let Some(e) = self.real_exe.get(&rec.pid).cloned() {
+                    self.real_exe.insert(*child_pid, e);
+                } else {
+                    self.real_exe.remove(child_pid);
                 }
             }
             RecordDetail::ExecFailed { path } => {
@@ -598,6 +623,59 @@ impl<'a> Aggregator<'a> {
         }
     }
 
+    /// Keeps track of which phase each process belongs to; when the process that started a
+    /// build script's or proc macro's phase exits, those of its processes still running have
+    /// outlived it.
+    fn follow_phases(&mut self, rec: &EventRecord) {
+        match &rec.detail {
+            RecordDetail::Fork {
+                child_pid,
+                thread: false,
+                ..
+            } => self.persistence.forked(rec.pid, *child_pid),
+            RecordDetail::Exec { .. } if self.attributor.starts_phase(rec.pid) => {
+                self.persistence.started_phase(rec.pid);
+            }
+            RecordDetail::Exit {
+                process_exit: true, ..
+            } => {
+                for pid in self.persistence.exited(rec.pid) {
+                    let (_, phase, _) = owner_phase(self.attributor.actor(pid));
+                    // A test's or a program's leftover is traced on like any process (and
+                    // one still running when tracing stops makes the trace incomplete).
+                    if matches!(phase, Phase::BuildScript | Phase::ProcMacro) {
+                        self.persistence.outlives(pid);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `pid` outlived its phase: a behaviour of the crate, naming the program it runs and, when
+    /// it renamed itself, the name it took.
+    fn persisted(&mut self, pid: u32) {
+        let actor = self.attributor.actor(pid);
+        let named = self.real_exe.contains_key(&pid);
+        let comm = self.attributor.comm(pid).unwrap_or("?").to_string();
+        let exe = match self.real_exe.get(&pid) {
+            Some(e) => e.clone(),
+            None => self.attributor.exe(pid).unwrap_or(&comm).to_string(),
+        };
+        let run_as = persist::renamed(&comm, basename(&exe)).then_some(comm);
+        let reached = Reached {
+            ok: true,
+            channel: false,
+            unnamed: false,
+            named,
+            detached: false,
+            legacy: false,
+            linked: false,
+        };
+        let exe = self.ctx.named(&exe).into_owned();
+        self.add(actor, Kind::ProcessPersist, exe, reached, pid, run_as);
+    }
+
     fn flush_failed_exec(&mut self, pid: u32) {
         for (exe, actor) in self.pending_failed_exec.remove(&pid).unwrap_or_default() {
             let failed = Reached {
@@ -613,8 +691,19 @@ impl<'a> Aggregator<'a> {
         }
     }
 
+    /// The processes still running when tracing stopped (from the `end` line), before
+    /// [`Self::finish`].
+    pub fn still_running(&mut self, pids: &[u32]) {
+        for &pid in pids {
+            self.procs.still_running(pid);
+        }
+    }
+
     /// Finishes: failed execs never followed by a run, grouped per owner in first-seen order.
     pub fn finish(mut self) -> Aggregate {
+        for pid in self.persistence.drain() {
+            self.persisted(pid);
+        }
         let pids: Vec<u32> = self.pending_failed_exec.keys().copied().collect();
         for pid in pids {
             self.flush_failed_exec(pid);
@@ -638,7 +727,7 @@ mod tests {
         cargo::messages::fake::build_script,
         trace::record::{
             FileType,
-            fake::{exec, fork, read, really, rec},
+            fake::{exec, exit, fork, read, really, rec},
         },
     };
 
@@ -709,6 +798,66 @@ mod tests {
                 ("/proc/self/fd/9", false),
             ]
         );
+    }
+
+    #[test]
+    fn a_process_left_running_by_a_build_script_is_a_behaviour_of_its_crate() {
+        let script = "/w/target/debug/build/sleeper-1a1a/build-script-build";
+        let msgs = [build_script("registry+https://x#sleeper@0.1.0", script)];
+        let index = Index::from_messages(msgs.iter());
+        let ctx = context();
+        let mut agg = Aggregator::new(&index, &ctx, 10);
+        let renamed = |mut r: EventRecord| {
+            r.comm = "kworker/0:1".into();
+            r
+        };
+        for r in [
+            fork(10, 20),
+            exec(20, 10, script, &[]),
+            // A child it waits for, and a double fork: the middle process exits at once.
+            fork(20, 21),
+            exec(21, 20, "/usr/bin/cc", &["cc"]),
+            exit(21, 20),
+            fork(20, 22),
+            fork(22, 23),
+            exit(22, 20),
+            // It renames itself while the script still runs.
+            renamed(read(23, "/proc/self/status")),
+            // Another that runs a shell and is still running at the end.
+            fork(20, 24),
+            EventRecord {
+                comm: "sh".into(),
+                ..exec(24, 20, "/usr/bin/sh", &["sh"])
+            },
+            exit(20, 10),
+            // After the script ended, it acts, then exits.
+            renamed(read(23, "/h/.netrc")),
+            renamed(exit(23, 1)),
+        ] {
+            agg.push(&r);
+        }
+        let out = agg.finish();
+        let persisted: Vec<(&str, Option<&str>, bool)> = out.behaviors[&Owner::Crate(0)]
+            .iter()
+            .filter(|b| b.kind == Kind::ProcessPersist)
+            .map(|b| (b.target.as_str(), b.run_as.as_deref(), b.routine))
+            .collect();
+        assert_eq!(
+            persisted,
+            [
+                (
+                    "$TARGET_DIR/debug/build/sleeper-1a1a/build-script-build",
+                    Some("kworker/0:1"),
+                    false
+                ),
+                ("/usr/bin/sh", None, false),
+            ]
+        );
+        let read = out.behaviors[&Owner::Crate(0)]
+            .iter()
+            .find(|b| b.target == "$HOME/.netrc")
+            .expect("what it did afterwards is its crate's");
+        assert_eq!(read.phase, Phase::BuildScript);
     }
 
     /// `r`, an open, as having reached a file with two names.

@@ -2,7 +2,7 @@
 //! attributed to, when it started and ended, and what it did that is not routine. Processes are
 //! told apart by generation (a pid is reused in a long build); only the notable part is kept —
 //! processes that start a phase (build scripts, tests, binaries), that did something notable,
-//! and their ancestors.
+//! that were still running when tracing stopped, and their ancestors.
 
 use std::collections::HashMap;
 
@@ -41,6 +41,9 @@ pub struct ProcessNode {
     /// Proc macros that ran in it (rustc), first run first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proc_macros: Vec<MacroRun>,
+    /// It was still running when tracing stopped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub still_running: bool,
 }
 
 /// A proc macro's first run inside a rustc process.
@@ -90,6 +93,7 @@ impl Processes {
             notable: Vec::new(),
             more: 0,
             proc_macros: Vec::new(),
+            still_running: false,
         });
         self.live.insert(pid, id);
         id
@@ -149,6 +153,13 @@ impl Processes {
         }
     }
 
+    /// `pid` was still running when tracing stopped: kept in the picture, marked so.
+    pub fn still_running(&mut self, pid: u32) {
+        if let Some(&i) = self.live.get(&pid) {
+            self.nodes[i].still_running = true;
+        }
+    }
+
     pub fn notable(&mut self, pid: u32, kind: Kind, target: &str) {
         let Some(&i) = self.live.get(&pid) else {
             return;
@@ -169,7 +180,11 @@ impl Processes {
     pub fn finish(self) -> Vec<ProcessNode> {
         let mut keep = vec![false; self.nodes.len()];
         for n in &self.nodes {
-            if n.starts_phase || !n.notable.is_empty() || !n.proc_macros.is_empty() {
+            if n.starts_phase
+                || n.still_running
+                || !n.notable.is_empty()
+                || !n.proc_macros.is_empty()
+            {
                 let mut cur = Some(n.id);
                 while let Some(i) = cur {
                     if keep[i] {

@@ -39,6 +39,8 @@ struct Proc {
     parent: Option<u32>,
     /// Its executable's file name once it exec'd, its `comm` before.
     name: String,
+    /// The `comm` of its latest record: the name it gave itself.
+    comm: String,
     exe: Option<String>,
     argv0: Option<String>,
     actor: Actor,
@@ -64,6 +66,7 @@ impl<'a> Attributor<'a> {
             Proc {
                 parent: None,
                 name: "cargo".into(),
+                comm: "cargo".into(),
                 exe: None,
                 argv0: None,
                 actor: Actor::Cargo,
@@ -91,23 +94,30 @@ impl<'a> Attributor<'a> {
 
     /// Updates the process state with `rec` and says who is responsible for it.
     pub fn attribute(&mut self, rec: &EventRecord) -> Actor {
-        if !self.procs.contains_key(&rec.pid) {
-            // First seen mid-trace (e.g. its fork was before tracing): inherit from its creator.
-            let actor = rec
-                .ppid
-                .map(|pp| self.actor_of(pp))
-                .unwrap_or(Actor::Unattributed);
-            self.procs.insert(
-                rec.pid,
-                Proc {
-                    parent: rec.ppid,
-                    name: rec.comm.clone(),
-                    exe: None,
-                    argv0: None,
-                    actor,
-                    starts_phase: false,
-                },
-            );
+        match self.procs.get_mut(&rec.pid) {
+            // A process may rename itself at any time (a daemon disguising itself).
+            Some(p) if p.comm != rec.comm => p.comm.clone_from(&rec.comm),
+            Some(_) => {}
+            None => {
+                // First seen mid-trace (e.g. its fork was before tracing): inherit from its
+                // creator.
+                let actor = rec
+                    .ppid
+                    .map(|pp| self.actor_of(pp))
+                    .unwrap_or(Actor::Unattributed);
+                self.procs.insert(
+                    rec.pid,
+                    Proc {
+                        parent: rec.ppid,
+                        name: rec.comm.clone(),
+                        comm: rec.comm.clone(),
+                        exe: None,
+                        argv0: None,
+                        actor,
+                        starts_phase: false,
+                    },
+                );
+            }
         }
         let own = self.actor_of(rec.pid);
         // Code of a proc macro was running on this thread. Only rustc (and rustdoc) run proc
@@ -126,6 +136,7 @@ impl<'a> Attributor<'a> {
                 let proc_ = Proc {
                     parent: Some(rec.pid),
                     name: rec.comm.clone(),
+                    comm: rec.comm.clone(),
                     exe: None,
                     argv0: None,
                     actor: effective,
@@ -237,6 +248,11 @@ impl<'a> Attributor<'a> {
     /// The executable `pid` runs, once it exec'd.
     pub fn exe(&self, pid: u32) -> Option<&str> {
         self.procs.get(&pid).and_then(|p| p.exe.as_deref())
+    }
+
+    /// The name `pid` last gave itself (`comm`), as its latest record says.
+    pub fn comm(&self, pid: u32) -> Option<&str> {
+        self.procs.get(&pid).map(|p| p.comm.as_str())
     }
 
     /// `pid`'s name and executable, as the chain shows them.

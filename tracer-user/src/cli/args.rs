@@ -186,7 +186,9 @@ pub struct TraceArgs {
     pub ring_size: u32,
 
     /// After the command exits, keep tracing its still-running descendants this long (ms).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    /// Tracing stops early once none is left; any still running then make the trace
+    /// incomplete (a daemon that sleeps past this is not let off: it is named, exit 2).
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub linger_ms: u64,
 }
 

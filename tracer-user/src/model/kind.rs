@@ -10,6 +10,9 @@ pub enum Kind {
     NetDns,
     NetListen,
     ProcessExec,
+    /// A process of a build script or proc macro still running after that phase ended (the
+    /// script exited, rustc finished): a daemon that acts when nobody is looking.
+    ProcessPersist,
     FsDelete,
     FsWrite,
     FsRead,
@@ -20,6 +23,7 @@ named_enum!(Kind, "a behaviour kind" {
     NetDns => "net.dns",
     NetListen => "net.listen",
     ProcessExec => "process.exec",
+    ProcessPersist => "process.persist",
     FsDelete => "fs.delete",
     FsWrite => "fs.write",
     FsRead => "fs.read",
@@ -42,6 +46,7 @@ impl Kind {
             Self::NetDns => "Resolves a host name",
             Self::NetListen => "Opens a listening port",
             Self::ProcessExec => "Runs a program",
+            Self::ProcessPersist => "Leaves a process running after its phase ended",
             Self::FsDelete => "Deletes files",
             Self::FsWrite => "Writes files",
             Self::FsRead => "Reads files",

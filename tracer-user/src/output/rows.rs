@@ -69,6 +69,16 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
              {inflight}, process tracking: {tracking}, exits without entry: {unmatched}, \
              undecodable: {undecodable}); behaviour may be missing"
         ),
+        Incomplete::StillRunning {
+            pid,
+            process,
+            owner,
+        } => format!(
+            "process {pid} ({}) of {} was still running when tracing stopped (raise \
+             `--linger-ms` to follow it longer); what it did after that was not traced",
+            data(process),
+            data(owner)
+        ),
         Incomplete::NoEnd => "the trace ends before its `end` line (the tracer stopped before \
                               the command did); behaviour may be missing"
             .into(),

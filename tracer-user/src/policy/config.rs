@@ -22,6 +22,8 @@ pub struct Rule {
     pub write: PathGlobs,
     pub delete: PathGlobs,
     pub exec: Programs,
+    /// Programs a build script or proc macro may leave running after it ends.
+    pub persist: Programs,
     pub hosts: Vec<HostPattern>,
     pub listen: Vec<HostPattern>,
     /// Also covers the build scripts of crates that depend on this one (for build helpers like
@@ -244,16 +246,18 @@ impl Ctx<'_> {
         }
         let mut list = |k: &str| get(k).map(|v| self.strings(v, k)).unwrap_or_default();
         let key = |k: AllowKey| k.as_str();
-        let (read, write, delete, exec) = (
+        let (read, write, delete, exec, persist) = (
             list(key(AllowKey::Read)),
             list(key(AllowKey::Write)),
             list(key(AllowKey::Delete)),
             list(key(AllowKey::Exec)),
+            list(key(AllowKey::Persist)),
         );
         let read = self.patterns(read, key(AllowKey::Read), PathGlobs::new);
         let write = self.patterns(write, key(AllowKey::Write), PathGlobs::new);
         let delete = self.patterns(delete, key(AllowKey::Delete), PathGlobs::new);
         let exec = self.patterns(exec, key(AllowKey::Exec), Programs::new);
+        let persist = self.patterns(persist, key(AllowKey::Persist), Programs::new);
         let mut hosts_of = |k: &str| -> Vec<HostPattern> {
             let Some(v) = get(k) else { return Vec::new() };
             self.strings(v, k)
@@ -301,6 +305,7 @@ impl Ctx<'_> {
             write,
             delete,
             exec,
+            persist,
             hosts,
             listen,
             dependents,

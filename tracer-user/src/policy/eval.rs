@@ -131,6 +131,15 @@ pub enum Incomplete {
         package: PackageKey,
         id: String,
     },
+    /// A traced process was still running when tracing stopped (`--linger-ms` after the
+    /// command exited): what it did after that was not traced.
+    StillRunning {
+        pid: u32,
+        /// Its `comm` in its last record.
+        process: String,
+        /// Who it was attributed to (`name@version`, `cargo`, `(unattributed)`).
+        owner: String,
+    },
     /// A traced process reached for the tracer or another process: `bpf(2)` (the tracer's maps
     /// and counters), `ptrace`, `process_vm_readv/writev`, `pidfd_getfd`, or a signal to the
     /// tracer or a whole process group; or rewrote a `connect` address while the kernel used it.
@@ -214,6 +223,7 @@ pub fn rule_allows(r: &Rule, kind: Kind, target: &str) -> bool {
         Kind::FsWrite => r.write.matches(target),
         Kind::FsDelete => r.delete.matches(target),
         Kind::ProcessExec => r.exec.matches(target),
+        Kind::ProcessPersist => r.persist.matches(target),
         Kind::NetDns => r.hosts.iter().any(|h| h.allows_dns(target)),
         Kind::NetConnect => r.hosts.iter().any(|h| h.allows_addr(target)),
         Kind::NetListen => r.listen.iter().any(|h| h.allows_addr(target)),
@@ -275,6 +285,7 @@ fn covers(r: &Rule, kind: Kind) -> bool {
         Kind::FsWrite => !r.write.is_empty(),
         Kind::FsDelete => !r.delete.is_empty(),
         Kind::ProcessExec => !r.exec.is_empty(),
+        Kind::ProcessPersist => !r.persist.is_empty(),
         Kind::NetDns | Kind::NetConnect => !r.hosts.is_empty(),
         Kind::NetListen => !r.listen.is_empty(),
     }
@@ -303,7 +314,10 @@ impl<'a> Findings<'a> {
     ) -> Option<FindingRef> {
         // What a program the crate started did (`sh`, `git` run by a build script) is explained
         // by the crate starting programs, not by its own file or network code.
-        let want = if spawned_program(b) {
+        // A process left running is explained by code that detaches one, whoever runs it.
+        let want = if b.kind == Kind::ProcessPersist {
+            FindingKind::Does(Kind::ProcessPersist)
+        } else if spawned_program(b) {
             FindingKind::Does(Kind::ProcessExec)
         } else {
             FindingKind::Does(b.kind)

@@ -19,6 +19,7 @@ pub enum AllowKey {
     Exec,
     Hosts,
     Listen,
+    Persist,
     Read,
     Write,
 }
@@ -28,6 +29,7 @@ named_enum!(AllowKey, "an allow-entry key" {
     Exec => "exec",
     Hosts => "hosts",
     Listen => "listen",
+    Persist => "persist",
     Read => "read",
     Write => "write",
 });
@@ -42,6 +44,28 @@ pub fn glob_literal(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// `$TARGET_DIR/debug/build/foo-1a2b/build-script-build` as
+/// `$TARGET_DIR/*/build/foo-*/build-script-build` (the build directory cargo gives crate `foo`
+/// in any profile); any other path exactly.
+fn build_dir_glob(target: &str) -> String {
+    let parts: Vec<&str> = target.split('/').collect();
+    match parts.as_slice() {
+        ["$TARGET_DIR", _profile, "build", dir, file]
+            if dir.rsplit_once('-').is_some_and(|(name, hash)| {
+                !name.is_empty() && !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            }) =>
+        {
+            let name = dir.rsplit_once('-').map_or(*dir, |(n, _)| n);
+            format!(
+                "$TARGET_DIR/*/build/{}-*/{}",
+                glob_literal(name),
+                glob_literal(file)
+            )
+        }
+        _ => glob_literal(target),
+    }
 }
 
 impl AllowKey {
@@ -75,6 +99,9 @@ impl AllowKey {
                 Self::Exec,
                 glob_literal(target.rsplit('/').next().unwrap_or(target)),
             )),
+            // The whole path: a daemon is allowed by what exactly it runs — in a build
+            // directory, whatever the profile and the hash cargo gives it.
+            Kind::ProcessPersist => Some((Self::Persist, build_dir_glob(target))),
             Kind::NetDns if target.starts_with("*.") => None,
             Kind::NetDns | Kind::NetConnect => match target.strip_prefix("unix:") {
                 Some(path) => checked(Self::Hosts, format!("unix:{}", glob_literal(path))),
@@ -286,6 +313,25 @@ mod tests {
         allows(Kind::NetDns, "_dmarc.example.com", "example.com");
         allows(Kind::ProcessExec, "$OUT_DIR/payload", "/usr/bin/payload");
         allows(Kind::ProcessExec, "/usr/bin/cc", "/usr/bin/c++");
+        allows(
+            Kind::ProcessPersist,
+            "$TARGET_DIR/release/build/daemon-9f9f/build-script-build",
+            "$OUT_DIR/build-script-build",
+        );
+        assert_eq!(
+            AllowKey::for_behavior(
+                Kind::ProcessPersist,
+                "$TARGET_DIR/debug/build/daemon-86a2/build-script-build"
+            ),
+            Some((
+                AllowKey::Persist,
+                "$TARGET_DIR/*/build/daemon-*/build-script-build".into()
+            ))
+        );
+        assert_eq!(
+            AllowKey::for_behavior(Kind::ProcessPersist, "$OUT_DIR/x[1]").map(|(_, v)| v),
+            Some("$OUT_DIR/x\\[1\\]".into())
+        );
         allows(Kind::NetConnect, "[::1]:53", "[::1]:54");
     }
 

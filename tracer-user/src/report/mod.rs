@@ -338,6 +338,9 @@ pub fn from_trace_with(t: &Trace, index: &Index, verbose: bool) -> Option<Report
     for e in &t.events {
         agg.push(e);
     }
+    if let Some(end) = &t.end {
+        agg.still_running(&end.still_running);
+    }
     Some(Report::build(
         &agg.finish(),
         index,

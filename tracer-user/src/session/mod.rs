@@ -376,8 +376,12 @@ pub fn run(
             status = Some(s);
             exited_at = Some(Instant::now());
         }
+        // System-wide, every process of the machine is in the table: none is the command's
+        // leftover, so tracing ends with the command.
         if let Some(t) = exited_at
-            && (pipe.table.running().next().is_none() || t.elapsed() >= opts.linger)
+            && (opts.load.system_wide
+                || pipe.table.running().next().is_none()
+                || t.elapsed() >= opts.linger)
         {
             break;
         }
@@ -400,7 +404,13 @@ pub fn run(
         use std::os::unix::process::ExitStatusExt;
         (status.code(), status.signal())
     };
-    let complete = lost.total() == 0 && pipe.decode_errors == 0;
+    let mut still_running: Vec<u32> = if opts.load.system_wide {
+        Vec::new()
+    } else {
+        pipe.table.running().map(|p| p.pid).collect()
+    };
+    still_running.sort_unstable();
+    let complete = lost.total() == 0 && pipe.decode_errors == 0 && still_running.is_empty();
     write(
         sink,
         Line::End(trace::End {
@@ -411,10 +421,9 @@ pub fn run(
             lost: lost.clone(),
             decode_errors: pipe.decode_errors,
             complete,
+            still_running: still_running.clone(),
         }),
     )?;
-    let mut still_running: Vec<u32> = pipe.table.running().map(|p| p.pid).collect();
-    still_running.sort_unstable();
     Ok(Summary {
         schema_version: trace::SCHEMA_VERSION,
         command: argv.clone(),

@@ -215,6 +215,7 @@ mod tests {
             lost: Default::default(),
             decode_errors: 0,
             complete: true,
+            still_running: Vec::new(),
         })
     }
 

@@ -57,6 +57,10 @@ pub struct End {
     pub decode_errors: u64,
     /// False when anything was lost: the trace may miss behaviour.
     pub complete: bool,
+    /// Traced processes still running when tracing stopped (after `--linger-ms`): whatever they
+    /// do from then on is not traced, so the trace is incomplete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub still_running: Vec<u32>,
 }
 
 impl End {

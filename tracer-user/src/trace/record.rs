@@ -512,6 +512,19 @@ pub mod fake {
         )
     }
 
+    /// The process `pid` (created by `ppid`) exits.
+    pub fn exit(pid: u32, ppid: u32) -> EventRecord {
+        rec(
+            pid,
+            ppid,
+            RecordDetail::Exit {
+                exit_code: Some(0),
+                signal: None,
+                process_exit: true,
+            },
+        )
+    }
+
     /// `pid` opens `file` to read it.
     pub fn read(pid: u32, file: &str) -> EventRecord {
         rec(

@@ -93,6 +93,9 @@ const EXACT: &[(&str, FindingKind)] = &[
     ("libc::posix_spawn", Does(Kind::ProcessExec)),
     ("libc::posix_spawnp", Does(Kind::ProcessExec)),
     ("libc::fork", Does(Kind::ProcessExec)),
+    // Detaching from the parent: how a daemon outlives the code that started it.
+    ("libc::setsid", Does(Kind::ProcessPersist)),
+    ("libc::daemon", Does(Kind::ProcessPersist)),
     ("libc::getenv", EnvRead),
     ("libc::syscall", RawSyscall),
     // nix / rustix
@@ -101,6 +104,9 @@ const EXACT: &[(&str, FindingKind)] = &[
     ("nix::unistd::execve", Does(Kind::ProcessExec)),
     ("nix::unistd::execvp", Does(Kind::ProcessExec)),
     ("nix::unistd::fork", Does(Kind::ProcessExec)),
+    ("nix::unistd::setsid", Does(Kind::ProcessPersist)),
+    ("nix::unistd::daemon", Does(Kind::ProcessPersist)),
+    ("daemonize::Daemonize::start", Does(Kind::ProcessPersist)),
     ("nix::sys::socket::connect", Does(Kind::NetConnect)),
     ("nix::sys::socket::bind", Does(Kind::NetListen)),
     ("nix::sys::socket::listen", Does(Kind::NetListen)),

@@ -20,7 +20,7 @@ fn table(s: &mut String, rows: &[BehaviorOut], verbose: bool) {
     }
     let _ = writeln!(
         s,
-        "    {:<13} {:<13} {:>5} {:>5}  TARGET",
+        "    {:<15} {:<13} {:>5} {:>5}  TARGET",
         "KIND", "PHASE", "COUNT", "OK"
     );
     for b in rows {
@@ -31,7 +31,7 @@ fn table(s: &mut String, rows: &[BehaviorOut], verbose: bool) {
         };
         let _ = writeln!(
             s,
-            "    {:<13} {:<13} {:>5} {:>5}  {target}",
+            "    {:<15} {:<13} {:>5} {:>5}  {target}",
             b.kind.as_str(),
             b.phase.as_str(),
             b.count,
@@ -44,7 +44,7 @@ fn table(s: &mut String, rows: &[BehaviorOut], verbose: bool) {
         if let Some(name) = &b.run_as {
             via = format!("run as {}, {via}", h(name));
         }
-        let _ = writeln!(s, "    {:<38}  {}", "", elide(&via, TARGET_WIDTH + 20));
+        let _ = writeln!(s, "    {:<40}  {}", "", elide(&via, TARGET_WIDTH + 20));
     }
 }
 

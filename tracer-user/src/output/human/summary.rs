@@ -52,13 +52,15 @@ pub fn render(this: &Summary) -> String {
     if !this.still_running.is_empty() {
         let _ = writeln!(
             s,
-            "  still running after the command exited: pids {:?}",
+            "  INCOMPLETE TRACE: still running when tracing stopped (--linger-ms after the \
+             command exited), not traced since: pids {:?}",
             this.still_running
         );
     }
+    let lost = this.lost.total().saturating_add(this.decode_errors);
     if this.complete {
         let _ = writeln!(s, "  lost events: 0 — trace complete");
-    } else {
+    } else if lost > 0 {
         let per_cpu: Vec<String> = this
             .lost
             .ringbuf_per_cpu
@@ -70,7 +72,7 @@ pub fn render(this: &Summary) -> String {
         let _ = writeln!(
             s,
             "  INCOMPLETE TRACE: {} events lost (ring buffer full: {} [{}]; syscall table full: {}; untracked processes: {}; exits without entry: {}; undecodable: {})",
-            this.lost.total().saturating_add(this.decode_errors),
+            lost,
             this.lost.ringbuf,
             per_cpu.join(", "),
             this.lost.inflight,
