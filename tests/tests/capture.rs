@@ -647,8 +647,28 @@ fn reaching_for_the_tracer_or_another_process_is_recorded() {
     );
 }
 
+fn a_private_bind_mount_is_recorded_and_changes_the_view() {
+    let (_d, dir) = tmp();
+    let t = trace(&[BIN, "bindmount", &dir]);
+    let calls: Vec<(&str, bool)> = t
+        .kind("tamper")
+        .iter()
+        .filter(|e| e["pid"] == t.root_pid)
+        .map(|e| (e["syscall"].as_str().unwrap_or("?"), e["ok"] == true))
+        .collect();
+    assert_eq!(
+        calls,
+        [("unshare", true), ("mount", true), ("mount", true)],
+        "{calls:?}"
+    );
+    // What the kernel names is the mount point: only the recorded mount says it is another
+    // file, which is why a successful mount makes the verdict incomplete.
+    let read = t.with_path("open", &format!("{dir}/x/key"));
+    assert_eq!(read["real"], format!("{dir}/x/key"));
+}
+
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
+        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
     );
 }

@@ -29,6 +29,34 @@ pub const PIDFD_GETFD: u32 = 438;
 pub const KILL: u32 = 62;
 pub const TKILL: u32 = 200;
 pub const TGKILL: u32 = 234;
+// What the process sees as the filesystem: after one of these the kernel's names of files are
+// names in another view than the build's.
+pub const MOUNT: u32 = 165;
+pub const UMOUNT2: u32 = 166;
+pub const PIVOT_ROOT: u32 = 155;
+pub const CHROOT: u32 = 161;
+pub const UNSHARE: u32 = 272;
+pub const SETNS: u32 = 308;
+pub const OPEN_TREE: u32 = 428;
+pub const MOVE_MOUNT: u32 = 429;
+pub const FSOPEN: u32 = 430;
+pub const FSCONFIG: u32 = 431;
+pub const FSMOUNT: u32 = 432;
+pub const FSPICK: u32 = 433;
+pub const MOUNT_SETATTR: u32 = 442;
+
+/// Calls that change which file a path names for the caller (a bind mount of `~/.ssh` onto
+/// `OUT_DIR/x` in a private mount namespace, a new root): once one succeeded, the kernel's
+/// names of what it reached are not the build's, so its trace cannot be judged by path.
+pub const CHANGES_VIEW: &[u32] = &[
+    MOUNT,
+    UMOUNT2,
+    PIVOT_ROOT,
+    CHROOT,
+    SETNS,
+    MOVE_MOUNT,
+    MOUNT_SETATTR,
+];
 
 /// A family of syscalls handled by one exit probe (`sys_exit_<family>` in the object).
 #[derive(Clone, Copy, Debug)]
@@ -77,6 +105,19 @@ pub const FAMILIES: &[Family] = &[
             "kill",
             "tkill",
             "tgkill",
+            "mount",
+            "umount",
+            "pivot_root",
+            "chroot",
+            "unshare",
+            "setns",
+            "open_tree",
+            "move_mount",
+            "fsopen",
+            "fsconfig",
+            "fsmount",
+            "fspick",
+            "mount_setattr",
         ],
     },
 ];

@@ -1,6 +1,7 @@
 //! Records of a traced process reaching for the tracer or another process: `bpf(2)` (a root
 //! tree can find the tracer's maps and rewrite them), `ptrace`, `process_vm_readv/writev`,
-//! `pidfd_getfd`, and a signal to the tracer or to a whole process group. An honest build does
+//! `pidfd_getfd`, and a signal to the tracer or to a whole process group; and the calls that
+//! change which file a path names (mounts, `chroot`, `setns`, `unshare`). An honest build does
 //! none of these; a trace with one cannot be trusted to be complete.
 
 use crate::event::EventHeader;
@@ -11,7 +12,8 @@ use crate::event::EventHeader;
 pub struct TamperEvent {
     pub header: EventHeader,
     /// The first argument: the `bpf` command, the `ptrace` request, the target pid of the
-    /// others (a signal's target as passed: 0 or negative for a process group).
+    /// others (a signal's target as passed: 0 or negative for a process group); for the
+    /// namespace calls the flags where they come first (`unshare`), else the raw argument.
     pub arg0: i64,
     /// The second: the `ptrace` pid, the signal of `kill`, the tid of `tgkill`.
     pub arg1: i64,

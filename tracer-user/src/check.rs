@@ -151,6 +151,58 @@ pub fn command_exit(code: Option<i32>, signal: Option<i32>) -> u8 {
     c.clamp(0, 255) as u8
 }
 
+/// The mount and namespace calls the probes record (`tracer_common::syscalls`).
+const NAMESPACE_CALLS: &[&str] = &[
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "open_tree",
+    "move_mount",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+];
+
+fn is_namespace_call(name: Option<&str>) -> bool {
+    name.is_some_and(|n| NAMESPACE_CALLS.contains(&n))
+}
+
+/// A call that changes which file a path names for the caller.
+fn changes_view(e: &crate::trace::EventRecord) -> bool {
+    let view: Vec<&str> = tracer_common::syscalls::CHANGES_VIEW
+        .iter()
+        .map(|&n| crate::trace::record::syscall_name(n))
+        .collect();
+    e.syscall.as_deref().is_some_and(|n| view.contains(&n))
+}
+
+/// Whether record `e` makes the trace untrustworthy, with the argument to show: a call reaching
+/// for the tracer or another process, a connect whose address was rewritten in flight, a
+/// successful call that changed which file a path names.
+fn tampered(e: &crate::trace::EventRecord) -> Option<i64> {
+    match &e.detail {
+        // A namespace call that changed nothing (failed, or only made an empty namespace or a
+        // detached mount) leaves the build's view of files as it was.
+        crate::trace::RecordDetail::Tamper { .. }
+            if is_namespace_call(e.syscall.as_deref()) && !(e.ok && changes_view(e)) =>
+        {
+            None
+        }
+        crate::trace::RecordDetail::Tamper { arg0, .. } => Some(*arg0),
+        crate::trace::RecordDetail::Connect {
+            fd,
+            claimed: Some(_),
+            ..
+        } => Some(i64::from(*fd)),
+        _ => None,
+    }
+}
+
 /// Why `trace` (with its `report`) cannot be trusted to be complete.
 pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomplete> {
     let mut out: Vec<Incomplete> = trace
@@ -196,16 +248,7 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
     }
     let mut seen = std::collections::BTreeSet::new();
     for e in &trace.events {
-        let arg0 = match &e.detail {
-            crate::trace::RecordDetail::Tamper { arg0, .. } => Some(*arg0),
-            crate::trace::RecordDetail::Connect {
-                fd,
-                claimed: Some(_),
-                ..
-            } => Some(i64::from(*fd)),
-            _ => None,
-        };
-        if let Some(arg0) = arg0 {
+        if let Some(arg0) = tampered(e) {
             let syscall = e.syscall.clone().unwrap_or_else(|| "?".into());
             if seen.insert((e.pid, syscall.clone())) {
                 out.push(Incomplete::Tamper {
@@ -599,4 +642,38 @@ pub fn check(
         exit: judged.exit,
         events_sha256,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{RecordDetail, record::fake::rec};
+
+    fn call(name: &str, ok: bool) -> crate::trace::EventRecord {
+        let mut r = rec(20, 10, RecordDetail::Tamper { arg0: 7, arg1: 0 });
+        r.syscall = Some(name.into());
+        r.ok = ok;
+        r
+    }
+
+    #[test]
+    fn only_a_call_that_changed_the_view_of_files_makes_a_trace_untrustworthy() {
+        // A new, empty namespace, a failed mount, a detached tree: nothing changed.
+        for (name, ok) in [("unshare", true), ("mount", false), ("open_tree", true)] {
+            assert_eq!(tampered(&call(name, ok)), None, "{name} {ok}");
+        }
+        for name in [
+            "mount",
+            "move_mount",
+            "chroot",
+            "setns",
+            "pivot_root",
+            "umount2",
+        ] {
+            assert_eq!(tampered(&call(name, true)), Some(7), "{name}");
+        }
+        // Reaching for the tracer counts, whether or not it succeeded.
+        assert_eq!(tampered(&call("bpf", false)), Some(7));
+        assert_eq!(tampered(&call("ptrace", false)), Some(7));
+    }
 }

@@ -604,6 +604,39 @@ fn main() {
             let rc = unsafe { libc::ptrace(libc::PTRACE_PEEKDATA, 1, 0, 0) };
             println!("ptrace: {rc}");
         }
+        "bindmount" => {
+            // bindmount DIR: DIR/secret bind-mounted onto DIR/x in a private mount namespace,
+            // and DIR/x/key read there: the kernel names it DIR/x/key.
+            let dir = a(1);
+            std::fs::create_dir_all(format!("{dir}/secret")).unwrap();
+            std::fs::create_dir_all(format!("{dir}/x")).unwrap();
+            std::fs::write(format!("{dir}/secret/key"), "k\n").unwrap();
+            let c = |s: String| std::ffi::CString::new(s).unwrap();
+            let (root, src, dst) = (
+                c("/".into()),
+                c(format!("{dir}/secret")),
+                c(format!("{dir}/x")),
+            );
+            // SAFETY: plain calls with valid C strings; the namespace is this process's own.
+            unsafe {
+                assert_eq!(libc::unshare(libc::CLONE_NEWNS), 0, "unshare");
+                let none = std::ptr::null();
+                let private = libc::MS_REC | libc::MS_PRIVATE;
+                assert_eq!(
+                    libc::mount(none, root.as_ptr(), none, private, std::ptr::null()),
+                    0
+                );
+                let bind = libc::MS_BIND;
+                assert_eq!(
+                    libc::mount(src.as_ptr(), dst.as_ptr(), none, bind, std::ptr::null()),
+                    0
+                );
+            }
+            print!(
+                "{}",
+                std::fs::read_to_string(format!("{dir}/x/key")).unwrap()
+            );
+        }
         "inherited" => {
             // inherited FILE: what the traced command was given — its open descriptors and
             // whether exec can still raise its privileges.

@@ -1,4 +1,5 @@
-//! Syscalls that reach for the tracer or another process (`tracer_common::tamper`).
+//! Syscalls that reach for the tracer or another process, or change the caller's view of the
+//! filesystem (`tracer_common::tamper`).
 
 use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
 use tracer_common::{event::EventKind, syscalls as nr, tamper::TamperEvent};
@@ -30,6 +31,20 @@ pub fn sys_exit_tamper(ctx: TracePointContext) -> u32 {
         // tracer shares the command's process group.
         nr::KILL => arg0 == tracer || arg0 <= 0,
         nr::TKILL | nr::TGKILL => arg0 == tracer,
+        // Namespaces and mounts: every one, failed or not (userspace tells them apart).
+        nr::MOUNT
+        | nr::UMOUNT2
+        | nr::PIVOT_ROOT
+        | nr::CHROOT
+        | nr::UNSHARE
+        | nr::SETNS
+        | nr::OPEN_TREE
+        | nr::MOVE_MOUNT
+        | nr::FSOPEN
+        | nr::FSCONFIG
+        | nr::FSMOUNT
+        | nr::FSPICK
+        | nr::MOUNT_SETATTR => true,
         _ => false,
     };
     if !record {

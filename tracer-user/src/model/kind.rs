@@ -1,4 +1,4 @@
-//! What a behaviour does to the machine (the seven kinds, most suspicious first), and what a
+//! What a behaviour does to the machine (the eight kinds, most suspicious first), and what a
 //! static finding is about: one of those kinds, or something only the code shows.
 
 use super::names::named_enum;

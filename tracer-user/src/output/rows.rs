@@ -145,6 +145,11 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
                     "rewrote its address while the kernel connected (the report names the \
                      address the socket really has)"
                 }
+                "mount" | "umount2" | "move_mount" | "mount_setattr" | "pivot_root" | "chroot"
+                | "setns" => {
+                    "changed which file a path names for it (a mount, a new root or \
+                     namespace), so the paths of what it reached are not the build's"
+                }
                 _ => "reached into another process",
             };
             format!(

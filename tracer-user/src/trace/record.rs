@@ -128,8 +128,9 @@ pub enum RecordDetail {
         payload_bytes: u32,
     },
     /// A syscall reaching for the tracer or another process: `bpf`, `ptrace`,
-    /// `process_vm_readv/writev`, `pidfd_getfd`, or a signal to the tracer or a process group
-    /// (`syscall` names it). The trace cannot be trusted to be complete.
+    /// `process_vm_readv/writev`, `pidfd_getfd`, or a signal to the tracer or a process group;
+    /// or one about mounts and namespaces (`syscall` names it). The trace cannot be trusted to
+    /// be complete (a namespace call only once one that changes the view succeeded).
     Tamper {
         /// The first argument (the `bpf` command, the `ptrace` request, the target pid).
         arg0: i64,
@@ -242,6 +243,19 @@ pub fn syscall_name(n: u32) -> &'static str {
         nr::KILL => "kill",
         nr::TKILL => "tkill",
         nr::TGKILL => "tgkill",
+        nr::MOUNT => "mount",
+        nr::UMOUNT2 => "umount2",
+        nr::PIVOT_ROOT => "pivot_root",
+        nr::CHROOT => "chroot",
+        nr::UNSHARE => "unshare",
+        nr::SETNS => "setns",
+        nr::OPEN_TREE => "open_tree",
+        nr::MOVE_MOUNT => "move_mount",
+        nr::FSOPEN => "fsopen",
+        nr::FSCONFIG => "fsconfig",
+        nr::FSMOUNT => "fsmount",
+        nr::FSPICK => "fspick",
+        nr::MOUNT_SETATTR => "mount_setattr",
         _ => "unknown",
     }
 }
