@@ -183,9 +183,24 @@ fn changes_view(e: &crate::trace::EventRecord) -> bool {
 
 /// Whether record `e` makes the trace untrustworthy, with the argument to show: a call reaching
 /// for the tracer or another process, a connect whose address was rewritten in flight, a
-/// successful call that changed which file a path names.
-fn tampered(e: &crate::trace::EventRecord) -> Option<i64> {
+/// successful call that changed which file a path names, an open of one of the tracer's own
+/// `/proc` files for writing.
+fn tampered(e: &crate::trace::EventRecord, tracer: Option<u32>) -> Option<i64> {
     match &e.detail {
+        // Its memory (`mem`), its settings: writing there steers the tracer.
+        crate::trace::RecordDetail::Open {
+            path, access, real, ..
+        } if (access.write || access.create || access.truncate || access.append)
+            && tracer.is_some_and(|t| {
+                let dir = format!("/proc/{t}/");
+                [real.real.as_deref(), Some(path.best())]
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p.starts_with(&dir))
+            }) =>
+        {
+            tracer.map(i64::from)
+        }
         // A namespace call that changed nothing (failed, or only made an empty namespace or a
         // detached mount) leaves the build's view of files as it was.
         crate::trace::RecordDetail::Tamper { .. }
@@ -248,7 +263,7 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
     }
     let mut seen = std::collections::BTreeSet::new();
     for e in &trace.events {
-        if let Some(arg0) = tampered(e) {
+        if let Some(arg0) = tampered(e, trace.start.tracer_pid) {
             let syscall = e.syscall.clone().unwrap_or_else(|| "?".into());
             if seen.insert((e.pid, syscall.clone())) {
                 out.push(Incomplete::Tamper {
@@ -660,7 +675,7 @@ mod tests {
     fn only_a_call_that_changed_the_view_of_files_makes_a_trace_untrustworthy() {
         // A new, empty namespace, a failed mount, a detached tree: nothing changed.
         for (name, ok) in [("unshare", true), ("mount", false), ("open_tree", true)] {
-            assert_eq!(tampered(&call(name, ok)), None, "{name} {ok}");
+            assert_eq!(tampered(&call(name, ok), None), None, "{name} {ok}");
         }
         for name in [
             "mount",
@@ -670,10 +685,33 @@ mod tests {
             "pivot_root",
             "umount2",
         ] {
-            assert_eq!(tampered(&call(name, true)), Some(7), "{name}");
+            assert_eq!(tampered(&call(name, true), None), Some(7), "{name}");
         }
         // Reaching for the tracer counts, whether or not it succeeded.
-        assert_eq!(tampered(&call("bpf", false)), Some(7));
-        assert_eq!(tampered(&call("ptrace", false)), Some(7));
+        assert_eq!(tampered(&call("bpf", false), None), Some(7));
+        assert_eq!(tampered(&call("ptrace", false), None), Some(7));
+    }
+
+    #[test]
+    fn writing_into_the_tracers_proc_files_is_tampering_and_reading_them_is_not() {
+        let open = |path: &str, write: bool| {
+            let mut r = crate::trace::record::fake::read(20, path);
+            if let RecordDetail::Open { access, .. } = &mut r.detail {
+                access.write = write;
+            }
+            r
+        };
+        let tracer = Some(900);
+        assert_eq!(tampered(&open("/proc/900/mem", true), tracer), Some(900));
+        // Through a link of its own: the kernel names the tracer's file.
+        let linked = crate::trace::record::fake::really(
+            open("/w/out/cache", true),
+            Some("/proc/900/task/900/mem"),
+        );
+        assert_eq!(tampered(&linked, tracer), Some(900));
+        // A process listing reads every process's status, the tracer's too.
+        assert_eq!(tampered(&open("/proc/900/status", false), tracer), None);
+        assert_eq!(tampered(&open("/proc/9001/mem", true), tracer), None);
+        assert_eq!(tampered(&open("/proc/900/mem", true), None), None);
     }
 }

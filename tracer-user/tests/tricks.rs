@@ -120,7 +120,8 @@ fn flagged_of(v: &Value) -> Vec<Value> {
 }
 
 /// A daemon that sleeps past `--linger-ms` is not let off: the trace is incomplete (exit 2)
-/// and names it, and it is still a behaviour of its crate.
+/// and names it, and it is still a behaviour of its crate. The script also reaches for the
+/// tracer through its /proc files.
 fn a_daemon_outwaiting_the_tracer_makes_the_trace_incomplete() {
     let sb = Sandbox::new("tricks");
     sb.home_files(&[
@@ -140,7 +141,8 @@ fn a_daemon_outwaiting_the_tracer_makes_the_trace_incomplete() {
         "json",
         "--offline",
     ])
-    .env("TRICKY_LINGER_MS", "5000");
+    .env("TRICKY_LINGER_MS", "5000")
+    .env("TRICKY_TAMPER", "1");
     let Output {
         code,
         stdout,
@@ -169,9 +171,15 @@ fn a_daemon_outwaiting_the_tracer_makes_the_trace_incomplete() {
             .any(|b| b["kind"] == "process.persist" && b["run_as"] == "kworker/0:1"),
         "{stdout}"
     );
+    // It also opened the tracer's /proc/<pid>/comm for writing.
     assert!(
-        stderr.contains("still running when tracing stopped") || stdout.contains("still-running"),
-        "{stderr}"
+        v["verdict"]["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["reason"] == "tamper" && i["syscall"] == "openat"),
+        "{}",
+        v["verdict"]["incomplete"]
     );
 }
 

@@ -135,6 +135,16 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
             process,
             syscall,
             arg0,
+        } if matches!(syscall.as_str(), "open" | "openat" | "openat2" | "creat") => format!(
+            "process {pid} ({}) opened a /proc file of the tracer (pid {arg0}) for writing (its \
+             memory, its settings): the trace cannot be trusted to be complete",
+            data(process)
+        ),
+        Incomplete::Tamper {
+            pid,
+            process,
+            syscall,
+            arg0,
         } => {
             let what = match syscall.as_str() {
                 "bpf" => "could find and rewrite the tracer's maps and loss counters",

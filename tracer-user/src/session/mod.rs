@@ -320,6 +320,7 @@ pub fn run(
             cwd,
             system_wide: opts.load.system_wide,
             root_pid: root,
+            tracer_pid: Some(std::process::id()),
             kernel: kernel_release(),
             probes_attached: probes.attached,
             proc_macro_probes: probes.uprobes_unavailable.is_none(),

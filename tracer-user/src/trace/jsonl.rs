@@ -200,6 +200,7 @@ mod tests {
             cwd: "/".into(),
             system_wide: false,
             root_pid: 1,
+            tracer_pid: None,
             kernel: "k".into(),
             probes_attached: 1,
             proc_macro_probes: true,

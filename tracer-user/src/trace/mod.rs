@@ -38,6 +38,9 @@ pub struct Start {
     pub cwd: String,
     pub system_wide: bool,
     pub root_pid: u32,
+    /// The tracer's own pid: a traced process writing into its `/proc` files is tampering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracer_pid: Option<u32>,
     pub kernel: String,
     pub probes_attached: usize,
     /// Proc-macro uprobes are available: macros' own activity is told apart from rustc's.
