@@ -458,7 +458,7 @@ fn a_full_ring_buffer_loses_events_and_counts_exactly_how_many() {
     );
 }
 
-fn explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored() {
+fn explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded() {
     let stub = DnsStub::start();
     let ip = stub.addr.to_string();
     let t = trace(&[BIN, "udp-send", &ip, "53", "direct.tracer-test.invalid"]);
@@ -486,6 +486,14 @@ fn explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored() {
         "direct.tracer-test.invalid",
     ]);
     assert!(t.kind("dns").is_empty(), "{:#?}", t.kind("dns"));
+    // Not a query, but a datagram to that address all the same: one sendto, one sendmsg.
+    let sends: Vec<(&str, &Value)> = t
+        .kind("send")
+        .into_iter()
+        .map(|e| (e["syscall"].as_str().unwrap_or("?"), &e["addr"]))
+        .collect();
+    let to = serde_json::json!({"family": "inet", "ip": "127.0.0.1", "port": port.parse::<u16>().unwrap()});
+    assert_eq!(sends, [("sendto", &to), ("sendmsg", &to)], "{sends:#?}");
 }
 
 fn more_syscalls_in_flight_than_remembered_make_the_trace_incomplete() {
@@ -669,6 +677,6 @@ fn a_private_bind_mount_is_recorded_and_changes_the_view() {
 
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_port_53_are_decoded_and_other_ports_ignored],
+        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded],
     );
 }

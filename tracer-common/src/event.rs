@@ -30,8 +30,12 @@ pub enum EventKind {
     Bind = 33,
     /// listen ([`crate::net::SockEvent`]).
     Listen = 34,
-    /// A send to port 53 on sendto/sendmsg/sendmmsg ([`crate::net::SendEvent`]).
+    /// A send to a DNS port (53, 5353, 5355) on sendto/sendmsg/sendmmsg
+    /// ([`crate::net::SendEvent`]).
     DnsSend = 35,
+    /// A sendto/sendmsg/sendmmsg to an explicit address that is not a DNS port: a datagram
+    /// (or a TCP Fast Open connect) with no `connect` of its own ([`crate::net::SockEvent`]).
+    Send = 36,
     /// A syscall that reaches for the tracer or another process ([`crate::tamper::TamperEvent`]).
     Tamper = 48,
 }
@@ -52,6 +56,7 @@ impl EventKind {
             33 => Self::Bind,
             34 => Self::Listen,
             35 => Self::DnsSend,
+            36 => Self::Send,
             48 => Self::Tamper,
             _ => return None,
         })
@@ -67,7 +72,7 @@ impl EventKind {
             Self::MacroRun => core::mem::size_of::<crate::process::MacroEvent>(),
             Self::Open | Self::Unlink => core::mem::size_of::<crate::file::FileEvent>(),
             Self::Rename => core::mem::size_of::<crate::file::RenameEvent>(),
-            Self::Connect | Self::Bind | Self::Listen => {
+            Self::Connect | Self::Bind | Self::Listen | Self::Send => {
                 core::mem::size_of::<crate::net::SockEvent>()
             }
             Self::DnsSend => core::mem::size_of::<crate::net::SendEvent>(),

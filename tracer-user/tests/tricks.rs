@@ -60,6 +60,8 @@ fn every_trick_is_caught_with_its_real_target() {
         ("fs.read", "$OUT_DIR/creds"),
         // Read by the daemon it left behind, after cargo exited.
         ("fs.read", "$HOME/.netrc"),
+        // One datagram to an address, without connect.
+        ("net.connect", "127.0.0.1:9"),
     ] {
         let hit = flagged
             .iter()

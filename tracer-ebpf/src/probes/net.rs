@@ -1,4 +1,5 @@
-//! Network probes: connect/bind/listen, and sends to port 53 (DNS queries).
+//! Network probes: connect/bind/listen, sends to DNS ports (queries), and sends to any other
+//! explicit address (a datagram needs no `connect`).
 
 use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
 use tracer_common::{
@@ -12,7 +13,13 @@ use crate::{emit, kernel, probes::syscall::take, user};
 
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
-const DNS_PORT: u16 = 53;
+const AF_UNIX: u16 = 1;
+
+/// DNS, multicast DNS and LLMNR: their datagrams are decoded as queries.
+#[inline(always)]
+fn is_dns_port(port: u16) -> bool {
+    port == 53 || port == 5353 || port == 5355
+}
 /// `sizeof(struct mmsghdr)` on x86-64: a 56-byte msghdr plus `msg_len`, padded.
 const MMSGHDR_SIZE: u64 = 64;
 
@@ -109,7 +116,10 @@ fn send_msghdr(n: u32, ret: i64, fd: i32, idx: u32, msg: u64, sock: &SockInfo) {
     send_one(n, ret, fd, idx, name, name_len, base, len, sock);
 }
 
-/// Emits a datagram if it goes to port 53, by explicit address or the connected peer.
+/// Emits a datagram to a DNS port (by explicit address or the connected peer) with its payload,
+/// and a send to any other explicit address with the address: an unconnected UDP socket (or a
+/// TCP Fast Open) reaches a host without `connect`. A send on a connected socket without an
+/// address goes where its recorded `connect` said.
 #[expect(
     clippy::too_many_arguments,
     reason = "flat arguments keep the verifier's job simple"
@@ -129,9 +139,19 @@ fn send_one(
     let port = match port_of(addr, addr_len) {
         Some(p) => p,
         None if addr == 0 => sock.remote_port,
-        None => return,
+        // A unix socket's address (a datagram to a local daemon); other families carry none
+        // worth naming.
+        None => {
+            if user::read::<u16>(addr) == Some(AF_UNIX) {
+                send_to(n, ret, fd, addr, addr_len, sock);
+            }
+            return;
+        }
     };
-    if port != DNS_PORT {
+    if !is_dns_port(port) {
+        if addr != 0 {
+            send_to(n, ret, fd, addr, addr_len, sock);
+        }
         return;
     }
     let Some(mut entry) = emit::reserve::<SendEvent>() else {
@@ -154,6 +174,29 @@ fn send_one(
     e.payload_len = user::read_bytes(buf, len, &mut e.payload);
     if len > PAYLOAD_LEN as u64 {
         e.header.flags |= FLAG_PAYLOAD_TRUNCATED;
+    }
+    entry.submit(0);
+}
+
+/// A send to an explicit address: the address as passed (there is no kernel state to check it
+/// against for an unconnected socket).
+#[inline(always)]
+fn send_to(n: u32, ret: i64, fd: i32, addr: u64, addr_len: u32, sock: &SockInfo) {
+    let Some(mut entry) = emit::reserve::<SockEvent>() else {
+        return;
+    };
+    // SAFETY: every field is written below before submit.
+    let e = unsafe { &mut *entry.as_mut_ptr() };
+    emit::header(&mut e.header, EventKind::Send, n, ret);
+    e.fd = fd;
+    e.addr_len = addr_len;
+    e.backlog = 0;
+    e._pad = 0;
+    e.sock = *sock;
+    let got = user::read_bytes(addr, addr_len as u64, &mut e.addr);
+    if got == 0 {
+        e.addr[0] = 0;
+        e.addr[1] = 0;
     }
     entry.submit(0);
 }

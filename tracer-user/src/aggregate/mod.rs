@@ -283,7 +283,10 @@ fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
         RecordDetail::Rename { from, to, .. } => {
             vec![(Kind::FsDelete, p(from)), (Kind::FsWrite, p(to))]
         }
-        RecordDetail::Connect { addr, .. } => vec![(Kind::NetConnect, addr.display())],
+        // A datagram to an address reaches it as a connect does.
+        RecordDetail::Connect { addr, .. } | RecordDetail::Send { addr, .. } => {
+            vec![(Kind::NetConnect, addr.display())]
+        }
         RecordDetail::Listen { local, .. } => vec![(Kind::NetListen, local.display())],
         RecordDetail::Bind {
             addr: addr @ SockAddr::Inet { port, .. },

@@ -161,6 +161,12 @@ pub enum Detail {
         backlog: i32,
         sock: SockInfo,
     },
+    /// A send to an explicit address that is not a DNS port.
+    Send {
+        fd: i32,
+        addr: SockAddr,
+        sock: SockInfo,
+    },
     DnsSend {
         fd: i32,
         msg_index: u32,
@@ -317,7 +323,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                 flags: e.flags,
             }
         }
-        EventKind::Connect | EventKind::Bind | EventKind::Listen => {
+        EventKind::Connect | EventKind::Bind | EventKind::Listen | EventKind::Send => {
             let e: SockEvent = read(data);
             let n = (e.addr_len as usize).min(e.addr.len());
             let addr = SockAddr::decode(&e.addr[..n]);
@@ -328,6 +334,11 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                     sock: e.sock,
                 },
                 EventKind::Bind => Detail::Bind {
+                    fd: e.fd,
+                    addr,
+                    sock: e.sock,
+                },
+                EventKind::Send => Detail::Send {
                     fd: e.fd,
                     addr,
                     sock: e.sock,

@@ -141,6 +141,7 @@ impl Digest {
                 Some(("rename", format!("{} -> {}", from.best(), to.best())))
             }
             RecordDetail::Connect { addr, .. } => Some(("connect", addr.display())),
+            RecordDetail::Send { addr, .. } => Some(("send", addr.display())),
             RecordDetail::Listen { local, .. } => Some(("listen", local.display())),
             RecordDetail::Dns { query: Some(q), .. } => Some((
                 "dns",

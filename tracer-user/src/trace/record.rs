@@ -110,6 +110,13 @@ pub enum RecordDetail {
         addr: SockAddr,
         socket: SocketMeta,
     },
+    /// A datagram (or a TCP Fast Open connect) sent to an explicit address that is not a DNS
+    /// port, as the process passed it: it reaches that address without a `connect`.
+    Send {
+        fd: i32,
+        addr: SockAddr,
+        socket: SocketMeta,
+    },
     Listen {
         fd: i32,
         backlog: i32,
@@ -359,6 +366,13 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
                 },
             }
         }
+        Detail::Send { fd, addr, sock } => RecordDetail::Send {
+            fd: *fd,
+            addr: addr.clone(),
+            socket: SocketMeta {
+                sock_type: sock_type(sock.sock_type).into(),
+            },
+        },
         Detail::Bind { fd, addr, sock } => RecordDetail::Bind {
             fd: *fd,
             addr: addr.clone(),
@@ -437,6 +451,7 @@ impl RecordDetail {
             Self::Rename { .. } => "rename",
             Self::Connect { .. } => "connect",
             Self::Bind { .. } => "bind",
+            Self::Send { .. } => "send",
             Self::Listen { .. } => "listen",
             Self::Dns { .. } => "dns",
             Self::Tamper { .. } => "tamper",
