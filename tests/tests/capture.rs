@@ -655,6 +655,76 @@ fn reaching_for_the_tracer_or_another_process_is_recorded() {
     );
 }
 
+fn metadata_changes_and_links_are_recorded_with_their_paths() {
+    let (_d, dir) = tmp();
+    let t = trace(&[BIN, "meta", &dir]);
+    let own = |k: &str| -> Vec<Value> {
+        t.kind(k)
+            .into_iter()
+            .filter(|e| e["pid"] == t.root_pid)
+            .cloned()
+            .collect()
+    };
+    let f = format!("{dir}/f");
+    let meta: Vec<(String, String, bool)> = own("meta")
+        .iter()
+        .map(|e| {
+            (
+                e["syscall"].as_str().unwrap_or("?").to_string(),
+                e["path"]["abs"].as_str().unwrap_or("?").to_string(),
+                e["ok"] == true,
+            )
+        })
+        .collect();
+    let at = |n: &str| format!("{dir}/{n}");
+    let want: Vec<(String, String, bool)> = [
+        ("truncate", f.clone()),
+        ("chmod", f.clone()),
+        ("fchmodat", f.clone()),
+        ("chown", f.clone()),
+        ("lchown", f.clone()),
+        ("fchownat", f.clone()),
+        ("mkdir", at("d1")),
+        ("mkdirat", at("d2")),
+        ("mknod", at("fifo")),
+        ("mknodat", at("fifo2")),
+        ("utimes", f.clone()),
+        ("utimensat", f.clone()),
+    ]
+    .into_iter()
+    .map(|(s, p)| (s.to_string(), p, true))
+    .collect();
+    assert_eq!(meta, want);
+    // The set-user-ID bit is called out.
+    let chmod = own("meta")
+        .into_iter()
+        .find(|e| e["syscall"] == "chmod")
+        .unwrap();
+    assert_eq!(
+        (chmod["mode"].as_str(), chmod["setuid"].as_bool()),
+        (Some("0o4755"), Some(true))
+    );
+    let links: Vec<(String, Option<String>, Option<String>)> = own("link")
+        .iter()
+        .map(|e| {
+            (
+                e["link"]["abs"].as_str().unwrap_or("?").to_string(),
+                e["existing"]["abs"].as_str().map(str::to_string),
+                e["target"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (at("hard"), Some(f.clone()), None),
+            (at("hard2"), Some(f.clone()), None),
+            (at("sym"), None, Some("/etc/hostname".to_string())),
+            (at("sym2"), None, Some("f".to_string())),
+        ]
+    );
+}
+
 fn a_private_bind_mount_is_recorded_and_changes_the_view() {
     let (_d, dir) = tmp();
     let t = trace(&[BIN, "bindmount", &dir]);
@@ -677,6 +747,6 @@ fn a_private_bind_mount_is_recorded_and_changes_the_view() {
 
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded],
+        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, metadata_changes_and_links_are_recorded_with_their_paths, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded],
     );
 }

@@ -24,6 +24,13 @@ pub enum EventKind {
     Unlink = 17,
     /// rename/renameat/renameat2 ([`crate::file::RenameEvent`]).
     Rename = 18,
+    /// A change to a file that is not its contents through an open: truncate, chmod, chown,
+    /// mkdir, mknod, utimes families ([`crate::file::FileEvent`]; `mode` for chmod, mkdir and
+    /// mknod).
+    Meta = 19,
+    /// link/linkat/symlink/symlinkat ([`crate::file::RenameEvent`]: `old_path` the existing
+    /// file or the symlink's contents, `new_path` the new name).
+    Link = 20,
     /// connect ([`crate::net::SockEvent`]).
     Connect = 32,
     /// bind ([`crate::net::SockEvent`]).
@@ -52,6 +59,8 @@ impl EventKind {
             16 => Self::Open,
             17 => Self::Unlink,
             18 => Self::Rename,
+            19 => Self::Meta,
+            20 => Self::Link,
             32 => Self::Connect,
             33 => Self::Bind,
             34 => Self::Listen,
@@ -70,8 +79,10 @@ impl EventKind {
             Self::Exec | Self::ExecFailed => core::mem::size_of::<crate::process::ExecEvent>(),
             Self::Exit => core::mem::size_of::<crate::process::ExitEvent>(),
             Self::MacroRun => core::mem::size_of::<crate::process::MacroEvent>(),
-            Self::Open | Self::Unlink => core::mem::size_of::<crate::file::FileEvent>(),
-            Self::Rename => core::mem::size_of::<crate::file::RenameEvent>(),
+            Self::Open | Self::Unlink | Self::Meta => {
+                core::mem::size_of::<crate::file::FileEvent>()
+            }
+            Self::Rename | Self::Link => core::mem::size_of::<crate::file::RenameEvent>(),
             Self::Connect | Self::Bind | Self::Listen | Self::Send => {
                 core::mem::size_of::<crate::net::SockEvent>()
             }

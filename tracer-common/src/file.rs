@@ -1,4 +1,5 @@
-//! File records: open/openat/openat2/creat, unlink/unlinkat/rmdir, rename/renameat/renameat2.
+//! File records: open/openat/openat2/creat, unlink/unlinkat/rmdir, rename/renameat/renameat2,
+//! the metadata calls (truncate, chmod, chown, mkdir, mknod, utimes) and links.
 
 use crate::{
     event::{EventHeader, InodeRef},
@@ -10,8 +11,10 @@ use crate::{
 pub const AT_FDCWD: i32 = -100;
 /// `unlinkat` flag: remove a directory.
 pub const AT_REMOVEDIR: u32 = 0x200;
+/// `*at` flag: act on a symbolic link itself (`lchown`).
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 
-/// An open (kind `Open`) or a removal (kind `Unlink`).
+/// An open (kind `Open`), a removal (kind `Unlink`) or a metadata change (kind `Meta`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct FileEvent {
@@ -20,8 +23,10 @@ pub struct FileEvent {
     pub dirfd: i32,
     /// Open: the `O_*` flags (creat is reported as `O_CREAT|O_WRONLY|O_TRUNC`).
     /// Unlink: the `AT_*` flags (`rmdir` is reported as [`AT_REMOVEDIR`]).
+    /// Meta: the `AT_*` flags where the call has them (`lchown` is [`AT_SYMLINK_NOFOLLOW`]).
     pub flags: u32,
-    /// Open: the mode for a created file.
+    /// Open: the mode for a created file. Meta: the new mode (chmod) or the created one's
+    /// (mkdir, mknod, with the file type bits).
     pub mode: u32,
     /// Bytes of `path` used including NUL; <= 0 if it could not be read.
     pub path_len: i32,
@@ -39,7 +44,9 @@ pub struct FileEvent {
     pub _pad: u32,
 }
 
-/// A rename: both paths, each with its own base directory.
+/// A rename (kind `Rename`) or a link (kind `Link`: `old` is the existing file, or for a
+/// symlink the contents it is given, `new` the name made): both paths, each with its own base
+/// directory.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct RenameEvent {

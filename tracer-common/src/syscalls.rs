@@ -13,6 +13,25 @@ pub const UNLINKAT: u32 = 263;
 pub const RENAME: u32 = 82;
 pub const RENAMEAT: u32 = 264;
 pub const RENAMEAT2: u32 = 316;
+pub const TRUNCATE: u32 = 76;
+pub const CHMOD: u32 = 90;
+pub const FCHMODAT: u32 = 268;
+pub const FCHMODAT2: u32 = 452;
+pub const CHOWN: u32 = 92;
+pub const LCHOWN: u32 = 94;
+pub const FCHOWNAT: u32 = 260;
+pub const MKDIR: u32 = 83;
+pub const MKDIRAT: u32 = 258;
+pub const MKNOD: u32 = 133;
+pub const MKNODAT: u32 = 259;
+pub const UTIME: u32 = 132;
+pub const UTIMES: u32 = 235;
+pub const FUTIMESAT: u32 = 261;
+pub const UTIMENSAT: u32 = 280;
+pub const LINK: u32 = 86;
+pub const LINKAT: u32 = 265;
+pub const SYMLINK: u32 = 88;
+pub const SYMLINKAT: u32 = 266;
 pub const CONNECT: u32 = 42;
 pub const BIND: u32 = 49;
 pub const LISTEN: u32 = 50;
@@ -81,6 +100,30 @@ pub const FAMILIES: &[Family] = &[
     Family {
         exit_program: "sys_exit_rename",
         syscalls: &["rename", "renameat", "renameat2"],
+    },
+    Family {
+        exit_program: "sys_exit_meta",
+        syscalls: &[
+            "truncate",
+            "chmod",
+            "fchmodat",
+            "fchmodat2",
+            "chown",
+            "lchown",
+            "fchownat",
+            "mkdir",
+            "mkdirat",
+            "mknod",
+            "mknodat",
+            "utime",
+            "utimes",
+            "futimesat",
+            "utimensat",
+        ],
+    },
+    Family {
+        exit_program: "sys_exit_link",
+        syscalls: &["link", "linkat", "symlink", "symlinkat"],
     },
     Family {
         exit_program: "sys_exit_sock",

@@ -15,6 +15,45 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// meta DIR: every metadata and link call once, on files in DIR, in a fixed order.
+fn meta(dir: &str) {
+    let p = |n: &str| c(&format!("{dir}/{n}"));
+    std::fs::write(format!("{dir}/f"), "data\n").unwrap();
+    let d = std::fs::File::open(dir).unwrap();
+    let dfd = std::os::fd::AsRawFd::as_raw_fd(&d);
+    let rel = |n: &str| c(n);
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let null = std::ptr::null();
+    // SAFETY: plain calls on valid C strings and descriptors; results are printed, not relied on.
+    let rcs = unsafe {
+        [
+            libc::truncate(p("f").as_ptr(), 2),
+            libc::chmod(p("f").as_ptr(), 0o4755),
+            libc::fchmodat(dfd, rel("f").as_ptr(), 0o644, 0),
+            libc::chown(p("f").as_ptr(), uid, gid),
+            libc::lchown(p("f").as_ptr(), uid, gid),
+            libc::fchownat(dfd, rel("f").as_ptr(), uid, gid, 0),
+            libc::mkdir(p("d1").as_ptr(), 0o755),
+            libc::mkdirat(dfd, rel("d2").as_ptr(), 0o700),
+            // glibc makes mknod and utimes the *at calls: the old ones raw.
+            libc::syscall(
+                libc::SYS_mknod,
+                p("fifo").as_ptr(),
+                libc::S_IFIFO | 0o644,
+                0,
+            ) as i32,
+            libc::mknodat(dfd, rel("fifo2").as_ptr(), libc::S_IFIFO | 0o600, 0),
+            libc::syscall(libc::SYS_utimes, p("f").as_ptr(), 0usize) as i32,
+            libc::utimensat(dfd, rel("f").as_ptr(), null, 0),
+            libc::link(p("f").as_ptr(), p("hard").as_ptr()),
+            libc::linkat(dfd, rel("f").as_ptr(), dfd, rel("hard2").as_ptr(), 0),
+            libc::symlink(c("/etc/hostname").as_ptr(), p("sym").as_ptr()),
+            libc::symlinkat(c("f").as_ptr(), dfd, rel("sym2").as_ptr()),
+        ]
+    };
+    println!("{rcs:?}");
+}
+
 fn c(s: &str) -> CString {
     CString::new(s).expect("no NUL in test paths")
 }
@@ -563,6 +602,7 @@ fn main() {
         "threads" => threads(a(1), a(2).parse().unwrap()),
         "inflight" => inflight(a(1), a(2).parse().unwrap()),
         "bytes" => bytes(a(1)),
+        "meta" => meta(a(1)),
         "race-open" => race_open(a(1), a(2).parse().unwrap()),
         "race-connect" => race_connect(
             a(1),

@@ -1,4 +1,4 @@
-//! File probes: open family, unlink family, rename family.
+//! File probes: open family, unlink family, rename family, metadata calls, links.
 
 use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
 use tracer_common::{
@@ -6,7 +6,7 @@ use tracer_common::{
         EventKind, FLAG_DIR_UNKNOWN, FLAG_PATH_TRUNCATED, FLAG_PATH2_TRUNCATED, FLAG_USER_FAULT,
         InodeRef,
     },
-    file::{AT_FDCWD, AT_REMOVEDIR, FileEvent, RenameEvent},
+    file::{AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FileEvent, RenameEvent},
     kpath::KPATH_NONE,
     syscalls as nr,
 };
@@ -78,6 +78,29 @@ pub fn sys_exit_unlink(ctx: TracePointContext) -> u32 {
     0
 }
 
+/// The metadata calls: what they change is named by the path as passed (like unlink).
+#[tracepoint]
+pub fn sys_exit_meta(ctx: TracePointContext) -> u32 {
+    let Some((a, ret)) = take(&ctx) else { return 0 };
+    let n = a.nr as u32;
+    let (x0, x1, x2, x3) = (a.args[0], a.args[1], a.args[2], a.args[3]);
+    // (dirfd, path, AT_* flags, mode)
+    let (dirfd, path, flags, mode) = match n {
+        nr::TRUNCATE | nr::CHOWN | nr::UTIME | nr::UTIMES => (AT_FDCWD, x0, 0, 0),
+        nr::LCHOWN => (AT_FDCWD, x0, AT_SYMLINK_NOFOLLOW, 0),
+        nr::CHMOD | nr::MKDIR => (AT_FDCWD, x0, 0, x1 as u32),
+        nr::MKNOD => (AT_FDCWD, x0, 0, x1 as u32),
+        nr::FCHMODAT | nr::MKDIRAT | nr::MKNODAT => (x0 as i32, x1, 0, x2 as u32),
+        nr::FCHMODAT2 => (x0 as i32, x1, x3 as u32, x2 as u32),
+        nr::FCHOWNAT => (x0 as i32, x1, a.args[4] as u32, 0),
+        nr::FUTIMESAT => (x0 as i32, x1, 0, 0),
+        nr::UTIMENSAT => (x0 as i32, x1, x3 as u32, 0),
+        _ => return 0,
+    };
+    emit_file(EventKind::Meta, n, ret, dirfd, path, flags, mode);
+    0
+}
+
 #[inline(always)]
 fn emit_file(kind: EventKind, n: u32, ret: i64, dirfd: i32, path: u64, flags: u32, mode: u32) {
     let Some(mut entry) = emit::reserve::<FileEvent>() else {
@@ -133,12 +156,43 @@ pub fn sys_exit_rename(ctx: TracePointContext) -> u32 {
         ),
         _ => return 0,
     };
+    emit_two_paths(EventKind::Rename, n, ret, (od, op), (nd, np), flags);
+    0
+}
+
+/// Links: the existing file (or a symlink's contents) and the new name.
+#[tracepoint]
+pub fn sys_exit_link(ctx: TracePointContext) -> u32 {
+    let Some((a, ret)) = take(&ctx) else { return 0 };
+    let n = a.nr as u32;
+    let (x0, x1, x2, x3) = (a.args[0], a.args[1], a.args[2], a.args[3]);
+    let (old, new, flags) = match n {
+        nr::LINK => ((AT_FDCWD, x0), (AT_FDCWD, x1), 0),
+        nr::LINKAT => ((x0 as i32, x1), (x2 as i32, x3), a.args[4] as u32),
+        // A symlink's contents are not resolved against anything: no base.
+        nr::SYMLINK => ((AT_FDCWD, x0), (AT_FDCWD, x1), 0),
+        nr::SYMLINKAT => ((AT_FDCWD, x0), (x1 as i32, x2), 0),
+        _ => return 0,
+    };
+    emit_two_paths(EventKind::Link, n, ret, old, new, flags);
+    0
+}
+
+#[inline(always)]
+fn emit_two_paths(
+    kind: EventKind,
+    n: u32,
+    ret: i64,
+    (od, op): (i32, u64),
+    (nd, np): (i32, u64),
+    flags: u32,
+) {
     let Some(mut entry) = emit::reserve::<RenameEvent>() else {
-        return 0;
+        return;
     };
     // SAFETY: every field is written below before submit.
     let e = unsafe { &mut *entry.as_mut_ptr() };
-    emit::header(&mut e.header, EventKind::Rename, n, ret);
+    emit::header(&mut e.header, kind, n, ret);
     e.old_dirfd = od;
     e.new_dirfd = nd;
     e.flags = flags;
@@ -164,5 +218,4 @@ pub fn sys_exit_rename(ctx: TracePointContext) -> u32 {
     e.new_dir = d2;
     e.header.flags = f;
     entry.submit(0);
-    0
 }

@@ -280,6 +280,15 @@ fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
         }
         RecordDetail::Open { path, real, .. } => vec![(Kind::FsRead, real.or(path).to_string())],
         RecordDetail::Unlink { path, .. } => vec![(Kind::FsDelete, p(path))],
+        // Its mode, owner, times or length, or a new directory or node: a write of that name.
+        RecordDetail::Meta { path, .. } => vec![(Kind::FsWrite, p(path))],
+        // A new name is written; a hard link also lays the existing file open under it, as
+        // reading it would (a symlink's contents name nothing until followed).
+        RecordDetail::Link { link, existing, .. } => {
+            let mut v = vec![(Kind::FsWrite, p(link))];
+            v.extend(existing.iter().map(|x| (Kind::FsRead, p(x))));
+            v
+        }
         RecordDetail::Rename { from, to, .. } => {
             vec![(Kind::FsDelete, p(from)), (Kind::FsWrite, p(to))]
         }

@@ -146,6 +146,20 @@ pub enum Detail {
         to: PathArg,
         flags: u32,
     },
+    /// truncate, chmod, chown, mkdir, mknod, utimes (the header's syscall says which).
+    Meta {
+        path: PathArg,
+        flags: u32,
+        /// The new mode (chmod) or the created file's (mkdir, mknod); 0 for the others.
+        mode: u32,
+    },
+    /// A hard link to `existing`, or (`symbolic`) a symlink whose contents are `existing`.
+    Link {
+        existing: PathArg,
+        link: PathArg,
+        symbolic: bool,
+        flags: u32,
+    },
     Connect {
         fd: i32,
         addr: SockAddr,
@@ -283,7 +297,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
             }
         }
         EventKind::MacroRun => Detail::MacroRun,
-        EventKind::Open | EventKind::Unlink => {
+        EventKind::Open | EventKind::Unlink | EventKind::Meta => {
             let e: FileEvent = read(data);
             let raw = RawPath::from_buf(&e.path, e.path_len, f & ev::FLAG_PATH_TRUNCATED != 0);
             let base = Base::new(&raw, e.dirfd, e.cwd, e.dir, f);
@@ -297,6 +311,12 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                     real: Reached::decode(&e.real),
                     nlink: e.nlink,
                 }
+            } else if kind == EventKind::Meta {
+                Detail::Meta {
+                    path,
+                    flags: e.flags,
+                    mode: e.mode,
+                }
             } else {
                 Detail::Unlink {
                     path,
@@ -304,23 +324,39 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                 }
             }
         }
-        EventKind::Rename => {
+        EventKind::Rename | EventKind::Link => {
             let e: RenameEvent = read(data);
             let from = RawPath::from_buf(&e.old_path, e.old_len, f & ev::FLAG_PATH_TRUNCATED != 0);
             let to = RawPath::from_buf(&e.new_path, e.new_len, f & ev::FLAG_PATH2_TRUNCATED != 0);
             // The kernel flags an unreadable base for either path; apply it only to relative ones.
             let from_base = Base::new(&from, e.old_dirfd, e.cwd, e.old_dir, f);
             let to_base = Base::new(&to, e.new_dirfd, e.cwd, e.new_dir, f);
-            Detail::Rename {
-                from: PathArg {
+            let (from, to) = (
+                PathArg {
                     raw: from,
                     base: from_base,
                 },
-                to: PathArg {
+                PathArg {
                     raw: to,
                     base: to_base,
                 },
-                flags: e.flags,
+            );
+            if kind == EventKind::Link {
+                Detail::Link {
+                    symbolic: matches!(
+                        e.header.syscall_nr,
+                        tracer_common::syscalls::SYMLINK | tracer_common::syscalls::SYMLINKAT
+                    ),
+                    existing: from,
+                    link: to,
+                    flags: e.flags,
+                }
+            } else {
+                Detail::Rename {
+                    from,
+                    to,
+                    flags: e.flags,
+                }
             }
         }
         EventKind::Connect | EventKind::Bind | EventKind::Listen | EventKind::Send => {

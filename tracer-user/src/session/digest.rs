@@ -137,6 +137,8 @@ impl Digest {
                 None
             }
             RecordDetail::Unlink { path, .. } => Some(("delete", path.best().to_string())),
+            RecordDetail::Meta { path, .. } => Some(("meta", path.best().to_string())),
+            RecordDetail::Link { link, .. } => Some(("link", link.best().to_string())),
             RecordDetail::Rename { from, to, .. } => {
                 Some(("rename", format!("{} -> {}", from.best(), to.best())))
             }

@@ -42,8 +42,21 @@ impl Pipeline {
             Detail::Exec { filename, .. } | Detail::ExecFailed { filename } => {
                 vec![self.resolver.resolve(e.pid, e.tid, filename)]
             }
-            Detail::Open { path, .. } | Detail::Unlink { path, .. } => {
+            Detail::Open { path, .. } | Detail::Unlink { path, .. } | Detail::Meta { path, .. } => {
                 vec![self.resolver.resolve(e.pid, e.tid, path)]
+            }
+            // A symlink's contents are kept as written: they name nothing until followed.
+            Detail::Link {
+                existing,
+                link,
+                symbolic,
+                ..
+            } => {
+                let mut v = vec![self.resolver.resolve(e.pid, e.tid, link)];
+                if !symbolic {
+                    v.push(self.resolver.resolve(e.pid, e.tid, existing));
+                }
+                v
             }
             Detail::Rename { from, to, .. } => {
                 vec![

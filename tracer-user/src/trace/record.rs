@@ -89,6 +89,25 @@ pub enum RecordDetail {
         path: ResolvedPath,
         rmdir: bool,
     },
+    /// A change to a file other than through an open (`syscall` says which: truncate, chmod,
+    /// chown, mkdir, mknod, utimes…), by the path as passed.
+    Meta {
+        path: ResolvedPath,
+        /// The new mode (chmod) or the created file's (mkdir, mknod), octal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<String>,
+        /// A set-user-ID or set-group-ID bit in that mode.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        setuid: bool,
+    },
+    /// A new name: a hard link to `existing`, or a symlink whose contents are `target`.
+    Link {
+        link: ResolvedPath,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        existing: Option<ResolvedPath>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<String>,
+    },
     Rename {
         from: ResolvedPath,
         to: ResolvedPath,
@@ -234,6 +253,25 @@ pub fn syscall_name(n: u32) -> &'static str {
         nr::RENAME => "rename",
         nr::RENAMEAT => "renameat",
         nr::RENAMEAT2 => "renameat2",
+        nr::TRUNCATE => "truncate",
+        nr::CHMOD => "chmod",
+        nr::FCHMODAT => "fchmodat",
+        nr::FCHMODAT2 => "fchmodat2",
+        nr::CHOWN => "chown",
+        nr::LCHOWN => "lchown",
+        nr::FCHOWNAT => "fchownat",
+        nr::MKDIR => "mkdir",
+        nr::MKDIRAT => "mkdirat",
+        nr::MKNOD => "mknod",
+        nr::MKNODAT => "mknodat",
+        nr::UTIME => "utime",
+        nr::UTIMES => "utimes",
+        nr::FUTIMESAT => "futimesat",
+        nr::UTIMENSAT => "utimensat",
+        nr::LINK => "link",
+        nr::LINKAT => "linkat",
+        nr::SYMLINK => "symlink",
+        nr::SYMLINKAT => "symlinkat",
         nr::CONNECT => "connect",
         nr::BIND => "bind",
         nr::LISTEN => "listen",
@@ -344,6 +382,31 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             path: next_path(),
             rmdir: *rmdir,
         },
+        Detail::Meta { mode, .. } => {
+            let n = e.syscall_nr.unwrap_or(0);
+            let has_mode = matches!(
+                n,
+                nr::CHMOD
+                    | nr::FCHMODAT
+                    | nr::FCHMODAT2
+                    | nr::MKDIR
+                    | nr::MKDIRAT
+                    | nr::MKNOD
+                    | nr::MKNODAT
+            );
+            RecordDetail::Meta {
+                path: next_path(),
+                mode: has_mode.then(|| format!("{mode:#o}")),
+                setuid: has_mode && mode & 0o6000 != 0,
+            }
+        }
+        Detail::Link {
+            existing, symbolic, ..
+        } => RecordDetail::Link {
+            link: next_path(),
+            existing: (!symbolic).then(&mut next_path),
+            target: symbolic.then(|| existing.raw.text.clone()),
+        },
         Detail::Rename { flags, .. } => RecordDetail::Rename {
             from: next_path(),
             to: next_path(),
@@ -449,6 +512,8 @@ impl RecordDetail {
             Self::Open { .. } => "open",
             Self::Unlink { .. } => "unlink",
             Self::Rename { .. } => "rename",
+            Self::Meta { .. } => "meta",
+            Self::Link { .. } => "link",
             Self::Connect { .. } => "connect",
             Self::Bind { .. } => "bind",
             Self::Send { .. } => "send",
