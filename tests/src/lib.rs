@@ -62,6 +62,7 @@ pub struct TraceOpts {
     pub system_wide: bool,
     pub ring_bytes: u32,
     pub linger: Duration,
+    pub allow_io_uring: bool,
 }
 
 impl Default for TraceOpts {
@@ -70,6 +71,7 @@ impl Default for TraceOpts {
             system_wide: false,
             ring_bytes: tracer::loader::DEFAULT_RING_BYTES,
             linger: Duration::from_secs(3),
+            allow_io_uring: false,
         }
     }
 }
@@ -91,6 +93,7 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Traced {
         cwd: None,
         env: Vec::new(),
         preamble: Vec::new(),
+        allow_io_uring: o.allow_io_uring,
     };
     let mut sink = Collector::default();
     let summary = session::run(&opts, &mut sink, &mut session::Plain)
@@ -168,6 +171,7 @@ pub fn trace_cargo(
         cwd: Some(sb.workspace.clone()),
         env,
         preamble: vec![trace::Line::BuildContext(context(sb))],
+        allow_io_uring: false,
     };
     let mut sink = Collector::default();
     let summary = session::run(&opts, &mut sink, &mut CargoObserver::new(text))

@@ -31,6 +31,7 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
         "evil-delete-me",
         "inner-delete-me",
         "macro-input.txt",
+        "macro-thread.txt",
     ]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
@@ -101,6 +102,9 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
         (read["phase"].as_str(), read["within"].as_str()),
         (Some("proc-macro"), Some("fixture-app@0.1.0"))
     );
+    // From a thread the macro started: still the macro's.
+    let threaded = behavior(m, "fs.read", "$HOME/macro-thread.txt");
+    assert_eq!(threaded["phase"], "proc-macro", "{threaded:#}");
     let git =
         m["behaviors"].as_array().unwrap().iter().find(|b| {
             b["kind"] == "process.exec" && b["target"].as_str().unwrap().ends_with("/git")

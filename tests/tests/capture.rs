@@ -725,6 +725,41 @@ fn metadata_changes_and_links_are_recorded_with_their_paths() {
     );
 }
 
+fn a_32_bit_system_call_stops_the_process_and_io_uring_is_refused_unless_allowed() {
+    let t = trace(&[BIN, "int80"]);
+    assert_eq!(t.summary.signal, Some(libc::SIGSYS), "{:?}", t.summary);
+    let (_d, dir) = tmp();
+    let out = format!("{dir}/result");
+    let t = trace(&[BIN, "io-uring", &out]);
+    let result = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(result, format!("-1 {}", libc::ENOSYS));
+    assert!(
+        t.summary.complete,
+        "a refused call is no loss: {:?}",
+        t.summary.lost
+    );
+    assert!(t.kind("tamper").is_empty(), "{:?}", t.kind("tamper"));
+    let t = trace_with(
+        &[BIN, "io-uring", &out],
+        TraceOpts {
+            allow_io_uring: true,
+            ..Default::default()
+        },
+    );
+    let result = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        result.ends_with(" 0") && !result.starts_with('-'),
+        "{result}"
+    );
+    let setup: Vec<&Value> = t
+        .kind("tamper")
+        .into_iter()
+        .filter(|e| e["syscall"] == "io_uring_setup")
+        .collect();
+    assert_eq!(setup.len(), 1, "{setup:?}");
+    assert_eq!(setup[0]["ok"], true);
+}
+
 fn a_private_bind_mount_is_recorded_and_changes_the_view() {
     let (_d, dir) = tmp();
     let t = trace(&[BIN, "bindmount", &dir]);
@@ -747,6 +782,6 @@ fn a_private_bind_mount_is_recorded_and_changes_the_view() {
 
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, metadata_changes_and_links_are_recorded_with_their_paths, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded],
+        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, a_32_bit_system_call_stops_the_process_and_io_uring_is_refused_unless_allowed, metadata_changes_and_links_are_recorded_with_their_paths, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded],
     );
 }

@@ -63,6 +63,8 @@ pub const FSCONFIG: u32 = 431;
 pub const FSMOUNT: u32 = 432;
 pub const FSPICK: u32 = 433;
 pub const MOUNT_SETATTR: u32 = 442;
+/// Refused by the command's seccomp filter unless allowed: its operations are not traced.
+pub const IO_URING_SETUP: u32 = 425;
 
 /// Calls that change which file a path names for the caller (a bind mount of `~/.ssh` onto
 /// `OUT_DIR/x` in a private mount namespace, a new root): once one succeeded, the kernel's
@@ -161,6 +163,7 @@ pub const FAMILIES: &[Family] = &[
             "fsmount",
             "fspick",
             "mount_setattr",
+            "io_uring_setup",
         ],
     },
 ];

@@ -208,6 +208,12 @@ fn tampered(e: &crate::trace::EventRecord, tracer: Option<u32>) -> Option<i64> {
         {
             None
         }
+        // A ring that was set up (under --allow-io-uring): what it does is not traced.
+        crate::trace::RecordDetail::Tamper { .. }
+            if e.syscall.as_deref() == Some("io_uring_setup") && !e.ok =>
+        {
+            None
+        }
         crate::trace::RecordDetail::Tamper { arg0, .. } => Some(*arg0),
         crate::trace::RecordDetail::Connect {
             fd,
@@ -228,17 +234,14 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
         .collect();
     match &trace.end {
         None => out.push(Incomplete::NoEnd),
-        // Leftover processes alone also clear `complete`; they are told below.
-        Some(e) if e.lost_events() > 0 || (!e.complete && e.still_running.is_empty()) => {
-            out.push(Incomplete::LostEvents {
-                lost: e.lost_events(),
-                ringbuf: e.lost.ringbuf,
-                inflight: e.lost.inflight,
-                tracking: e.lost.tracking,
-                unmatched: e.lost.unmatched,
-                undecodable: e.decode_errors,
-            })
-        }
+        Some(e) if !e.complete || e.lost_events() > 0 => out.push(Incomplete::LostEvents {
+            lost: e.lost_events(),
+            ringbuf: e.lost.ringbuf,
+            inflight: e.lost.inflight,
+            tracking: e.lost.tracking,
+            unmatched: e.lost.unmatched,
+            undecodable: e.decode_errors,
+        }),
         Some(_) => {}
     }
     for &pid in trace.end.iter().flat_map(|e| &e.still_running) {
@@ -255,11 +258,29 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
             .find(|n| n.pid == pid && n.still_running)
             .map(|n| n.owner.clone())
             .unwrap_or_else(|| "(unattributed)".into());
+        // Cargo's own (a rustc wrapper's server, like sccache's, lives on by design): nothing a
+        // crate does runs there unless handed over, which is no leftover of this build's.
+        if owner == "cargo" {
+            continue;
+        }
         out.push(Incomplete::StillRunning {
             pid,
             process,
             owner,
         });
+    }
+    for e in &trace.events {
+        if let crate::trace::RecordDetail::Exit {
+            signal: Some(libc::SIGSYS),
+            process_exit: true,
+            ..
+        } = &e.detail
+        {
+            out.push(Incomplete::Refused {
+                pid: e.pid,
+                process: e.comm.clone(),
+            });
+        }
     }
     let mut seen = std::collections::BTreeSet::new();
     for e in &trace.events {
@@ -690,6 +711,9 @@ mod tests {
         // Reaching for the tracer counts, whether or not it succeeded.
         assert_eq!(tampered(&call("bpf", false), None), Some(7));
         assert_eq!(tampered(&call("ptrace", false), None), Some(7));
+        // A ring set up is untraced work; a refused one is nothing.
+        assert_eq!(tampered(&call("io_uring_setup", true), None), Some(7));
+        assert_eq!(tampered(&call("io_uring_setup", false), None), None);
     }
 
     #[test]

@@ -123,7 +123,7 @@ fn flagged_of(v: &Value) -> Vec<Value> {
 
 /// A daemon that sleeps past `--linger-ms` is not let off: the trace is incomplete (exit 2)
 /// and names it, and it is still a behaviour of its crate. The script also reaches for the
-/// tracer through its /proc files.
+/// tracer through its /proc files, and makes a 32-bit system call.
 fn a_daemon_outwaiting_the_tracer_makes_the_trace_incomplete() {
     let sb = Sandbox::new("tricks");
     sb.home_files(&[
@@ -172,6 +172,16 @@ fn a_daemon_outwaiting_the_tracer_makes_the_trace_incomplete() {
             .iter()
             .any(|b| b["kind"] == "process.persist" && b["run_as"] == "kworker/0:1"),
         "{stdout}"
+    );
+    // Its 32-bit system call stopped it.
+    assert!(
+        v["verdict"]["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["reason"] == "refused" && i["process"] == "build-script-bu"),
+        "{}",
+        v["verdict"]["incomplete"]
     );
     // It also opened the tracer's /proc/<pid>/comm for writing.
     assert!(

@@ -46,6 +46,11 @@ pub fn sched_process_fork(ctx: RawTracePointContext) -> i32 {
     if !thread && id != 0 && MACRO_PROC.insert(&child_tgid, &id, 0).is_err() {
         count(counters::LOST_TRACKING);
     }
+    // A thread the macro's code started runs the macro's code too (until it exits: its exit
+    // takes the tag back), though it never entered `run_client` itself.
+    if thread && id != 0 && MACRO_THREAD.insert(&child_tid, &id, 0).is_err() {
+        count(counters::LOST_TRACKING);
+    }
     let Some(mut entry) = emit::reserve::<ForkEvent>() else {
         return 0;
     };

@@ -19,6 +19,11 @@ pub fn sys_exit_tamper(ctx: TracePointContext) -> u32 {
     if exit_nr == nr::BPF as i32 && !remembered() {
         return 0;
     }
+    // An io_uring_setup the seccomp filter refused never entered (no entry tracepoint), but
+    // its exit still fires: nothing was lost.
+    if exit_nr == nr::IO_URING_SETUP as i32 && !remembered() {
+        return 0;
+    }
     let Some((a, ret)) = take(&ctx) else { return 0 };
     let n = a.nr as u32;
     let (arg0, arg1) = (a.args[0] as i64, a.args[1] as i64);
@@ -44,7 +49,8 @@ pub fn sys_exit_tamper(ctx: TracePointContext) -> u32 {
         | nr::FSCONFIG
         | nr::FSMOUNT
         | nr::FSPICK
-        | nr::MOUNT_SETATTR => true,
+        | nr::MOUNT_SETATTR
+        | nr::IO_URING_SETUP => true,
         _ => false,
     };
     if !record {

@@ -150,12 +150,20 @@ impl<'a> Attributor<'a> {
                 let classified = self.index.classify(exe, argv).filter(|&(package, phase)| {
                     match own {
                         Actor::Cargo | Actor::Unattributed => true,
-                        // A crate may start its own programs in another phase (a test running
-                        // the crate's binary), never another crate's — and never enter its
-                        // compilation or its build script: a program it names `rustc` (a link
-                        // to `sh`) must not be judged by rustc's rules.
-                        Actor::Crate { package: mine, .. } => {
-                            mine == package && matches!(phase, Phase::Test | Phase::Run)
+                        // A crate's test or program may start its own programs in another
+                        // phase (a test running the crate's binary), never another crate's —
+                        // and never enter its compilation or its build script: a program it
+                        // names `rustc` (a link to `sh`) must not be judged by rustc's rules.
+                        // Nothing a build script, proc macro or compilation runs changes phase
+                        // (a copy of itself named `rustdoc` is no doctest).
+                        Actor::Crate {
+                            package: mine,
+                            phase: current,
+                            ..
+                        } => {
+                            mine == package
+                                && matches!(phase, Phase::Test | Phase::Run)
+                                && matches!(current, Phase::Test | Phase::Run)
                         }
                     }
                 });
@@ -364,6 +372,13 @@ mod tests {
                 24,
                 "/tg/debug/build/evil-1b1b/out/rustc",
                 vec!["rustc", "--crate-name", "evil"],
+            ),
+            // Nor a copy of itself named `rustdoc` documenting evil: no doctest of evil's
+            // (where nothing would be a leftover of the build script).
+            (
+                25,
+                "/tg/debug/build/evil-1b1b/out/rustdoc",
+                vec!["rustdoc", "--crate-name", "evil"],
             ),
         ] {
             a.attribute(&fork(20, pid));

@@ -34,6 +34,7 @@ pub struct Settings {
     pub load: LoadOptions,
     pub as_root: bool,
     pub linger: std::time::Duration,
+    pub allow_io_uring: bool,
     pub fresh: bool,
     /// Cargo's non-JSON stdout (test output) goes to stderr: stdout carries a JSON report.
     pub text_to_stderr: bool,
@@ -115,6 +116,7 @@ pub fn trace(
         cwd: None,
         env: Vec::new(),
         preamble: vec![Line::BuildContext(context), Line::Graph(graph.clone())],
+        allow_io_uring: s.allow_io_uring,
     };
     let mut collect = Collector::default();
     let mut observer = CargoObserver::new(if s.text_to_stderr {

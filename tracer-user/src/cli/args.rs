@@ -181,6 +181,12 @@ pub struct TraceArgs {
     #[arg(long)]
     pub as_root: bool,
 
+    /// Let the traced command use io_uring. Its operations are not traced, so a ring set up
+    /// makes the verdict incomplete; by default io_uring fails with ENOSYS (as under Docker)
+    /// and libraries fall back to plain system calls.
+    #[arg(long)]
+    pub allow_io_uring: bool,
+
     /// Ring buffer size in bytes (a power of two, at least 4096).
     #[arg(long, value_name = "BYTES", default_value_t = crate::loader::DEFAULT_RING_BYTES)]
     pub ring_size: u32,

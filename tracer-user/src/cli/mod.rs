@@ -205,6 +205,7 @@ const OURS: &[&str] = &[
     "--no-scan",
     "--scan-cache",
     "--as-root",
+    "--allow-io-uring",
     "--ring-size",
     "--linger-ms",
     "--format",
@@ -254,6 +255,7 @@ fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
                 },
                 as_root: a.trace.as_root,
                 linger: Duration::from_millis(a.trace.linger_ms),
+                allow_io_uring: a.trace.allow_io_uring,
                 fresh: a.fresh,
                 // Cargo's own output would mix with a document on stdout.
                 text_to_stderr: a.judge.format != ReportFormat::Human,
@@ -303,6 +305,7 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
                 cwd: None,
                 env: Vec::new(),
                 preamble: Vec::new(),
+                allow_io_uring: a.trace.allow_io_uring,
             },
             events: a.trace.events.map(pinned).transpose()?,
             format: a.format,

@@ -69,6 +69,12 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
              {inflight}, process tracking: {tracking}, exits without entry: {unmatched}, \
              undecodable: {undecodable}); behaviour may be missing"
         ),
+        Incomplete::Refused { pid, process } => format!(
+            "process {pid} ({}) was stopped (SIGSYS) for making a 32-bit system call, which the \
+             probes cannot see: whatever it meant to do was not done, and the trace cannot \
+             vouch for it (a 32-bit program, or `int 0x80` in a 64-bit one)",
+            data(process)
+        ),
         Incomplete::StillRunning {
             pid,
             process,
@@ -154,6 +160,10 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
                 "connect" => {
                     "rewrote its address while the kernel connected (the report names the \
                      address the socket really has)"
+                }
+                "io_uring_setup" => {
+                    "set up an io_uring (allowed by --allow-io-uring), whose operations the \
+                     probes do not see"
                 }
                 "mount" | "umount2" | "move_mount" | "mount_setattr" | "pivot_root" | "chroot"
                 | "setns" => {

@@ -131,6 +131,13 @@ pub enum Incomplete {
         package: PackageKey,
         id: String,
     },
+    /// A traced process was killed by the command's seccomp filter (`SIGSYS`): it made a 32-bit
+    /// or x32 system call, which the probes cannot see (`int 0x80`, or a 32-bit program).
+    Refused {
+        pid: u32,
+        /// Its `comm` in its last record.
+        process: String,
+    },
     /// A traced process was still running when tracing stopped (`--linger-ms` after the
     /// command exited): what it did after that was not traced.
     StillRunning {

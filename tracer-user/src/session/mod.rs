@@ -7,6 +7,7 @@
 
 pub mod digest;
 pub mod pipeline;
+pub mod seccomp;
 pub mod summary;
 
 use std::{
@@ -39,6 +40,9 @@ pub struct RunOptions {
     pub env: Vec<(String, String)>,
     /// Lines written right after the `start` line (a build's context and graph).
     pub preamble: Vec<Line>,
+    /// Let the command use io_uring (its operations are not traced: a ring set up makes the
+    /// verdict incomplete). Refused by default (`seccomp`).
+    pub allow_io_uring: bool,
 }
 
 /// Libraries to put proc-macro probes on, as an observer finds them.
@@ -268,6 +272,7 @@ pub fn run(
     }
     let child_id = who.clone();
     let traced_fd = probes.traced_map_fd();
+    let filter = seccomp::Filter::new(opts.allow_io_uring);
     // SAFETY: the closure only makes async-signal-safe calls (getpid, bpf, prctl, signal,
     // set*id).
     unsafe {
@@ -285,6 +290,8 @@ pub fn run(
             if let Some(id) = &child_id {
                 identity::switch_to(id)?;
             }
+            // Last: what the probes cannot see is refused from here on.
+            filter.install()?;
             Ok(())
         });
     }
@@ -411,7 +418,9 @@ pub fn run(
         pipe.table.running().map(|p| p.pid).collect()
     };
     still_running.sort_unstable();
-    let complete = lost.total() == 0 && pipe.decode_errors == 0 && still_running.is_empty();
+    // The trace lost nothing; whether a leftover leaves it incomplete depends on whose it is
+    // (the verdict decides), but a plain traced command is judged whole.
+    let complete = lost.total() == 0 && pipe.decode_errors == 0;
     write(
         sink,
         Line::End(trace::End {
@@ -441,10 +450,10 @@ pub fn run(
         failed_syscalls: pipe.failed_syscalls,
         paths_resolved: pipe.resolver.resolved,
         paths_unresolved: pipe.resolver.unresolved,
-        still_running,
+        still_running: still_running.clone(),
         lost,
         decode_errors: pipe.decode_errors,
-        complete,
+        complete: complete && still_running.is_empty(),
         attach_ms,
         duration_ms: exited_at
             .map(|t| t.duration_since(started))

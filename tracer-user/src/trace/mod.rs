@@ -61,7 +61,7 @@ pub struct End {
     /// False when anything was lost: the trace may miss behaviour.
     pub complete: bool,
     /// Traced processes still running when tracing stopped (after `--linger-ms`): whatever they
-    /// do from then on is not traced, so the trace is incomplete.
+    /// do from then on is not traced, so a verdict is incomplete if one is a crate's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub still_running: Vec<u32>,
 }

@@ -301,6 +301,7 @@ pub fn syscall_name(n: u32) -> &'static str {
         nr::FSMOUNT => "fsmount",
         nr::FSPICK => "fspick",
         nr::MOUNT_SETATTR => "mount_setattr",
+        nr::IO_URING_SETUP => "io_uring_setup",
         _ => "unknown",
     }
 }
