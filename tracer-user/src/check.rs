@@ -172,13 +172,21 @@ fn is_namespace_call(name: Option<&str>) -> bool {
     name.is_some_and(|n| NAMESPACE_CALLS.contains(&n))
 }
 
+/// `fsconfig` command that applies new options to a mount already in place (one `fspick`ed).
+const FSCONFIG_CMD_RECONFIGURE: i64 = 7;
+
 /// A call that changes which file a path names for the caller.
 fn changes_view(e: &crate::trace::EventRecord) -> bool {
     let view: Vec<&str> = tracer_common::syscalls::CHANGES_VIEW
         .iter()
         .map(|&n| crate::trace::record::syscall_name(n))
         .collect();
-    e.syscall.as_deref().is_some_and(|n| view.contains(&n))
+    let reconfigures = matches!(
+        (&e.detail, e.syscall.as_deref()),
+        (crate::trace::RecordDetail::Tamper { arg1, .. }, Some("fsconfig"))
+            if *arg1 == FSCONFIG_CMD_RECONFIGURE
+    );
+    reconfigures || e.syscall.as_deref().is_some_and(|n| view.contains(&n))
 }
 
 /// Whether record `e` makes the trace untrustworthy, with the argument to show: a call reaching
@@ -311,6 +319,24 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
     out
 }
 
+/// Crates cargo says it compiled in this build with no rustc for them in the trace.
+fn unseen_compiles(index: &Index, report: &Report) -> Vec<Incomplete> {
+    index
+        .compiled
+        .iter()
+        .map(|&p| index.packages[p].key())
+        .filter(|key| {
+            report.crates.iter().any(|c| {
+                c.package.key() == *key
+                    && c.phases
+                        .iter()
+                        .any(|ph| ph.phase == Phase::Compile && !ph.ran)
+            })
+        })
+        .map(|package| Incomplete::CompiledUnseen { package })
+        .collect()
+}
+
 /// Signs that cargo's messages (indexed in `index`) were written into by the build: a file
 /// given to two packages, a directory cargo would not give, a package the graph does not have.
 pub fn forgeries(index: &Index, graph: Option<&Graph>) -> Vec<Incomplete> {
@@ -409,6 +435,7 @@ pub fn assess(
     let mut report = report::from_trace_with(trace, &index, verbose)?;
     let mut incomplete = incompleteness(trace, &report, fresh);
     incomplete.extend(forgeries(&index, graph));
+    incomplete.extend(unseen_compiles(&index, &report));
     report.complete = report.complete && incomplete.is_empty();
     Some((report, incomplete))
 }
@@ -711,9 +738,69 @@ mod tests {
         // Reaching for the tracer counts, whether or not it succeeded.
         assert_eq!(tampered(&call("bpf", false), None), Some(7));
         assert_eq!(tampered(&call("ptrace", false), None), Some(7));
+        // Remounting a mount in place (fspick, then fsconfig's reconfigure) changes it; setting
+        // up a new one does not until it is attached.
+        let mut reconf = call("fsconfig", true);
+        reconf.detail = RecordDetail::Tamper { arg0: 3, arg1: 7 };
+        assert_eq!(tampered(&reconf, None), Some(3));
+        let mut set = call("fsconfig", true);
+        set.detail = RecordDetail::Tamper { arg0: 3, arg1: 1 };
+        assert_eq!(tampered(&set, None), None);
         // A ring set up is untraced work; a refused one is nothing.
         assert_eq!(tampered(&call("io_uring_setup", true), None), Some(7));
         assert_eq!(tampered(&call("io_uring_setup", false), None), None);
+    }
+
+    #[test]
+    fn a_crate_cargo_compiled_with_no_rustc_traced_leaves_the_trace_incomplete() {
+        use crate::trace::record::fake::{exec, fork};
+        let lib = crate::cargo::messages::fake::artifact(
+            "registry+https://x#lib@1.0.0",
+            "lib",
+            "lib",
+            false,
+            &["/t/debug/deps/liblib-1a1a.rlib"],
+            None,
+            false,
+        );
+        let trace = |events: Vec<crate::trace::EventRecord>| Trace {
+            start: crate::trace::Start {
+                schema_version: crate::trace::SCHEMA_VERSION,
+                tracer_version: "t".into(),
+                command: vec!["cargo".into()],
+                cwd: "/w".into(),
+                system_wide: false,
+                root_pid: 10,
+                tracer_pid: None,
+                kernel: "k".into(),
+                probes_attached: 1,
+                proc_macro_probes: true,
+            },
+            context: Some(crate::model::BuildContext::default()),
+            graph: None,
+            cargo_messages: vec![lib.clone()],
+            events,
+            end: None,
+            scan: None,
+            damage: Vec::new(),
+        };
+        let unseen = |t: &Trace| {
+            let (_, incomplete) = assess(t, None, false, false).unwrap();
+            incomplete
+                .iter()
+                .filter(|i| matches!(i, Incomplete::CompiledUnseen { .. }))
+                .count()
+        };
+        // A wrapper's cache (or its untraced server) compiled it: nothing of rustc's was seen.
+        assert_eq!(unseen(&trace(Vec::new())), 1);
+        let rustc = ["rustc", "--crate-name", "lib", "-C", "extra-filename=-1a1a"];
+        assert_eq!(
+            unseen(&trace(vec![
+                fork(10, 20),
+                exec(20, 10, "/r/bin/rustc", &rustc)
+            ])),
+            0
+        );
     }
 
     #[test]

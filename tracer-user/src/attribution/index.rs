@@ -36,6 +36,8 @@ pub struct Index {
     pub out_dirs: BTreeMap<usize, Vec<String>>,
     /// Packages with a build script, and whether cargo reported its compilation fresh.
     pub build_scripts: BTreeMap<usize, bool>,
+    /// Packages cargo compiled a unit of in this build (an artifact not reported fresh).
+    pub compiled: std::collections::BTreeSet<usize>,
     /// Package manifest directories.
     pub manifest_dirs: BTreeMap<usize, String>,
     /// Crate root source files (`src/lib.rs`…) of every target.
@@ -179,6 +181,9 @@ impl Index {
             }
         }
         claim(&mut self.src_paths, u.src_path, p, &mut self.conflicts);
+        if !u.fresh {
+            self.compiled.insert(p);
+        }
         for f in &u.filenames {
             if let Some(h) = messages::unit_hash(f) {
                 let key = UnitKey(u.crate_name.clone(), h.to_string());

@@ -69,6 +69,13 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
              {inflight}, process tracking: {tracking}, exits without entry: {unmatched}, \
              undecodable: {undecodable}); behaviour may be missing"
         ),
+        Incomplete::CompiledUnseen { package } => format!(
+            "cargo compiled {} in this build, but no rustc compiling it was traced: a rustc \
+             wrapper (sccache…) served it from a cache or compiled it out of the trace's sight, \
+             so what ran while compiling it (proc macros, the linker) was not seen; trace with \
+             RUSTC_WRAPPER unset",
+            data(&package.to_string())
+        ),
         Incomplete::Refused { pid, process } => format!(
             "process {pid} ({}) was stopped (SIGSYS) for making a 32-bit system call, which the \
              probes cannot see: whatever it meant to do was not done, and the trace cannot \

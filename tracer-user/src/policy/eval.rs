@@ -131,6 +131,13 @@ pub enum Incomplete {
         package: PackageKey,
         id: String,
     },
+    /// Cargo says it compiled the crate in this build, but no rustc for it was traced: a rustc
+    /// wrapper served it from a cache, or compiled it out of sight (a server started before
+    /// tracing) — proc macros and build work may have run unseen.
+    CompiledUnseen {
+        #[serde(rename = "crate")]
+        package: PackageKey,
+    },
     /// A traced process was killed by the command's seccomp filter (`SIGSYS`): it made a 32-bit
     /// or x32 system call, which the probes cannot see (`int 0x80`, or a 32-bit program).
     Refused {

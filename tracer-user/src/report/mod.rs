@@ -305,6 +305,10 @@ fn phases(p: usize, agg: &Aggregate, index: &Index, info: &TraceInfo) -> Vec<Pha
         ran: ran(Phase::Compile),
         status: if ran(Phase::Compile) {
             "compiled".into()
+        } else if index.compiled.contains(&p) {
+            "compiled out of sight: cargo rebuilt it, but no rustc for it was traced (a rustc \
+             wrapper's cache or server?)"
+                .into()
         } else {
             "not recompiled (fresh)".into()
         },
