@@ -95,3 +95,54 @@ impl Drop for DnsStub {
         }
     }
 }
+
+/// Runs `f` on a thread of its own in a private mount namespace where `resolv_conf` is
+/// bind-mounted over /etc/resolv.conf: a command traced from there resolves through the stub
+/// and never the machine's resolver, with no mount of its own in the trace (a traced mount
+/// makes a verdict incomplete). The namespace ends with the thread.
+pub fn with_private_resolver<T: Send>(
+    resolv_conf: &std::path::Path,
+    f: impl FnOnce() -> T + Send,
+) -> T {
+    let conf = std::ffi::CString::new(resolv_conf.as_os_str().as_encoded_bytes())
+        .expect("a path without NUL");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let root = c"/";
+            let etc = c"/etc/resolv.conf";
+            let none = std::ptr::null();
+            // SAFETY: namespace and mount calls with valid C strings, for this thread only
+            // (unsharing the mount namespace unshares the thread's filesystem context).
+            unsafe {
+                assert_eq!(
+                    libc::unshare(libc::CLONE_NEWNS),
+                    0,
+                    "unshare(CLONE_NEWNS): {}",
+                    std::io::Error::last_os_error()
+                );
+                let private = libc::MS_REC | libc::MS_PRIVATE;
+                assert_eq!(
+                    libc::mount(none, root.as_ptr(), none, private, std::ptr::null()),
+                    0,
+                    "making mounts private: {}",
+                    std::io::Error::last_os_error()
+                );
+                assert_eq!(
+                    libc::mount(
+                        conf.as_ptr(),
+                        etc.as_ptr(),
+                        none,
+                        libc::MS_BIND,
+                        std::ptr::null()
+                    ),
+                    0,
+                    "bind-mounting the stub's resolv.conf: {}",
+                    std::io::Error::last_os_error()
+                );
+            }
+            f()
+        })
+        .join()
+        .expect("the traced work panicked")
+    })
+}

@@ -8,7 +8,7 @@ pub mod harness;
 pub mod sandbox;
 pub mod sarif;
 
-pub use dns::DnsStub;
+pub use dns::{DnsStub, with_private_resolver};
 pub use sandbox::{Output, Sandbox, run, run_ok};
 
 /// The repository's root directory.

@@ -54,6 +54,7 @@ pub const CASES: &[Case] = &[
             "evil-delete-me",
             "inner-delete-me",
             "macro-input.txt",
+            "macro-thread.txt",
         ],
         dns_stub: true,
     },
@@ -106,7 +107,7 @@ const DNS_SINK: &str = "127.53.200.1";
 /// Records `case` with the real probes (root) into `out/trace.jsonl.zst`: the trace as
 /// `build --events` writes it (zstd-compressed), with the dependency graph (`cargo metadata`
 /// of the workspace) and the static scan after the build (artifacts included) in it.
-pub fn record(case: &Case, testbin: &str, out: &Path) {
+pub fn record(case: &Case, out: &Path) {
     let sb = Sandbox::at(&recording_dir(case), case.fixture);
     sb.home_files(case.home_files);
     let listener = TcpListener::bind(("127.0.0.1", PORT))
@@ -121,19 +122,20 @@ pub fn record(case: &Case, testbin: &str, out: &Path) {
     ]
     .map(|(k, v)| (k.to_string(), v))
     .to_vec();
-    let mut prefix: Vec<String> = Vec::new();
-    if let Some(s) = &stub {
-        env.push(("TRACER_FIXTURE_DNS_STUB".into(), "1".into()));
-        let conf = s.resolv_conf(&sb.dir);
-        // Run from the recording's own directory: the path of the checkout (a different one
-        // in CI) would otherwise be part of what the recording says cargo's parent ran.
-        let bin = sb.dir.join("tracer-testbin");
-        std::fs::copy(testbin, &bin).unwrap();
-        prefix.extend([bin.display().to_string(), "with-resolv".into()]);
-        prefix.push(conf.display().to_string());
-    }
-    let command = crate::cargo_command(&sb, &prefix, case.sub, case.cargo_args);
-    let (summary, mut trace) = crate::trace_cargo(&sb, command, &env, Text::Discard);
+    let command = crate::cargo_command(&sb, &[], case.sub, case.cargo_args);
+    // The stub answers DNS: the build runs in a mount namespace of its own, set up before
+    // tracing (a mount in the trace would make its verdict incomplete).
+    let (summary, mut trace) = match &stub {
+        Some(s) => {
+            env.push(("TRACER_FIXTURE_DNS_STUB".into(), "1".into()));
+            let conf = s.resolv_conf(&sb.dir);
+            let env = &env;
+            crate::with_private_resolver(&conf, || {
+                crate::trace_cargo(&sb, command, env, Text::Discard)
+            })
+        }
+        None => crate::trace_cargo(&sb, command, &env, Text::Discard),
+    };
     assert!(
         summary.complete,
         "{}: {}",

@@ -14,7 +14,7 @@ use tracer::{
     session::{self, RunOptions, Summary},
     trace::{self, Collector},
 };
-pub use tracer_test_support::{self as support, DnsStub, Sandbox};
+pub use tracer_test_support::{self as support, DnsStub, Sandbox, with_private_resolver};
 
 /// A finished trace: the summary and every event as its JSON line.
 pub struct Traced {

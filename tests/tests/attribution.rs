@@ -4,9 +4,7 @@
 use std::net::TcpListener;
 
 use serde_json::Value;
-use tracer_tests::{DnsStub, Sandbox, behavior, krate, phase, traced_build};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tracer-testbin");
+use tracer_tests::{DnsStub, Sandbox, behavior, krate, phase, traced_build, with_private_resolver};
 
 fn targets(k: &Value) -> Vec<String> {
     k["behaviors"]
@@ -37,12 +35,13 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
     let port = listener.local_addr().unwrap().port().to_string();
     let stub = DnsStub::start();
     let conf = stub.resolv_conf(&sb.dir);
-    let conf = conf.to_str().unwrap();
     let env = [
         ("TRACER_FIXTURE_PORT", port.as_str()),
         ("TRACER_FIXTURE_DNS_STUB", "1"),
     ];
-    let (summary, r) = traced_build(&sb, &[BIN, "with-resolv", conf], "build", &env);
+    // The stub answers: the build runs in a mount namespace of its own, set up before tracing.
+    let build = || with_private_resolver(&conf, || traced_build(&sb, &[], "build", &env));
+    let (summary, r) = build();
     assert_eq!(
         summary.exit_code,
         Some(0),
@@ -157,7 +156,7 @@ fn every_behaviour_is_attributed_to_its_crate_and_phase_and_a_cached_build_says_
     );
 
     // A second build is cached: the build scripts did not run, and the report says so.
-    let (_, r2) = traced_build(&sb, &[BIN, "with-resolv", conf], "build", &env);
+    let (_, r2) = build();
     for (name, version) in [("evil", "0.1.0"), ("benign", "0.1.0"), ("dup", "1.0.0")] {
         let k = krate(&r2, name, version);
         let bs = phase(k, "build-script");

@@ -6,18 +6,16 @@
 use tracer_test_support::harness;
 use tracer_tests::golden::{self, CASES};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tracer-testbin");
-
 fn a_fresh_recording_matches_the_committed_one() {
     let record = std::env::var_os("TRACER_GOLDEN_RECORD").is_some();
     let mut problems = Vec::new();
     for case in CASES {
         if record {
-            golden::record(case, BIN, &golden::committed_dir(case));
+            golden::record(case, &golden::committed_dir(case));
             continue;
         }
         let tmp = tempfile::tempdir().unwrap();
-        golden::record(case, BIN, tmp.path());
+        golden::record(case, tmp.path());
         let fresh = golden::essentials(&golden::load(case, tmp.path(), false));
         let committed =
             golden::essentials(&golden::load(case, &golden::committed_dir(case), false));

@@ -20,6 +20,7 @@ fn meta(dir: &str) {
     let p = |n: &str| c(&format!("{dir}/{n}"));
     std::fs::write(format!("{dir}/f"), "data\n").unwrap();
     let d = std::fs::File::open(dir).unwrap();
+    let f = std::fs::File::open(format!("{dir}/f")).unwrap();
     let dfd = std::os::fd::AsRawFd::as_raw_fd(&d);
     let rel = |n: &str| c(n);
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -49,6 +50,8 @@ fn meta(dir: &str) {
             libc::linkat(dfd, rel("f").as_ptr(), dfd, rel("hard2").as_ptr(), 0),
             libc::symlink(c("/etc/hostname").as_ptr(), p("sym").as_ptr()),
             libc::symlinkat(c("f").as_ptr(), dfd, rel("sym2").as_ptr()),
+            // On a descriptor: utimensat(fd, NULL, …).
+            libc::futimens(std::os::fd::AsRawFd::as_raw_fd(&f), std::ptr::null()),
         ]
     };
     println!("{rcs:?}");

@@ -97,8 +97,64 @@ pub fn sys_exit_meta(ctx: TracePointContext) -> u32 {
         nr::UTIMENSAT => (x0 as i32, x1, x3 as u32, 0),
         _ => return 0,
     };
-    emit_file(EventKind::Meta, n, ret, dirfd, path, flags, mode);
+    emit_meta(n, ret, dirfd, path, flags, mode);
     0
+}
+
+/// `AT_EMPTY_PATH`: the call acts on `dirfd` itself.
+const AT_EMPTY_PATH: u32 = 0x1000;
+
+/// A metadata change, by the path as passed. With no path (`utimensat(fd, NULL, …)`, what
+/// `futimens` is) or an empty one under `AT_EMPTY_PATH`, the file is `dirfd`'s own: its
+/// identity is recorded as the base of the empty path, and userspace names it as it names any
+/// directory fd (the kernel's walk here is beyond the verifier's budget with this many calls).
+#[inline(always)]
+fn emit_meta(n: u32, ret: i64, dirfd: i32, path: u64, flags: u32, mode: u32) {
+    let Some(mut entry) = emit::reserve::<FileEvent>() else {
+        return;
+    };
+    // SAFETY: every field is written below before submit.
+    let e = unsafe { &mut *entry.as_mut_ptr() };
+    emit::header(&mut e.header, EventKind::Meta, n, ret);
+    e.dirfd = dirfd;
+    e.flags = flags;
+    e.mode = mode;
+    e._pad = 0;
+    e.nlink = 0;
+    e.opened = InodeRef::default();
+    e.cwd = InodeRef::default();
+    e.dir = InodeRef::default();
+    e.path[0] = 0;
+    e.path_len = 0;
+    e.real.state = KPATH_NONE;
+    e.real.len = 0;
+    let mut f = 0;
+    if path != 0 {
+        let (len, cut) = user::read_path(path, &mut e.path);
+        e.path_len = len;
+        if cut {
+            f |= FLAG_PATH_TRUNCATED;
+        }
+        if len <= 0 {
+            f |= FLAG_USER_FAULT;
+        }
+    }
+    let by_fd = path == 0 || (flags & AT_EMPTY_PATH != 0 && e.path_len <= 1);
+    if by_fd {
+        f &= !FLAG_USER_FAULT;
+        e.path[0] = 0;
+        e.path_len = 1;
+        match kernel::fd_ref(dirfd) {
+            Some(r) => e.dir = r,
+            None => f |= FLAG_DIR_UNKNOWN,
+        }
+    } else {
+        let (cwd, dir) = base_of(e.path[0], dirfd, &mut f);
+        e.cwd = cwd;
+        e.dir = dir;
+    }
+    e.header.flags = f;
+    entry.submit(0);
 }
 
 #[inline(always)]

@@ -281,7 +281,20 @@ fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
         RecordDetail::Open { path, real, .. } => vec![(Kind::FsRead, real.or(path).to_string())],
         RecordDetail::Unlink { path, .. } => vec![(Kind::FsDelete, p(path))],
         // Its mode, owner, times or length, or a new directory or node: a write of that name.
-        RecordDetail::Meta { path, .. } => vec![(Kind::FsWrite, p(path))],
+        // On a descriptor the kernel named nothing for: a pipe or socket has no file to change;
+        // anything else is said to be unnamed (and so never routine).
+        RecordDetail::Meta { path, real, .. }
+            if path.raw.is_empty() && path.abs.is_none() && real.real.is_none() =>
+        {
+            match real.real_unknown {
+                Some(Unknown::Detached) => Vec::new(),
+                _ => vec![(
+                    Kind::FsWrite,
+                    "(an open file the kernel could not name)".into(),
+                )],
+            }
+        }
+        RecordDetail::Meta { path, real, .. } => vec![(Kind::FsWrite, real.or(path).to_string())],
         // A new name is written; a hard link also lays the existing file open under it, as
         // reading it would (a symlink's contents name nothing until followed).
         RecordDetail::Link { link, existing, .. } => {

@@ -71,12 +71,19 @@ pub fn join(dir: &str, rel: &str) -> String {
     if out.is_empty() { "/".into() } else { out }
 }
 
+/// How many recently opened files are remembered for calls on their descriptors.
+const RECENT_FILES: usize = 4096;
+
 /// Resolves base directories, remembering every directory identity it has verified.
 #[derive(Debug, Default)]
 pub struct PathResolver {
     dirs: HashMap<(u32, u64), String>,
     /// The reverse of `dirs`, to forget a path without a scan.
     by_path: HashMap<String, (u32, u64)>,
+    /// The latest files opened, by identity: a call on a descriptor with no path
+    /// (`futimens`, `AT_EMPTY_PATH`) names its file by them. Bounded: only recent opens.
+    files: HashMap<(u32, u64), String>,
+    file_order: std::collections::VecDeque<(u32, u64)>,
     /// Paths resolved through the cache or /proc, and paths left unresolved (for the summary).
     pub resolved: u64,
     pub unresolved: u64,
@@ -129,6 +136,16 @@ impl PathResolver {
     pub fn remember(&mut self, id: InodeRef, path: &str) {
         if id.ino != 0 && id.is_dir() {
             self.insert(id, path.to_string());
+        } else if id.ino != 0 {
+            let key = (id.dev, id.ino);
+            if self.files.insert(key, path.to_string()).is_none() {
+                self.file_order.push_back(key);
+                if self.file_order.len() > RECENT_FILES
+                    && let Some(old) = self.file_order.pop_front()
+                {
+                    self.files.remove(&old);
+                }
+            }
         }
     }
 
@@ -182,6 +199,16 @@ impl PathResolver {
             };
             out.unresolved = Some("the path is longer than the capture limit and was cut".into());
             self.unresolved += 1;
+            return out;
+        }
+        // No path at all: the call was on the descriptor's own file (`futimens`).
+        if arg.raw.text.is_empty()
+            && let Base::Dirfd(_, id) = arg.base
+            && let Some(f) = self.files.get(&(id.dev, id.ino))
+        {
+            out.base = "dirfd".into();
+            out.abs = Some(f.clone());
+            self.resolved += 1;
             return out;
         }
         let (base, dir) = match arg.base {
