@@ -494,6 +494,18 @@ fn explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded()
         .collect();
     let to = serde_json::json!({"family": "inet", "ip": "127.0.0.1", "port": port.parse::<u16>().unwrap()});
     assert_eq!(sends, [("sendto", &to), ("sendmsg", &to)], "{sends:#?}");
+    // One sendmmsg of as many datagrams as the probes decode, then of more: the rest is a loss.
+    let t = trace(&[BIN, "mmsg", &port, "4"]);
+    assert_eq!(t.kind("send").len(), 4);
+    assert!(t.summary.complete, "{:?}", t.summary.lost);
+    let t = trace(&[BIN, "mmsg", &port, "6"]);
+    assert_eq!(t.kind("send").len(), 4);
+    assert_eq!(t.summary.lost.beyond, 1, "{:?}", t.summary.lost);
+    assert!(!t.summary.complete);
+    // The family left unset, which the kernel takes for IPv4: the same destination.
+    let t = trace(&[BIN, "udp-unspec", &port]);
+    let sends: Vec<&Value> = t.kind("send").into_iter().map(|e| &e["addr"]).collect();
+    assert_eq!(sends, [&to], "{sends:#?}");
 }
 
 fn more_syscalls_in_flight_than_remembered_make_the_trace_incomplete() {
@@ -694,8 +706,10 @@ fn metadata_changes_and_links_are_recorded_with_their_paths() {
         ("mknodat", at("fifo2")),
         ("utimes", f.clone()),
         ("utimensat", f.clone()),
-        // futimens: no path, the descriptor's file by the kernel's name.
+        // futimens, fchmod, fchown: no path, the file the descriptor was opened as.
         ("utimensat", f.clone()),
+        ("fchmod", f.clone()),
+        ("fchown", f.clone()),
     ]
     .into_iter()
     .map(|(s, p)| (s.to_string(), p, true))
@@ -731,11 +745,18 @@ fn metadata_changes_and_links_are_recorded_with_their_paths() {
     );
 }
 
-fn a_32_bit_system_call_stops_the_process_and_io_uring_is_refused_unless_allowed() {
+fn what_the_probes_cannot_see_is_refused_or_stops_the_process() {
     let t = trace(&[BIN, "int80"]);
     assert_eq!(t.summary.signal, Some(libc::SIGSYS), "{:?}", t.summary);
     let (_d, dir) = tmp();
     let out = format!("{dir}/result");
+    // Packet and raw IP sockets and opening by handle: refused as for an unprivileged user.
+    trace(&[BIN, "refused", &out]);
+    let eperm = libc::EPERM.to_string();
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        [eperm.as_str(); 3].join("\n")
+    );
     let t = trace(&[BIN, "io-uring", &out]);
     let result = std::fs::read_to_string(&out).unwrap();
     assert_eq!(result, format!("-1 {}", libc::ENOSYS));
@@ -788,6 +809,6 @@ fn a_private_bind_mount_is_recorded_and_changes_the_view() {
 
 fn main() {
     tracer_test_support::harness::main(
-        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, a_32_bit_system_call_stops_the_process_and_io_uring_is_refused_unless_allowed, metadata_changes_and_links_are_recorded_with_their_paths, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded],
+        tracer_test_support::tests![root: the_address_recorded_is_the_one_the_socket_connected_to_though_a_thread_rewrites_it, reaching_for_the_tracer_or_another_process_is_recorded, a_private_bind_mount_is_recorded_and_changes_the_view, what_the_probes_cannot_see_is_refused_or_stops_the_process, metadata_changes_and_links_are_recorded_with_their_paths, the_command_inherits_no_descriptor_of_the_tracer_and_cannot_gain_privileges, the_file_recorded_is_the_one_the_kernel_opened_though_a_thread_rewrites_the_path, file_names_that_are_not_utf8_stay_exact_and_distinct, more_syscalls_in_flight_than_remembered_make_the_trace_incomplete, file_operations_are_recorded_with_absolute_paths_modes_and_results, exec_successes_and_failed_path_search_attempts_are_told_apart, connects_binds_and_listens_are_recorded_with_addresses_and_results, dns_queries_through_the_libc_resolver_are_decoded, a_double_forked_setsid_grandchild_keeps_its_lineage_after_its_parent_exits, a_daemon_acting_after_the_command_exited_is_still_traced, threads_are_told_from_processes_and_their_syscalls_recorded, unrelated_processes_are_not_recorded_unless_system_wide, a_full_ring_buffer_loses_events_and_counts_exactly_how_many, explicit_address_sends_to_dns_ports_are_decoded_and_to_other_ports_recorded],
     );
 }

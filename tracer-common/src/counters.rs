@@ -9,5 +9,8 @@ pub const LOST_TRACKING: u32 = 2;
 /// Syscall exits of a traced thread with no entry remembered (outside system-wide mode, where
 /// syscalls already in flight when the probes attached are expected): the event is missing.
 pub const LOST_UNMATCHED: u32 = 3;
+/// Calls with more parts than the probes decode (a `sendmmsg` of more datagrams than
+/// [`crate::limits::SENDMMSG_MAX`]): the rest is missing.
+pub const LOST_BEYOND: u32 = 4;
 /// Number of counters.
-pub const COUNT: u32 = 4;
+pub const COUNT: u32 = 5;

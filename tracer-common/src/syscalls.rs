@@ -14,6 +14,10 @@ pub const RENAME: u32 = 82;
 pub const RENAMEAT: u32 = 264;
 pub const RENAMEAT2: u32 = 316;
 pub const TRUNCATE: u32 = 76;
+pub const FTRUNCATE: u32 = 77;
+pub const FALLOCATE: u32 = 285;
+pub const FCHMOD: u32 = 91;
+pub const FCHOWN: u32 = 93;
 pub const CHMOD: u32 = 90;
 pub const FCHMODAT: u32 = 268;
 pub const FCHMODAT2: u32 = 452;
@@ -107,6 +111,10 @@ pub const FAMILIES: &[Family] = &[
         exit_program: "sys_exit_meta",
         syscalls: &[
             "truncate",
+            "ftruncate",
+            "fallocate",
+            "fchmod",
+            "fchown",
             "chmod",
             "fchmodat",
             "fchmodat2",

@@ -248,6 +248,7 @@ pub fn incompleteness(trace: &Trace, report: &Report, fresh: bool) -> Vec<Incomp
             inflight: e.lost.inflight,
             tracking: e.lost.tracking,
             unmatched: e.lost.unmatched,
+            beyond: e.lost.beyond,
             undecodable: e.decode_errors,
         }),
         Some(_) => {}

@@ -50,8 +50,10 @@ fn meta(dir: &str) {
             libc::linkat(dfd, rel("f").as_ptr(), dfd, rel("hard2").as_ptr(), 0),
             libc::symlink(c("/etc/hostname").as_ptr(), p("sym").as_ptr()),
             libc::symlinkat(c("f").as_ptr(), dfd, rel("sym2").as_ptr()),
-            // On a descriptor: utimensat(fd, NULL, …).
+            // On a descriptor: utimensat(fd, NULL, …), and the f* calls.
             libc::futimens(std::os::fd::AsRawFd::as_raw_fd(&f), std::ptr::null()),
+            libc::fchmod(std::os::fd::AsRawFd::as_raw_fd(&f), 0o640),
+            libc::fchown(std::os::fd::AsRawFd::as_raw_fd(&f), uid, gid),
         ]
     };
     println!("{rcs:?}");
@@ -600,6 +602,81 @@ fn main() {
             std::process::exit(127);
         }
         "udp-send" => udp_send(a(1), a(2).parse().unwrap(), a(3)),
+        "refused" => {
+            // refused FILE: the errno of each call the tracer refuses, one per line.
+            let errno = |rc: i64| {
+                if rc < 0 {
+                    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+                } else {
+                    0
+                }
+            };
+            let mut handle = [0u8; 136];
+            // SAFETY: plain calls; the handle buffer is large enough for any file handle.
+            let out = unsafe {
+                [
+                    errno(libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0) as i64),
+                    errno(libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_UDP) as i64),
+                    errno(libc::syscall(304, libc::AT_FDCWD, handle.as_mut_ptr(), 0)),
+                ]
+            };
+            let lines: Vec<String> = out.iter().map(i32::to_string).collect();
+            std::fs::write(a(1), lines.join("\n")).unwrap();
+        }
+        "mmsg" => {
+            // mmsg PORT N: N datagrams to 127.0.0.1:PORT in one sendmmsg.
+            let port: u16 = a(1).parse().unwrap();
+            let n: usize = a(2).parse().unwrap();
+            let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let sa = libc::sockaddr_in {
+                sin_family: libc::AF_INET as u16,
+                sin_port: port.to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+                },
+                sin_zero: [0; 8],
+            };
+            let mut iov = libc::iovec {
+                iov_base: b"data".as_ptr() as *mut _,
+                iov_len: 4,
+            };
+            // SAFETY: every header points at the same valid address and buffer.
+            let mut msgs: Vec<libc::mmsghdr> = (0..n)
+                .map(|_| unsafe {
+                    let mut m: libc::mmsghdr = std::mem::zeroed();
+                    m.msg_hdr.msg_name = &sa as *const _ as *mut _;
+                    m.msg_hdr.msg_namelen = size_of::<libc::sockaddr_in>() as u32;
+                    m.msg_hdr.msg_iov = &mut iov;
+                    m.msg_hdr.msg_iovlen = 1;
+                    m
+                })
+                .collect();
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+            // SAFETY: `msgs` holds n valid headers.
+            let rc = unsafe { libc::sendmmsg(fd, msgs.as_mut_ptr(), n as u32, 0) };
+            check("sendmmsg", rc as i64);
+        }
+        "udp-unspec" => {
+            // udp-unspec PORT: a datagram to 127.0.0.1:PORT with the family left AF_UNSPEC,
+            // which UDP over IPv4 takes for AF_INET.
+            let port: u16 = a(1).parse().unwrap();
+            let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut sa = [0u8; 16];
+            sa[2..4].copy_from_slice(&port.to_be_bytes());
+            sa[4..8].copy_from_slice(&[127, 0, 0, 1]);
+            // SAFETY: a 16-byte address buffer and a 4-byte payload, valid for the call.
+            let rc = unsafe {
+                libc::sendto(
+                    std::os::fd::AsRawFd::as_raw_fd(&sock),
+                    b"data".as_ptr().cast(),
+                    4,
+                    0,
+                    sa.as_ptr().cast(),
+                    16,
+                )
+            };
+            check("sendto", rc as i64);
+        }
         "double-fork" => double_fork(a(1), 50, true),
         "daemon" => double_fork(a(1), a(2).parse().unwrap(), false),
         "threads" => threads(a(1), a(2).parse().unwrap()),

@@ -87,6 +87,9 @@ pub fn sys_exit_meta(ctx: TracePointContext) -> u32 {
     // (dirfd, path, AT_* flags, mode)
     let (dirfd, path, flags, mode) = match n {
         nr::TRUNCATE | nr::CHOWN | nr::UTIME | nr::UTIMES => (AT_FDCWD, x0, 0, 0),
+        // On a descriptor: no path, the file is the descriptor's.
+        nr::FTRUNCATE | nr::FALLOCATE | nr::FCHOWN => (x0 as i32, 0, 0, 0),
+        nr::FCHMOD => (x0 as i32, 0, 0, x1 as u32),
         nr::LCHOWN => (AT_FDCWD, x0, AT_SYMLINK_NOFOLLOW, 0),
         nr::CHMOD | nr::MKDIR => (AT_FDCWD, x0, 0, x1 as u32),
         nr::MKNOD => (AT_FDCWD, x0, 0, x1 as u32),

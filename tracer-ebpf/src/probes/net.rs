@@ -3,13 +3,14 @@
 
 use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
 use tracer_common::{
+    counters,
     event::{EventKind, FLAG_PAYLOAD_TRUNCATED},
     limits::{PAYLOAD_LEN, SENDMMSG_MAX},
     net::{SendEvent, SockEvent, SockInfo},
     syscalls as nr,
 };
 
-use crate::{emit, kernel, probes::syscall::take, user};
+use crate::{emit, kernel, maps::count, probes::syscall::take, user};
 
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
@@ -55,14 +56,16 @@ pub fn sys_exit_sock(ctx: TracePointContext) -> u32 {
     0
 }
 
-/// Destination port of a user `sockaddr`, if it is an inet one.
+/// Destination port of a user `sockaddr`, if it is an inet one — `AF_UNSPEC` included on an
+/// IPv4 socket, which the kernel's UDP send takes for `AF_INET`.
 #[inline(always)]
-fn port_of(addr: u64, addr_len: u32) -> Option<u16> {
+fn port_of(addr: u64, addr_len: u32, sock: &SockInfo) -> Option<u16> {
     if addr == 0 || addr_len < 4 {
         return None;
     }
     let family: u16 = user::read(addr)?;
-    if family != AF_INET && family != AF_INET6 {
+    let unspec_v4 = family == 0 && sock.family == AF_INET;
+    if family != AF_INET && family != AF_INET6 && !unspec_v4 {
         return None;
     }
     let port: u16 = user::read(addr + 2)?;
@@ -93,6 +96,9 @@ pub fn sys_exit_send(ctx: TracePointContext) -> u32 {
         nr::SENDMSG => send_msghdr(n, ret, fd, 0, a.args[1], &sock),
         nr::SENDMMSG => {
             let vlen = a.args[2] as u32;
+            if vlen > SENDMMSG_MAX {
+                count(counters::LOST_BEYOND);
+            }
             for i in 0..SENDMMSG_MAX {
                 if i >= vlen {
                     break;
@@ -136,7 +142,7 @@ fn send_one(
     len: u64,
     sock: &SockInfo,
 ) {
-    let port = match port_of(addr, addr_len) {
+    let port = match port_of(addr, addr_len, sock) {
         Some(p) => p,
         None if addr == 0 => sock.remote_port,
         // A unix socket's address (a datagram to a local daemon); other families carry none

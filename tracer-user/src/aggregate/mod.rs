@@ -273,6 +273,13 @@ fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
     let p = |x: &crate::proctable::paths::ResolvedPath| x.best().to_string();
     match &rec.detail {
         RecordDetail::Open { access, .. } if access.path_only => Vec::new(),
+        // A name that was there already (`mkdir -p` walking down existing directories): nothing
+        // was made or changed.
+        RecordDetail::Meta { .. } | RecordDetail::Link { .. }
+            if rec.errno.as_deref() == Some("EEXIST") =>
+        {
+            Vec::new()
+        }
         RecordDetail::Open {
             path, access, real, ..
         } if access.write || access.create || access.truncate => {

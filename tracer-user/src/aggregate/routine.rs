@@ -183,6 +183,12 @@ pub fn is_installed_program(path: &str) -> bool {
     starts_with_any(path, SYSTEM_PROGRAMS)
 }
 
+/// Credentials kept in the temporary directory: Kerberos ticket caches, ssh-agent and gpg
+/// directories.
+fn is_temp_credential(path: &str) -> bool {
+    basename(path).starts_with("krb5cc") || path.contains("/ssh-") || path.contains("/gpg-")
+}
+
 pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -> bool {
     if kind.is_network() || through_magic_link(path) {
         return false;
@@ -238,9 +244,15 @@ pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -
             Kind::ProcessExec => under(Sysroot) || under(TargetDir) || under(CargoHome),
             _ => false,
         },
+        // Tests make their scratch files under $TMPDIR (the tempfile crate, rustdoc's doctest
+        // directories); only the credentials that live there are not theirs to read.
         Phase::Test | Phase::Run => match kind {
-            Kind::FsRead => under(CargoManifestDir) || under(TargetDir),
-            Kind::FsWrite | Kind::FsDelete => under(TargetDir),
+            Kind::FsRead => {
+                under(CargoManifestDir)
+                    || under(TargetDir)
+                    || (under(TmpDir) && !is_temp_credential(path))
+            }
+            Kind::FsWrite | Kind::FsDelete => under(TargetDir) || under(TmpDir),
             _ => false,
         },
         Phase::ProcMacro => false,
@@ -307,6 +319,25 @@ mod tests {
             (TmpDir, "/tmp"),
             (Sysroot, "/h/.rustup/toolchains/x"),
         ])
+    }
+
+    #[test]
+    fn tests_keep_scratch_files_in_tmpdir_but_not_its_credentials() {
+        let p = places();
+        for phase in [Phase::Test, Phase::Run] {
+            assert!(is_routine(phase, Kind::FsWrite, "/tmp/.tmpAbC123/x", &p));
+            assert!(is_routine(
+                phase,
+                Kind::FsDelete,
+                "/tmp/rustdoctestXy/rustdoc-cfgs",
+                &p
+            ));
+            assert!(is_routine(phase, Kind::FsRead, "/tmp/.tmpAbC123/x", &p));
+            assert!(!is_routine(phase, Kind::FsRead, "/tmp/krb5cc_1000", &p));
+            assert!(!is_routine(phase, Kind::FsRead, "/tmp/ssh-XYZ/agent.1", &p));
+            assert!(!is_routine(phase, Kind::FsWrite, "/h/.bashrc", &p));
+        }
+        assert!(!is_routine(Phase::BuildScript, Kind::FsWrite, "/tmp/x", &p));
     }
 
     #[test]

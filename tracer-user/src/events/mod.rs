@@ -100,6 +100,18 @@ pub struct PathArg {
     pub base: Base,
 }
 
+/// The destination of a send: an `AF_UNSPEC` address on an IPv4 socket is where the kernel
+/// sends it, as `AF_INET`.
+fn sent_to(bytes: &[u8], sock: &SockInfo) -> SockAddr {
+    const AF_INET: u16 = 2;
+    if bytes.len() >= 8 && bytes[..2] == [0, 0] && sock.family == AF_INET {
+        let mut v4 = bytes.to_vec();
+        v4[..2].copy_from_slice(&AF_INET.to_ne_bytes());
+        return SockAddr::decode(&v4);
+    }
+    SockAddr::decode(bytes)
+}
+
 /// Kind-specific contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Detail {
@@ -366,7 +378,11 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
         EventKind::Connect | EventKind::Bind | EventKind::Listen | EventKind::Send => {
             let e: SockEvent = read(data);
             let n = (e.addr_len as usize).min(e.addr.len());
-            let addr = SockAddr::decode(&e.addr[..n]);
+            let addr = if kind == EventKind::Send {
+                sent_to(&e.addr[..n], &e.sock)
+            } else {
+                SockAddr::decode(&e.addr[..n])
+            };
             match kind {
                 EventKind::Connect => Detail::Connect {
                     fd: e.fd,
@@ -396,7 +412,7 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                 let s = e.sock;
                 SockAddr::from_sock(s.family, s.remote_addr4, s.remote_addr6, s.remote_port)
             } else {
-                SockAddr::decode(&e.addr[..(e.addr_len as usize).min(e.addr.len())])
+                sent_to(&e.addr[..(e.addr_len as usize).min(e.addr.len())], &e.sock)
             };
             let n = (e.payload_len as usize).min(e.payload.len());
             Detail::DnsSend {

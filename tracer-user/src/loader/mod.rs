@@ -108,6 +108,13 @@ pub struct LossCounters {
     /// Syscall exits with no entry remembered.
     #[serde(default)]
     pub unmatched: u64,
+    /// Parts of calls beyond what the probes decode (datagrams of a long `sendmmsg`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub beyond: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl LossCounters {
@@ -117,6 +124,7 @@ impl LossCounters {
             .saturating_add(self.inflight)
             .saturating_add(self.tracking)
             .saturating_add(self.unmatched)
+            .saturating_add(self.beyond)
     }
 }
 
@@ -246,6 +254,7 @@ impl Probes {
             inflight: get(counters::LOST_INFLIGHT)?.iter().sum(),
             tracking: get(counters::LOST_TRACKING)?.iter().sum(),
             unmatched: get(counters::LOST_UNMATCHED)?.iter().sum(),
+            beyond: get(counters::LOST_BEYOND)?.iter().sum(),
         })
     }
 }
@@ -292,6 +301,38 @@ impl Drop for Probes {
                 libc::close(fds[0]);
             }
         }
+    }
+}
+
+/// Loads a program, again if the kernel refused it for a reason that passes: verifying the
+/// largest probes (the path walks) takes the verifier much memory and time, and a load has
+/// been seen to fail while another tracer was starting. Permissions and a program the
+/// verifier rejects on its merits fail at once.
+fn load_retrying(
+    program: &str,
+    mut load: impl FnMut() -> Result<(), aya::programs::ProgramError>,
+) -> Result<(), LoadError> {
+    let mut attempt = 0;
+    loop {
+        let err = match load() {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let lasting = match &err {
+            aya::programs::ProgramError::LoadError { io_error, .. } => matches!(
+                io_error.raw_os_error(),
+                Some(libc::EPERM | libc::EACCES | libc::EINVAL)
+            ),
+            _ => true,
+        };
+        attempt += 1;
+        if lasting || attempt >= 3 {
+            return Err(LoadError::Load {
+                program: program.into(),
+                source: Box::new(err),
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250 * attempt));
     }
 }
 
@@ -343,10 +384,7 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
         "sched_process_exit",
     ] {
         let prog: &mut RawTracePoint = program(ebpf, tp)?;
-        prog.load().map_err(|source| LoadError::Load {
-            program: tp.into(),
-            source: Box::new(source),
-        })?;
+        load_retrying(tp, || prog.load())?;
         prog.attach(tp).map_err(|source| LoadError::Attach {
             program: tp.into(),
             target: format!("raw tracepoint {tp}"),
@@ -355,10 +393,7 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
         attached += 1;
     }
     let enter: &mut TracePoint = program(ebpf, "sys_enter")?;
-    enter.load().map_err(|source| LoadError::Load {
-        program: "sys_enter".into(),
-        source: Box::new(source),
-    })?;
+    load_retrying("sys_enter", || enter.load())?;
     for fam in FAMILIES {
         for sc in fam.syscalls {
             let enter: &mut TracePoint = program(ebpf, "sys_enter")?;
@@ -373,10 +408,7 @@ fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
             attached += 1;
         }
         let exit: &mut TracePoint = program(ebpf, fam.exit_program)?;
-        exit.load().map_err(|source| LoadError::Load {
-            program: fam.exit_program.into(),
-            source: Box::new(source),
-        })?;
+        load_retrying(fam.exit_program, || exit.load())?;
         for sc in fam.syscalls {
             let tp = format!("sys_exit_{sc}");
             exit.attach("syscalls", &tp)

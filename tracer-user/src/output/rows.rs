@@ -63,11 +63,13 @@ pub fn incomplete(i: &Incomplete, data: impl Fn(&str) -> String) -> String {
             inflight,
             tracking,
             unmatched,
+            beyond,
             undecodable,
         } => format!(
             "{lost} events were lost (ring buffer full: {ringbuf}, syscalls in flight: \
              {inflight}, process tracking: {tracking}, exits without entry: {unmatched}, \
-             undecodable: {undecodable}); behaviour may be missing"
+             beyond the probes' limits: {beyond}, undecodable: {undecodable}); behaviour may be \
+             missing"
         ),
         Incomplete::CompiledUnseen { package } => format!(
             "cargo compiled {} in this build, but no rustc compiling it was traced: a rustc \

@@ -98,6 +98,8 @@ pub enum Incomplete {
         tracking: u64,
         #[serde(default)]
         unmatched: u64,
+        #[serde(default)]
+        beyond: u64,
         undecodable: u64,
     },
     /// The trace ends before its `end` line (the tracer was stopped).

@@ -257,6 +257,10 @@ pub fn syscall_name(n: u32) -> &'static str {
         nr::RENAMEAT => "renameat",
         nr::RENAMEAT2 => "renameat2",
         nr::TRUNCATE => "truncate",
+        nr::FTRUNCATE => "ftruncate",
+        nr::FALLOCATE => "fallocate",
+        nr::FCHMOD => "fchmod",
+        nr::FCHOWN => "fchown",
         nr::CHMOD => "chmod",
         nr::FCHMODAT => "fchmodat",
         nr::FCHMODAT2 => "fchmodat2",
@@ -391,6 +395,7 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             let has_mode = matches!(
                 n,
                 nr::CHMOD
+                    | nr::FCHMOD
                     | nr::FCHMODAT
                     | nr::FCHMODAT2
                     | nr::MKDIR

@@ -71,13 +71,14 @@ pub fn render(this: &Summary) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "  INCOMPLETE TRACE: {} events lost (ring buffer full: {} [{}]; syscall table full: {}; untracked processes: {}; exits without entry: {}; undecodable: {})",
+            "  INCOMPLETE TRACE: {} events lost (ring buffer full: {} [{}]; syscall table full: {}; untracked processes: {}; exits without entry: {}; beyond the probes' limits: {}; undecodable: {})",
             lost,
             this.lost.ringbuf,
             per_cpu.join(", "),
             this.lost.inflight,
             this.lost.tracking,
             this.lost.unmatched,
+            this.lost.beyond,
             this.decode_errors
         );
     }
