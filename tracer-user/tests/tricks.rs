@@ -17,6 +17,7 @@ fn every_trick_is_caught_with_its_real_target() {
         ".bashrc",
         ".aws/credentials",
         ".netrc",
+        ".gitconfig",
     ]);
     let mut c: Command = sb.command(BIN);
     c.args([
@@ -62,6 +63,9 @@ fn every_trick_is_caught_with_its_real_target() {
         ("fs.read", "$HOME/.netrc"),
         // One datagram to an address, without connect.
         ("net.connect", "127.0.0.1:9"),
+        // A link to the home directory, through which a file is renamed into OUT_DIR: the
+        // link is judged by where it points.
+        ("fs.read", "$HOME"),
     ] {
         let hit = flagged
             .iter()

@@ -217,6 +217,16 @@ fn ancestors(dir: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Where a symlink at `link` with contents `target` points: relative contents are relative to
+/// the link's directory (resolved lexically later, like every path).
+fn symlink_target(link: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        return target.to_string();
+    }
+    let dir = link.rsplit_once('/').map_or("", |(d, _)| d);
+    format!("{dir}/{target}")
+}
+
 fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
@@ -302,11 +312,23 @@ fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
             }
         }
         RecordDetail::Meta { path, real, .. } => vec![(Kind::FsWrite, real.or(path).to_string())],
-        // A new name is written; a hard link also lays the existing file open under it, as
-        // reading it would (a symlink's contents name nothing until followed).
-        RecordDetail::Link { link, existing, .. } => {
+        // A new name is written; a link also lays what it names open under that name, as
+        // reading it would: a hard link's file, and a symlink's target — judged where it points
+        // (unlinks, renames and metadata calls are named by their strings, and a directory link
+        // of the crate's own would make `$OUT_DIR/l/.ssh/id_rsa` read as its own business).
+        RecordDetail::Link {
+            link,
+            existing,
+            target,
+        } => {
             let mut v = vec![(Kind::FsWrite, p(link))];
             v.extend(existing.iter().map(|x| (Kind::FsRead, p(x))));
+            v.extend(
+                target
+                    .iter()
+                    .filter(|_| rec.ok)
+                    .map(|t| (Kind::FsRead, symlink_target(link.best(), t))),
+            );
             v
         }
         RecordDetail::Rename { from, to, .. } => {
@@ -890,6 +912,56 @@ mod tests {
             .find(|b| b.target == "$HOME/.netrc")
             .expect("what it did afterwards is its crate's");
         assert_eq!(read.phase, Phase::BuildScript);
+    }
+
+    #[test]
+    fn a_symlink_a_build_script_makes_is_judged_where_it_points() {
+        let script = "/w/target/debug/build/linky-1a1a/build-script-build";
+        let out_dir = "/w/target/debug/build/linky-2b2b/out";
+        let msgs = [
+            build_script("registry+https://x#linky@0.1.0", script),
+            crate::cargo::messages::fake::script_run("registry+https://x#linky@0.1.0", out_dir),
+        ];
+        let index = Index::from_messages(msgs.iter());
+        let ctx = context();
+        let mut agg = Aggregator::new(&index, &ctx, 10);
+        let link = |name: &str, target: &str| {
+            rec(
+                20,
+                10,
+                RecordDetail::Link {
+                    link: crate::trace::record::fake::path(&format!("{out_dir}/{name}")),
+                    existing: None,
+                    target: Some(target.into()),
+                },
+            )
+        };
+        for r in [
+            fork(10, 20),
+            exec(20, 10, script, &[]),
+            // A way into the home directory for a later rename or unlink by string.
+            link("h", "/h/.ssh"),
+            // Relative, climbing out of OUT_DIR.
+            link("up", "../../../../../../h/.aws"),
+            // Honest: a library name for a file next to it.
+            link("libz.so", "libz.so.1"),
+        ] {
+            agg.push(&r);
+        }
+        let out = agg.finish();
+        let reads: Vec<(&str, bool)> = out.behaviors[&Owner::Crate(0)]
+            .iter()
+            .filter(|b| b.kind == Kind::FsRead)
+            .map(|b| (b.target.as_str(), b.routine))
+            .collect();
+        assert_eq!(
+            reads,
+            [
+                ("$HOME/.ssh", false),
+                ("$HOME/.aws", false),
+                ("$OUT_DIR/libz.so.1", true)
+            ]
+        );
     }
 
     /// `r`, an open, as having reached a file with two names.

@@ -540,7 +540,7 @@ pub mod fake {
     use super::{EventRecord, Real, RecordDetail};
     use crate::proctable::paths::ResolvedPath;
 
-    fn path(p: &str) -> ResolvedPath {
+    pub fn path(p: &str) -> ResolvedPath {
         ResolvedPath {
             raw: p.into(),
             abs: Some(p.into()),
