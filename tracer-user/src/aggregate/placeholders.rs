@@ -38,6 +38,19 @@ impl Placeholders {
         path.to_string()
     }
 
+    /// The name of the longest known directory `path` is in (the one [`Self::apply`] writes).
+    pub fn nearest(&self, path: &str) -> Option<Placeholder> {
+        self.prefixes
+            .iter()
+            .find(|(d, _)| {
+                path == d
+                    || path
+                        .strip_prefix(d.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            })
+            .map(|(_, n)| *n)
+    }
+
     /// True if `path` is exactly one of the directories named `name`.
     pub fn is_exactly(&self, name: Placeholder, path: &str) -> bool {
         self.prefixes.iter().any(|(d, n)| *n == name && d == path)

@@ -245,16 +245,20 @@ pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -
             _ => false,
         },
         // Tests make their scratch files under $TMPDIR (the tempfile crate, rustdoc's doctest
-        // directories); only the credentials that live there are not theirs to read.
-        Phase::Test | Phase::Run => match kind {
-            Kind::FsRead => {
-                under(CargoManifestDir)
-                    || under(TargetDir)
-                    || (under(TmpDir) && !is_temp_credential(path))
+        // directories); only the credentials that live there are not theirs to read — nor a
+        // home directory that happens to be inside it.
+        Phase::Test | Phase::Run => {
+            let scratch = places.nearest(path) == Some(TmpDir);
+            match kind {
+                Kind::FsRead => {
+                    under(CargoManifestDir)
+                        || under(TargetDir)
+                        || (scratch && !is_temp_credential(path))
+                }
+                Kind::FsWrite | Kind::FsDelete => under(TargetDir) || scratch,
+                _ => false,
             }
-            Kind::FsWrite | Kind::FsDelete => under(TargetDir) || under(TmpDir),
-            _ => false,
-        },
+        }
         Phase::ProcMacro => false,
     }
 }
@@ -338,6 +342,20 @@ mod tests {
             assert!(!is_routine(phase, Kind::FsWrite, "/h/.bashrc", &p));
         }
         assert!(!is_routine(Phase::BuildScript, Kind::FsWrite, "/tmp/x", &p));
+        // A home directory inside $TMPDIR (a sandbox's) is still a home directory.
+        let sandboxed = Placeholders::new([(TmpDir, "/tmp"), (Home, "/tmp/s/home")]);
+        assert!(!is_routine(
+            Phase::Test,
+            Kind::FsRead,
+            "/tmp/s/home/.netrc",
+            &sandboxed
+        ));
+        assert!(is_routine(
+            Phase::Test,
+            Kind::FsRead,
+            "/tmp/s/x",
+            &sandboxed
+        ));
     }
 
     #[test]
