@@ -427,10 +427,11 @@ impl<'a> Aggregator<'a> {
                     check.push((Placeholder::BuildDir, d));
                 }
             }
-        } else {
-            for m in self.index.manifest_dirs.values() {
-                check.push((Placeholder::Packages, m));
-            }
+        }
+        // Every package's sources: cargo reads them all, and rustc those of the crates whose
+        // macros it expands.
+        for m in self.index.manifest_dirs.values() {
+            check.push((Placeholder::Packages, m));
         }
         (render, Placeholders::new(check))
     }

@@ -220,8 +220,13 @@ pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -
             _ => false,
         },
         Phase::Compile => match kind {
+            // rustc reads the sources of the crates whose macros it expands (for their spans:
+            // `bitflags!` makes it open bitflags' own files), not only the crate's.
             Kind::FsRead => {
-                under(CargoManifestDir) || under(TargetDir) || tmp_of(&["rustc", "cc", "ld"])
+                under(CargoManifestDir)
+                    || under(Packages)
+                    || under(TargetDir)
+                    || tmp_of(&["rustc", "cc", "ld"])
             }
             Kind::FsWrite | Kind::FsDelete => under(TargetDir) || tmp_of(&["rustc", "cc", "ld"]),
             Kind::ProcessExec => starts_with_any(path, SYSTEM_PROGRAMS) || under(Sysroot),
@@ -389,6 +394,27 @@ mod tests {
         assert!(!is_routine(bs, Kind::FsDelete, "/w/a/src/lib.rs", &p));
         assert!(!is_routine(bs, Kind::ProcessExec, "/usr/bin/sh", &p));
         assert!(!is_routine(bs, Kind::NetConnect, "127.0.0.1:9", &p));
+    }
+
+    #[test]
+    fn rustc_reads_the_sources_of_the_crates_whose_macros_it_expands() {
+        let p = Placeholders::new([
+            (CargoManifestDir, "/w/a"),
+            (Packages, "/h/.cargo/registry/src/i/bitflags-2.1.0"),
+            (Home, "/h"),
+        ]);
+        let dep = "/h/.cargo/registry/src/i/bitflags-2.1.0/src/internal.rs";
+        assert!(is_routine(Phase::Compile, Kind::FsRead, dep, &p));
+        // Not a build script's or a proc macro's business, and no other file of the home.
+        assert!(!is_routine(Phase::BuildScript, Kind::FsRead, dep, &p));
+        assert!(!is_routine(Phase::ProcMacro, Kind::FsRead, dep, &p));
+        assert!(!is_routine(
+            Phase::Compile,
+            Kind::FsRead,
+            "/h/.ssh/id_rsa",
+            &p
+        ));
+        assert!(!is_routine(Phase::Compile, Kind::FsWrite, dep, &p));
     }
 
     #[test]
