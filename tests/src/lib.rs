@@ -97,7 +97,7 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Traced {
     };
     let mut sink = Collector::default();
     let summary = session::run(&opts, &mut sink, &mut session::Plain)
-        .unwrap_or_else(|e| panic!("tracing {argv:?} failed: {}", chain(&e)));
+        .unwrap_or_else(|e| panic!("tracing {argv:?} failed: {}", tracer::error_chain(&e)));
     let t = sink.finish().expect("a trace");
     let root_pid = t.start.root_pid;
     let events = t
@@ -235,16 +235,4 @@ pub fn phase<'a>(krate: &'a Value, phase: &str) -> &'a Value {
                 krate["name"], krate["phases"]
             )
         })
-}
-
-/// An error with every cause under it (the verifier's output is at the bottom).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cur = c.source();
-    }
-    out
 }

@@ -83,6 +83,24 @@ pub const CHANGES_VIEW: &[u32] = &[
     MOUNT_SETATTR,
 ];
 
+/// Every mount and namespace call the probes record: those of [`CHANGES_VIEW`], and the ones
+/// that change nothing the process sees until one of those follows.
+pub const NAMESPACE_CALLS: &[u32] = &[
+    MOUNT,
+    UMOUNT2,
+    PIVOT_ROOT,
+    CHROOT,
+    SETNS,
+    MOVE_MOUNT,
+    MOUNT_SETATTR,
+    UNSHARE,
+    OPEN_TREE,
+    FSOPEN,
+    FSCONFIG,
+    FSMOUNT,
+    FSPICK,
+];
+
 /// A family of syscalls handled by one exit probe (`sys_exit_<family>` in the object).
 #[derive(Clone, Copy, Debug)]
 pub struct Family {

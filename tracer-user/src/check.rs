@@ -151,25 +151,12 @@ pub fn command_exit(code: Option<i32>, signal: Option<i32>) -> u8 {
     c.clamp(0, 255) as u8
 }
 
-/// The mount and namespace calls the probes record (`tracer_common::syscalls`).
-const NAMESPACE_CALLS: &[&str] = &[
-    "mount",
-    "umount2",
-    "pivot_root",
-    "chroot",
-    "unshare",
-    "setns",
-    "open_tree",
-    "move_mount",
-    "fsopen",
-    "fsconfig",
-    "fsmount",
-    "fspick",
-    "mount_setattr",
-];
-
-fn is_namespace_call(name: Option<&str>) -> bool {
-    name.is_some_and(|n| NAMESPACE_CALLS.contains(&n))
+/// Whether the record's syscall is one of `list` (records name their syscall).
+fn one_of(e: &crate::trace::EventRecord, list: &[u32]) -> bool {
+    e.syscall.as_deref().is_some_and(|n| {
+        list.iter()
+            .any(|&nr| crate::trace::record::syscall_name(nr) == n)
+    })
 }
 
 /// `fsconfig` command that applies new options to a mount already in place (one `fspick`ed).
@@ -177,16 +164,12 @@ const FSCONFIG_CMD_RECONFIGURE: i64 = 7;
 
 /// A call that changes which file a path names for the caller.
 fn changes_view(e: &crate::trace::EventRecord) -> bool {
-    let view: Vec<&str> = tracer_common::syscalls::CHANGES_VIEW
-        .iter()
-        .map(|&n| crate::trace::record::syscall_name(n))
-        .collect();
     let reconfigures = matches!(
         (&e.detail, e.syscall.as_deref()),
         (crate::trace::RecordDetail::Tamper { arg1, .. }, Some("fsconfig"))
             if *arg1 == FSCONFIG_CMD_RECONFIGURE
     );
-    reconfigures || e.syscall.as_deref().is_some_and(|n| view.contains(&n))
+    reconfigures || one_of(e, tracer_common::syscalls::CHANGES_VIEW)
 }
 
 /// Whether record `e` makes the trace untrustworthy, with the argument to show: a call reaching
@@ -212,7 +195,8 @@ fn tampered(e: &crate::trace::EventRecord, tracer: Option<u32>) -> Option<i64> {
         // A namespace call that changed nothing (failed, or only made an empty namespace or a
         // detached mount) leaves the build's view of files as it was.
         crate::trace::RecordDetail::Tamper { .. }
-            if is_namespace_call(e.syscall.as_deref()) && !(e.ok && changes_view(e)) =>
+            if one_of(e, tracer_common::syscalls::NAMESPACE_CALLS)
+                && !(e.ok && changes_view(e)) =>
         {
             None
         }

@@ -35,8 +35,25 @@ pub fn sys_exit_sock(ctx: TracePointContext) -> u32 {
         _ => return 0,
     };
     let fd = a.args[0] as i32;
+    let mut sock = SockInfo::default();
+    kernel::sock_info(fd, &mut sock);
+    emit_sock(kind, n, ret, fd, (addr, addr_len), backlog, &sock);
+    0
+}
+
+/// One [`SockEvent`]: the socket as the kernel has it, the address as passed.
+#[inline(always)]
+fn emit_sock(
+    kind: EventKind,
+    n: u32,
+    ret: i64,
+    fd: i32,
+    (addr, addr_len): (u64, u32),
+    backlog: i32,
+    sock: &SockInfo,
+) {
     let Some(mut entry) = emit::reserve::<SockEvent>() else {
-        return 0;
+        return;
     };
     // SAFETY: every field is written below before submit.
     let e = unsafe { &mut *entry.as_mut_ptr() };
@@ -45,15 +62,13 @@ pub fn sys_exit_sock(ctx: TracePointContext) -> u32 {
     e.addr_len = addr_len;
     e.backlog = backlog;
     e._pad = 0;
-    e.sock = SockInfo::default();
-    kernel::sock_info(fd, &mut e.sock);
+    e.sock = *sock;
     let got = user::read_bytes(addr, addr_len as u64, &mut e.addr);
     if got == 0 {
         e.addr[0] = 0;
         e.addr[1] = 0;
     }
     entry.submit(0);
-    0
 }
 
 /// Destination port of a user `sockaddr`, if it is an inet one — `AF_UNSPEC` included on an
@@ -149,14 +164,16 @@ fn send_one(
         // worth naming.
         None => {
             if user::read::<u16>(addr) == Some(AF_UNIX) {
-                send_to(n, ret, fd, addr, addr_len, sock);
+                emit_sock(EventKind::Send, n, ret, fd, (addr, addr_len), 0, sock);
             }
             return;
         }
     };
+    // Any other explicit destination, as passed: an unconnected socket keeps none to check it
+    // against.
     if !is_dns_port(port) {
         if addr != 0 {
-            send_to(n, ret, fd, addr, addr_len, sock);
+            emit_sock(EventKind::Send, n, ret, fd, (addr, addr_len), 0, sock);
         }
         return;
     }
@@ -180,29 +197,6 @@ fn send_one(
     e.payload_len = user::read_bytes(buf, len, &mut e.payload);
     if len > PAYLOAD_LEN as u64 {
         e.header.flags |= FLAG_PAYLOAD_TRUNCATED;
-    }
-    entry.submit(0);
-}
-
-/// A send to an explicit address: the address as passed (there is no kernel state to check it
-/// against for an unconnected socket).
-#[inline(always)]
-fn send_to(n: u32, ret: i64, fd: i32, addr: u64, addr_len: u32, sock: &SockInfo) {
-    let Some(mut entry) = emit::reserve::<SockEvent>() else {
-        return;
-    };
-    // SAFETY: every field is written below before submit.
-    let e = unsafe { &mut *entry.as_mut_ptr() };
-    emit::header(&mut e.header, EventKind::Send, n, ret);
-    e.fd = fd;
-    e.addr_len = addr_len;
-    e.backlog = 0;
-    e._pad = 0;
-    e.sock = *sock;
-    let got = user::read_bytes(addr, addr_len as u64, &mut e.addr);
-    if got == 0 {
-        e.addr[0] = 0;
-        e.addr[1] = 0;
     }
     entry.submit(0);
 }

@@ -298,20 +298,12 @@ fn behaviours_of(rec: &EventRecord) -> Vec<(Kind, String)> {
         RecordDetail::Open { path, real, .. } => vec![(Kind::FsRead, real.or(path).to_string())],
         RecordDetail::Unlink { path, .. } => vec![(Kind::FsDelete, p(path))],
         // Its mode, owner, times or length, or a new directory or node: a write of that name.
-        // On a descriptor the kernel named nothing for: a pipe or socket has no file to change;
-        // anything else is said to be unnamed (and so never routine).
-        RecordDetail::Meta { path, real, .. }
-            if path.raw.is_empty() && path.abs.is_none() && real.real.is_none() =>
-        {
-            match real.real_unknown {
-                Some(Unknown::Detached) => Vec::new(),
-                _ => vec![(
-                    Kind::FsWrite,
-                    "(an open file the kernel could not name)".into(),
-                )],
-            }
-        }
-        RecordDetail::Meta { path, real, .. } => vec![(Kind::FsWrite, real.or(path).to_string())],
+        // On a descriptor no recent open named: said to be unnamed (and so never routine).
+        RecordDetail::Meta { path, .. } if path.raw.is_empty() && path.abs.is_none() => vec![(
+            Kind::FsWrite,
+            "(an open file the kernel could not name)".into(),
+        )],
+        RecordDetail::Meta { path, .. } => vec![(Kind::FsWrite, p(path))],
         // A new name is written; a link also lays what it names open under that name, as
         // reading it would: a hard link's file, and a symlink's target — judged where it points
         // (unlinks, renames and metadata calls are named by their strings, and a directory link

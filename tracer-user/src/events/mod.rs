@@ -164,9 +164,6 @@ pub enum Detail {
         flags: u32,
         /// The new mode (chmod) or the created file's (mkdir, mknod); 0 for the others.
         mode: u32,
-        /// A call on a descriptor (`futimens`, `AT_EMPTY_PATH`): its file, as the kernel
-        /// names it.
-        real: Reached,
     },
     /// A hard link to `existing`, or (`symbolic`) a symlink whose contents are `existing`.
     Link {
@@ -331,7 +328,6 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
                     path,
                     flags: e.flags,
                     mode: e.mode,
-                    real: Reached::decode(&e.real),
                 }
             } else {
                 Detail::Unlink {

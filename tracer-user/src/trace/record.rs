@@ -99,9 +99,6 @@ pub enum RecordDetail {
         /// A set-user-ID or set-group-ID bit in that mode.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         setuid: bool,
-        /// A call on a descriptor (no path: `futimens`): its file, by the kernel's name.
-        #[serde(flatten)]
-        real: Real,
     },
     /// A new name: a hard link to `existing`, or a symlink whose contents are `target`.
     Link {
@@ -390,7 +387,7 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             path: next_path(),
             rmdir: *rmdir,
         },
-        Detail::Meta { mode, real, .. } => {
+        Detail::Meta { mode, .. } => {
             let n = e.syscall_nr.unwrap_or(0);
             let has_mode = matches!(
                 n,
@@ -407,7 +404,6 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
                 path: next_path(),
                 mode: has_mode.then(|| format!("{mode:#o}")),
                 setuid: has_mode && mode & 0o6000 != 0,
-                real: Real::of(real),
             }
         }
         Detail::Link {
