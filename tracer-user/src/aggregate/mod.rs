@@ -70,6 +70,8 @@ struct Judged {
     unverified: bool,
     /// A file with several names, where a hard link could have put it: never routine.
     linked: bool,
+    /// The exec that started the phase, by cargo: routine as cargo's execs are.
+    started_by_cargo: bool,
 }
 
 /// Everything a report is made of.
@@ -248,6 +250,9 @@ struct Reached {
     /// It opened a regular file with more than one name: a hard link may have brought a file
     /// from anywhere on the filesystem into a directory that looks routine.
     linked: bool,
+    /// An exec by which cargo started a phase (a test binary, rustdoc, a build script): cargo
+    /// running the build's own programs, judged as cargo's.
+    starts_phase: bool,
 }
 
 impl Reached {
@@ -273,6 +278,7 @@ impl Reached {
             detached: real.is_some_and(|r| r.real_unknown == Some(Unknown::Detached)),
             legacy: rec.schema_version < 3,
             linked: links.is_some_and(|n| n > 1),
+            starts_phase: false,
         }
     }
 }
@@ -458,6 +464,7 @@ impl<'a> Aggregator<'a> {
             pipe,
             unverified: rec.unnamed && !pipe,
             linked: rec.linked && !routine::linked_may_be_routine(phase, &raw, check),
+            started_by_cargo: rec.starts_phase && kind == Kind::ProcessExec,
         };
         let key = Key {
             owner,
@@ -470,7 +477,11 @@ impl<'a> Aggregator<'a> {
         };
         if !self.acc.contains_key(&key) {
             // Decided once per behaviour, at its first occurrence.
-            let routine_phase = if judged.by_cargo { Phase::Cargo } else { phase };
+            let routine_phase = if judged.by_cargo || judged.started_by_cargo {
+                Phase::Cargo
+            } else {
+                phase
+            };
             let routine = kind.is_path()
                 && !judged.unverified
                 && !judged.linked
@@ -590,7 +601,9 @@ impl<'a> Aggregator<'a> {
         }
         self.track(rec, owner, phase);
         self.follow_phases(rec);
-        let reached = Reached::of(rec);
+        let mut reached = Reached::of(rec);
+        reached.starts_phase = matches!(rec.detail, RecordDetail::Exec { .. })
+            && self.attributor.starts_phase(rec.pid);
         let mut run_as = None;
         match &rec.detail {
             RecordDetail::Exec { path, real, .. } => {
@@ -718,6 +731,7 @@ impl<'a> Aggregator<'a> {
             detached: false,
             legacy: false,
             linked: false,
+            starts_phase: false,
         };
         let exe = self.ctx.named(&exe).into_owned();
         self.add(actor, Kind::ProcessPersist, exe, reached, pid, run_as);
@@ -733,6 +747,7 @@ impl<'a> Aggregator<'a> {
                 detached: false,
                 legacy: false,
                 linked: false,
+                starts_phase: false,
             };
             self.add(actor, Kind::ProcessExec, exe, failed, pid, None);
         }
@@ -905,6 +920,44 @@ mod tests {
             .find(|b| b.target == "$HOME/.netrc")
             .expect("what it did afterwards is its crate's");
         assert_eq!(read.phase, Phase::BuildScript);
+    }
+
+    #[test]
+    fn cargo_starting_a_test_binary_is_routine_and_what_the_test_runs_is_not() {
+        let exe = "/w/target/debug/deps/app-1a1a";
+        let msgs = [crate::cargo::messages::fake::artifact(
+            "path+file:///w/app#app@0.1.0",
+            "lib",
+            "app",
+            true,
+            &[exe],
+            Some(exe),
+            false,
+        )];
+        let index = Index::from_messages(msgs.iter());
+        let ctx = context();
+        let mut agg = Aggregator::new(&index, &ctx, 10);
+        for r in [
+            fork(10, 20),
+            exec(20, 10, exe, &[]),
+            fork(20, 21),
+            exec(21, 20, "/usr/bin/sh", &["sh"]),
+        ] {
+            agg.push(&r);
+        }
+        let out = agg.finish();
+        let execs: Vec<(&str, Phase, bool)> = out.behaviors[&Owner::Crate(0)]
+            .iter()
+            .filter(|b| b.kind == Kind::ProcessExec)
+            .map(|b| (b.target.as_str(), b.phase, b.routine))
+            .collect();
+        assert_eq!(
+            execs,
+            [
+                ("$TARGET_DIR/debug/deps/app-1a1a", Phase::Test, true),
+                ("/usr/bin/sh", Phase::Test, false),
+            ]
+        );
     }
 
     #[test]
