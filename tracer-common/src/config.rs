@@ -58,7 +58,12 @@ pub struct KernelOffsets {
     pub fs_root_dentry: u32,
     /// `inode.i_nlink`: names the file has (hard links).
     pub inode_nlink: u32,
-    pub _pad: u32,
+    /// `mm_struct.start_code`/`end_code`: the program's own code, where a stack's walk ends
+    /// in the binary cargo built.
+    pub mm_start_code: u32,
+    pub mm_end_code: u32,
+    /// `mm_struct.env_end`: the top of the main thread's stack, so a copy of it stops there.
+    pub mm_env_end: u32,
 }
 
 /// Everything the probes are told by the loader.
@@ -81,7 +86,7 @@ mod tests {
 
     #[test]
     fn layout_is_pinned() {
-        assert_eq!(core::mem::size_of::<KernelOffsets>(), 44 * 4);
-        assert_eq!(core::mem::size_of::<Config>(), 16 + 44 * 4);
+        assert_eq!(core::mem::size_of::<KernelOffsets>(), 46 * 4);
+        assert_eq!(core::mem::size_of::<Config>(), 16 + 46 * 4);
     }
 }

@@ -18,6 +18,11 @@ pub enum EventKind {
     /// A proc macro ran for the first time in a process ([`crate::process::MacroEvent`]; the
     /// header's `macro_id` names it).
     MacroRun = 5,
+    /// The user stack of the call recorded next by the same thread, in a process that runs a
+    /// program cargo built ([`crate::stack::StackEvent`]).
+    Stack = 6,
+    /// An executable file mapping in such a process ([`crate::stack::MapEvent`]).
+    Map = 7,
     /// open/openat/openat2/creat ([`crate::file::FileEvent`]).
     Open = 16,
     /// unlink/unlinkat/rmdir ([`crate::file::FileEvent`]).
@@ -56,6 +61,8 @@ impl EventKind {
             3 => Self::ExecFailed,
             4 => Self::Exit,
             5 => Self::MacroRun,
+            6 => Self::Stack,
+            7 => Self::Map,
             16 => Self::Open,
             17 => Self::Unlink,
             18 => Self::Rename,
@@ -79,6 +86,8 @@ impl EventKind {
             Self::Exec | Self::ExecFailed => core::mem::size_of::<crate::process::ExecEvent>(),
             Self::Exit => core::mem::size_of::<crate::process::ExitEvent>(),
             Self::MacroRun => core::mem::size_of::<crate::process::MacroEvent>(),
+            Self::Stack => core::mem::size_of::<crate::stack::StackEvent>(),
+            Self::Map => core::mem::size_of::<crate::stack::MapEvent>(),
             Self::Open | Self::Unlink | Self::Meta => {
                 core::mem::size_of::<crate::file::FileEvent>()
             }
@@ -198,11 +207,13 @@ mod tests {
             EventKind::Listen,
             EventKind::Tamper,
             EventKind::DnsSend,
+            EventKind::Stack,
+            EventKind::Map,
         ] {
             assert_eq!(EventKind::from_u32(k as u32), Some(k));
             assert_eq!(k.record_size() % 8, 0, "{k:?} is not 8-byte sized");
         }
         assert_eq!(EventKind::from_u32(0), None);
-        assert_eq!(EventKind::from_u32(6), None);
+        assert_eq!(EventKind::from_u32(8), None);
     }
 }

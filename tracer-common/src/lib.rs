@@ -15,11 +15,12 @@ pub mod kpath;
 pub mod limits;
 pub mod net;
 pub mod process;
+pub mod stack;
 pub mod syscalls;
 pub mod tamper;
 
 /// Version of the layouts in this crate. Bumped on any change of size, offset or meaning.
-pub const ABI_VERSION: u32 = 7;
+pub const ABI_VERSION: u32 = 8;
 
 /// Implements `aya::Pod` for the userspace build: the loader writes [`config::Config`] as a
 /// global and decodes events from the ring buffer.
@@ -30,4 +31,6 @@ mod pod {
     unsafe impl aya::Pod for Config {}
     // SAFETY: as above.
     unsafe impl aya::Pod for KernelOffsets {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for crate::stack::DirKey {}
 }

@@ -20,6 +20,14 @@ pub const COMM_LEN: usize = 16;
 /// Messages of one `sendmmsg` call inspected for DNS queries (glibc sends A and AAAA together).
 pub const SENDMMSG_MAX: u32 = 4;
 
+/// Bytes of a runtime process's user stack copied at a syscall (from the stack pointer up).
+/// perf's default for `--call-graph dwarf` is 8 KiB; measured here, `Command::status` from a
+/// constructor needs more than that to reach `_start` in a debug build (spawning keeps large
+/// buffers on the stack), and the walk must reach it to tell a constructor from `main`.
+pub const STACK_LEN: usize = 16384;
+/// Directories whose programs have their stacks copied (where cargo puts executables).
+pub const STACK_DIRS_MAX: u32 = 256;
+
 /// Default size of the event ring buffer (the loader can set another): about 20,000 file
 /// events, several seconds of a build's worst burst even if the reader stalls.
 pub const RING_BYTES: u32 = 16 * 1024 * 1024;

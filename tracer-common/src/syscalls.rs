@@ -42,6 +42,7 @@ pub const LISTEN: u32 = 50;
 pub const SENDTO: u32 = 44;
 pub const SENDMSG: u32 = 46;
 pub const SENDMMSG: u32 = 307;
+pub const MMAP: u32 = 9;
 pub const EXECVE: u32 = 59;
 pub const EXECVEAT: u32 = 322;
 pub const BPF: u32 = 321;
@@ -160,6 +161,11 @@ pub const FAMILIES: &[Family] = &[
     Family {
         exit_program: "sys_exit_send",
         syscalls: &["sendto", "sendmsg", "sendmmsg"],
+    },
+    // Only in processes whose stacks are copied (`stack::TRACED_STACKS`): where their code is.
+    Family {
+        exit_program: "sys_exit_mmap",
+        syscalls: &["mmap"],
     },
     Family {
         exit_program: "sys_exit_exec",

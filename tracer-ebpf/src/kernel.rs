@@ -196,3 +196,12 @@ pub fn fd_path(fd: i32, out: &mut KernelPath) {
         }
     }
 }
+
+/// Identity of the directory a `struct file *` is in (its dentry's parent).
+#[inline(always)]
+pub fn parent_dir_ref(file: u64) -> Option<InodeRef> {
+    let dentry: u64 = read(file, conf!(offsets.file_path_dentry))?;
+    let parent: u64 = read(dentry, conf!(offsets.dentry_parent))?;
+    let inode: u64 = read(parent, conf!(offsets.dentry_inode))?;
+    inode_ref(inode)
+}

@@ -9,8 +9,10 @@ use tracer_common::{
     config::{Config, KernelOffsets},
     counters,
     limits::{
-        INFLIGHT_MAX, MACRO_PROCS_MAX, MACRO_SEEN_MAX, MACRO_THREADS_MAX, RING_BYTES, TRACED_MAX,
+        INFLIGHT_MAX, MACRO_PROCS_MAX, MACRO_SEEN_MAX, MACRO_THREADS_MAX, RING_BYTES,
+        STACK_DIRS_MAX, TRACED_MAX,
     },
+    stack::DirKey,
 };
 
 /// The contract version this object was built against. The loader reads it from the object
@@ -71,7 +73,9 @@ pub static CONFIG: Config = Config {
         fs_root_mnt: 0,
         fs_root_dentry: 0,
         inode_nlink: 0,
-        _pad: 0,
+        mm_start_code: 0,
+        mm_end_code: 0,
+        mm_env_end: 0,
     },
 };
 
@@ -88,9 +92,17 @@ pub(crate) use conf;
 #[map]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(RING_BYTES, 0);
 
-/// The traced processes (tgid -> 1). The loader inserts the root; fork inserts children.
+/// The traced processes (tgid -> `stack::TRACED_PLAIN`, or with `TRACED_STACKS` when its
+/// stacks are copied). The loader inserts the root; fork inserts children with the parent's
+/// value; exec sets or clears the stack bit.
 #[map]
 pub static TRACED: HashMap<u32, u32> = HashMap::with_max_entries(TRACED_MAX, 0);
+
+/// Directories whose programs' processes have their stacks copied: where cargo puts test and
+/// bin executables (`<profile>/deps`, `<profile>`, `<profile>/examples`), written as cargo
+/// names them.
+#[map]
+pub static STACK_DIRS: HashMap<DirKey, u8> = HashMap::with_max_entries(STACK_DIRS_MAX, 0);
 
 /// Arguments of a syscall between its entry and its exit, by pid_tgid. Not an LRU map: an
 /// evicted entry would lose its event without a trace, where a full map is a counted loss.

@@ -391,6 +391,8 @@ pub fn exit_of(v: &Verdict, levels: &Levels, audit: bool, command: u8) -> Exit {
 #[derive(Debug, Clone)]
 pub struct Judging<'a> {
     pub rules: &'a [policy::Rule],
+    /// Crates that do I/O on their callers' behalf (runtime attribution).
+    pub mechanisms: &'a [String],
     pub levels: &'a Levels,
     /// Report verdicts without failing on them.
     pub audit: bool,
@@ -415,8 +417,10 @@ pub fn assess(
     graph: Option<&Graph>,
     fresh: bool,
     verbose: bool,
+    mechanisms: &[String],
 ) -> Option<(Report, Vec<Incomplete>)> {
-    let index = Index::from_messages(&trace.cargo_messages);
+    let mut index = Index::from_messages(&trace.cargo_messages);
+    index.mechanisms = mechanisms.iter().cloned().collect();
     let mut report = report::from_trace_with(trace, &index, verbose)?;
     let mut incomplete = incompleteness(trace, &report, fresh);
     incomplete.extend(forgeries(&index, graph));
@@ -434,7 +438,7 @@ pub fn judge(
     j: &Judging<'_>,
 ) -> Result<Judged, CheckError> {
     let (report, incomplete) =
-        assess(trace, graph, j.fresh, j.verbose).ok_or(CheckError::NoContext)?;
+        assess(trace, graph, j.fresh, j.verbose, j.mechanisms).ok_or(CheckError::NoContext)?;
     let deps = graph.map(Graph::dependencies).unwrap_or_default();
     let verdict = evaluate(&report, j.rules, scan, &deps, j.levels, incomplete);
     let (code, signal) = trace
@@ -562,6 +566,7 @@ pub fn recheck(o: &RecheckOptions) -> Result<Rechecked, RecheckError> {
     };
     let judging = Judging {
         rules: &policy.rules,
+        mechanisms: &policy.mechanisms,
         levels: &o.levels,
         audit: o.audit,
         fresh: trace.context.as_ref().is_some_and(|c| c.fresh),
@@ -673,6 +678,7 @@ pub fn check(
         scan.as_ref(),
         &Judging {
             rules: &policy.rules,
+            mechanisms: &policy.mechanisms,
             levels: &o.levels,
             audit: o.audit,
             fresh: o.settings.fresh,
@@ -770,7 +776,7 @@ mod tests {
             damage: Vec::new(),
         };
         let unseen = |t: &Trace| {
-            let (_, incomplete) = assess(t, None, false, false).unwrap();
+            let (_, incomplete) = assess(t, None, false, false, &[]).unwrap();
             incomplete
                 .iter()
                 .filter(|i| matches!(i, Incomplete::CompiledUnseen { .. }))

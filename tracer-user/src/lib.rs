@@ -24,6 +24,7 @@ pub mod policy;
 pub mod proctable;
 pub mod report;
 pub mod session;
+pub mod stacks;
 pub mod trace;
 
 /// An error with its causes, `outer: cause: cause` (each error's message names only itself,

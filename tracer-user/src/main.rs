@@ -163,7 +163,11 @@ fn read_side(p: &Path) -> anyhow::Result<Report> {
     // Whatever makes a verdict incomplete (damage, a script that did not run under --fresh,
     // forged messages) makes this side incomplete too.
     let fresh = t.context.as_ref().is_some_and(|c| c.fresh);
-    let Some((r, _)) = check::assess(&t, t.graph.as_ref(), fresh, false) else {
+    let mechanisms: Vec<String> = tracer::policy::defaults::MECHANISMS
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    let Some((r, _)) = check::assess(&t, t.graph.as_ref(), fresh, false, &mechanisms) else {
         bail!(
             "{} has no build context: it was not written by `cargo tracer build|test --events`",
             p.display()

@@ -4,5 +4,6 @@ mod file;
 mod net;
 mod proc_macro;
 mod process;
+mod stack;
 mod syscall;
 mod tamper;

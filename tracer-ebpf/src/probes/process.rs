@@ -14,13 +14,14 @@ use tracer_common::{
     kpath::{KPATH_FAULT, KPATH_NONE},
     limits::{ARGV_LEN, PATH_LEN},
     process::{ExecEvent, ExitEvent, ForkEvent},
+    stack::{TRACED_PLAIN, TRACED_STACKS},
     syscalls as nr,
 };
 
 use crate::{
     emit, kernel,
     maps::{INFLIGHT, MACRO_PROC, MACRO_THREAD, TRACED, conf, count},
-    probes::syscall::take,
+    probes::{stack, syscall::take},
     scope, user,
 };
 
@@ -37,8 +38,17 @@ pub fn sched_process_fork(ctx: RawTracePointContext) -> i32 {
     let child_tgid: u32 = kernel::read(child, conf!(offsets.task_tgid)).unwrap_or(0);
     let child_tid: u32 = kernel::read(child, conf!(offsets.task_pid)).unwrap_or(0);
     let thread = child_tgid == tgid;
-    if !thread && conf!(system_wide) == 0 && TRACED.insert(&child_tgid, &1, 0).is_err() {
+    // The child runs the parent's program until it execs: it keeps the parent's stack mark.
+    let value = TRACED
+        .get_ptr(&tgid)
+        .map(|v| unsafe { *v })
+        .unwrap_or(TRACED_PLAIN);
+    if !thread && conf!(system_wide) == 0 && TRACED.insert(&child_tgid, &value, 0).is_err() {
         count(counters::LOST_TRACKING);
+    }
+    // Whose code started it: the parent's stack at the fork, before the fork's record.
+    if value & TRACED_STACKS != 0 {
+        stack::capture(NO_SYSCALL);
     }
     // A process started by proc-macro code (e.g. `git` run by a macro) stays the macro's.
     let (_, tid) = scope::current_ids();

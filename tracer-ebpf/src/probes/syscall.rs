@@ -1,10 +1,11 @@
 //! The shared syscall-entry probe: remembers the arguments for the family's exit probe.
 
 use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
-use tracer_common::counters;
+use tracer_common::{counters, syscalls};
 
 use crate::{
     maps::{INFLIGHT, Inflight, conf, count},
+    probes::stack,
     scope,
 };
 
@@ -26,6 +27,10 @@ pub fn sys_enter(ctx: TracePointContext) -> u32 {
     for (i, a) in args.iter_mut().enumerate() {
         *a = unsafe { ctx.read_at(ARGS_OFFSET + i * 8) }.unwrap_or(0);
     }
+    // Mappings matter only where stacks are unwound (see `stack`), and there only executable ones.
+    if nr as u32 == syscalls::MMAP && !stack::mmap_wanted(tgid, &args) {
+        return 0;
+    }
     let id = aya_ebpf::helpers::bpf_get_current_pid_tgid();
     let v = Inflight {
         nr: nr as u64,
@@ -33,6 +38,9 @@ pub fn sys_enter(ctx: TracePointContext) -> u32 {
     };
     if INFLIGHT.insert(&id, &v, 0).is_err() {
         count(counters::LOST_INFLIGHT);
+    }
+    if nr as u32 != syscalls::MMAP && stack::wanted(tgid) {
+        stack::capture(nr as u32);
     }
     0
 }

@@ -17,7 +17,7 @@ use crate::{
     attribution::{Actor, Attributor, Index},
     events::{SockAddr, reached::Unknown},
     model::{BuildContext, Kind, Phase, Placeholder, ProcessChain},
-    trace::{EventRecord, RecordDetail},
+    trace::{EventRecord, RecordDetail, stack::CallStack},
 };
 
 /// One aggregated behaviour.
@@ -36,6 +36,8 @@ pub struct Behavior {
     /// (`/usr/bin/sh` for `/usr/bin/dash`). Both are installed programs; a link anywhere else
     /// names nothing (a `cc` in OUT_DIR pointing at `curl` is `curl`).
     pub run_as: Option<String>,
+    /// The call stack of the first occurrence, in a test or binary (runtime attribution).
+    pub example_stack: Option<CallStack>,
 }
 
 /// Who a behaviour belongs to.
@@ -106,6 +108,8 @@ pub struct Aggregator<'a> {
     places_cache: HashMap<Owner, std::rc::Rc<(Placeholders, Placeholders)>>,
     procs: Processes,
     persistence: Persistence,
+    /// The stack of the record being pushed, if it has one.
+    stack: Option<CallStack>,
     out: Aggregate,
 }
 
@@ -379,6 +383,7 @@ impl<'a> Aggregator<'a> {
             places_cache: HashMap::new(),
             procs: Processes::default(),
             persistence: Persistence::default(),
+            stack: None,
             out: Aggregate::default(),
         }
     }
@@ -501,6 +506,7 @@ impl<'a> Aggregator<'a> {
                     example_chain,
                     routine,
                     run_as: key.run_as.clone(),
+                    example_stack: self.stack.clone(),
                 },
             );
             self.order.push(key.clone());
@@ -589,6 +595,7 @@ impl<'a> Aggregator<'a> {
     /// Feeds one record (in trace order).
     pub fn push(&mut self, rec: &EventRecord) {
         self.out.events += 1;
+        self.stack.clone_from(&rec.stack);
         let actor = self.attributor.attribute(rec);
         let (owner, phase, within) = owner_phase(actor);
         if let RecordDetail::Exit {

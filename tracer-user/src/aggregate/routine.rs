@@ -172,7 +172,12 @@ pub fn linked_may_be_routine(phase: Phase, path: &str, places: &Placeholders) ->
     starts_with_any(path, SYSTEM_READ_PREFIXES)
         || matches!(
             phase,
-            Phase::Compile | Phase::Cargo | Phase::Test | Phase::Run
+            Phase::Compile
+                | Phase::Cargo
+                | Phase::Test
+                | Phase::Run
+                | Phase::Runtime
+                | Phase::Constructor
         ) && under(TargetDir)
             && !under(OutDir)
             && output
@@ -251,8 +256,9 @@ pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -
         },
         // Tests make their scratch files under $TMPDIR (the tempfile crate, rustdoc's doctest
         // directories); only the credentials that live there are not theirs to read — nor a
-        // home directory that happens to be inside it.
-        Phase::Test | Phase::Run => {
+        // home directory that happens to be inside it. A dependency's code running in them
+        // (runtime, constructor) has the same room, no more.
+        Phase::Test | Phase::Run | Phase::Runtime | Phase::Constructor => {
             let scratch = places.nearest(path) == Some(TmpDir);
             match kind {
                 Kind::FsRead => {

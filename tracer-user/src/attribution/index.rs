@@ -42,6 +42,9 @@ pub struct Index {
     pub manifest_dirs: BTreeMap<usize, String>,
     /// Crate root source files (`src/lib.rs`…) of every target.
     src_paths: HashMap<String, usize>,
+    /// Crates (by package name) that do I/O on behalf of their callers: on a stack, the
+    /// caller is responsible (`attribution::runtime`). Set from the policy.
+    pub mechanisms: std::collections::HashSet<String>,
     /// Files two messages gave to different packages.
     pub conflicts: Vec<Conflict>,
     /// Directories a message gave a package that cargo's layout rules out (an `OUT_DIR`
@@ -326,6 +329,33 @@ impl Index {
             .copied()
             // Only a package with a proc-macro target has proc-macro code to blame.
             .filter(|p| self.proc_macro_packages.contains(p))
+    }
+
+    /// The package whose sources `file` is in: the deepest manifest directory above it (a
+    /// path dependency inside the workspace is not the workspace's).
+    pub fn package_of_source(&self, file: &str) -> Option<usize> {
+        self.manifest_dirs
+            .iter()
+            .filter(|(_, d)| {
+                file.strip_prefix(d.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|(_, d)| d.len())
+            .map(|(&p, _)| p)
+    }
+
+    /// Records that package `p` compiles a crate named `name` (as a unit message would).
+    #[cfg(test)]
+    pub fn add_crate_name(&mut self, name: &str, p: usize) {
+        self.crate_names
+            .entry(name.to_string())
+            .or_default()
+            .push(p);
+    }
+
+    /// The only package with crate name `name` (`None` when there are none or several).
+    pub fn package_of_crate(&self, name: &str) -> Option<usize> {
+        self.unique(name)
     }
 
     fn unique(&self, crate_name: &str) -> Option<usize> {

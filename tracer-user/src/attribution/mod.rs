@@ -10,6 +10,7 @@
 //! a program called `cargo`) stays that crate's — blame cannot be handed on by exec.
 
 pub mod index;
+pub mod runtime;
 
 use std::collections::HashMap;
 
@@ -127,6 +128,7 @@ impl<'a> Attributor<'a> {
             Some(so) if self.runs_macros(rec.pid, own, so) => self.macro_actor(so, own),
             _ => own,
         };
+        let effective = self.runtime_actor(effective, rec);
         match &rec.detail {
             RecordDetail::Fork {
                 child_pid,
@@ -197,6 +199,39 @@ impl<'a> Attributor<'a> {
                 p.actor
             }
             _ => effective,
+        }
+    }
+
+    /// Inside a test or binary, the crate whose code made the call (its stack), in phase
+    /// `runtime` (or `constructor`) "within" the program's package; the program's own code
+    /// keeps its phase. A call whose stack names no package stays the program's.
+    fn runtime_actor(&self, actor: Actor, rec: &EventRecord) -> Actor {
+        let Actor::Crate {
+            package: program,
+            phase: phase @ (Phase::Test | Phase::Run),
+            ..
+        } = actor
+        else {
+            return actor;
+        };
+        let Some(r) = rec
+            .stack
+            .as_ref()
+            .and_then(|s| runtime::responsible(self.index, s))
+        else {
+            return actor;
+        };
+        let phase = if r.constructor {
+            Phase::Constructor
+        } else if r.package == program {
+            phase
+        } else {
+            Phase::Runtime
+        };
+        Actor::Crate {
+            package: r.package,
+            phase,
+            within: (r.package != program).then_some(program),
         }
     }
 

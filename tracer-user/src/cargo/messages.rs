@@ -78,6 +78,29 @@ pub fn proc_macro_libraries(m: &Message) -> impl Iterator<Item = &str> {
         .filter(|f| f.ends_with(".so"))
 }
 
+/// Directories where cargo puts the programs it runs as tests or binaries, as an artifact
+/// message shows them: `…/deps` of any unit (known long before a test runs from it) and the
+/// directory of an executable (`target/debug`, `…/examples`). Processes running a program from
+/// one get their stacks copied. A forged message can name another directory; that costs
+/// copies, not attribution (which only looks at the stacks of tests and binaries cargo ran).
+pub fn executable_dirs(m: &Message) -> Vec<&str> {
+    fn parent(f: &str) -> Option<&str> {
+        f.rsplit_once('/').map(|(d, _)| d).filter(|d| !d.is_empty())
+    }
+    let Message::CompilerArtifact(a) = m else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<&str> = a
+        .filenames
+        .iter()
+        .filter_map(|f| parent(f.as_str()))
+        .filter(|d| d.ends_with("/deps"))
+        .collect();
+    dirs.extend(a.executable.as_ref().and_then(|e| parent(e.as_str())));
+    dirs.dedup();
+    dirs
+}
+
 /// The `-<hash>` cargo appends to a unit's file names (`libfoo-0123abcd.rlib` → `0123abcd`).
 pub fn unit_hash(file: &str) -> Option<&str> {
     let base = file.rsplit('/').next()?;

@@ -130,6 +130,9 @@ impl Observer for CargoObserver {
                     for lib in messages::proc_macro_libraries(&m) {
                         probes.library(lib.to_string());
                     }
+                    for dir in messages::executable_dirs(&m) {
+                        probes.stacks_in(dir);
+                    }
                     sink.write(&Line::CargoMessage(CargoMessage { message: *m }))?;
                 }
                 Ok(StdoutLine::Text(t)) => {

@@ -12,6 +12,7 @@ use tracer_common::{
     file::{AT_REMOVEDIR, FileEvent, RenameEvent},
     net::{SendEvent, SockEvent, SockInfo},
     process::{ExecEvent, ExitEvent, ForkEvent},
+    stack::{MapEvent, StackEvent},
     tamper::TamperEvent,
 };
 
@@ -112,6 +113,20 @@ fn sent_to(bytes: &[u8], sock: &SockInfo) -> SockAddr {
     SockAddr::decode(bytes)
 }
 
+/// A copied user stack (`tracer_common::stack::StackEvent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserStack {
+    /// The call it belongs to; `None` for a fork (the parent's stack).
+    pub nr: Option<u32>,
+    pub ip: u64,
+    pub sp: u64,
+    pub bp: u64,
+    /// The main program's code as mapped (`mm->start_code .. end_code`).
+    pub code: std::ops::Range<u64>,
+    /// The stack from `sp` upwards.
+    pub bytes: Vec<u8>,
+}
+
 /// Kind-specific contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Detail {
@@ -138,6 +153,17 @@ pub enum Detail {
     },
     /// A proc macro ran in this process (first time); `macro_id` names it.
     MacroRun,
+    /// User registers and the top of the stack for the thread's next recorded call (`nr`, or
+    /// `None` for a fork), in a process that runs a program cargo built.
+    Stack(UserStack),
+    /// An executable file mapping (a shared library) in such a process.
+    Map {
+        addr: u64,
+        len: u64,
+        offset: u64,
+        file: InodeRef,
+        real: Reached,
+    },
     Open {
         path: PathArg,
         flags: u32,
@@ -309,6 +335,29 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
             }
         }
         EventKind::MacroRun => Detail::MacroRun,
+        EventKind::Stack => {
+            let at = std::mem::offset_of!(StackEvent, bytes);
+            let e: StackEvent = read(data);
+            let n = (e.len as usize).min(e.bytes.len());
+            Detail::Stack(UserStack {
+                nr: (h.syscall_nr != ev::NO_SYSCALL).then_some(h.syscall_nr),
+                ip: e.ip,
+                sp: e.sp,
+                bp: e.bp,
+                code: e.code_start..e.code_end,
+                bytes: data[at..at + n].to_vec(),
+            })
+        }
+        EventKind::Map => {
+            let e: MapEvent = read(data);
+            Detail::Map {
+                addr: e.addr,
+                len: e.len,
+                offset: e.offset,
+                file: e.file,
+                real: Reached::decode(&e.real),
+            }
+        }
         EventKind::Open | EventKind::Unlink | EventKind::Meta => {
             let e: FileEvent = read(data);
             let raw = RawPath::from_buf(&e.path, e.path_len, f & ev::FLAG_PATH_TRUNCATED != 0);

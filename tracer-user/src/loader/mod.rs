@@ -19,7 +19,7 @@ use aya::{
     maps::{HashMap, MapData, PerCpuArray, RingBuf},
     programs::{RawTracePoint, TracePoint, UProbe},
 };
-use tracer_common::{ABI_VERSION, config::Config, counters, syscalls::FAMILIES};
+use tracer_common::{ABI_VERSION, config::Config, counters, stack::DirKey, syscalls::FAMILIES};
 
 /// The probe object, built for `bpfel-unknown-none` by build.rs.
 static PROBES: &[u8] = aya::include_bytes_aligned!(env!("TRACER_PROBES_OBJ"));
@@ -42,6 +42,8 @@ pub enum LoadError {
     MissingProgram(String),
     #[error("the eBPF object has no map `{0}` (stale build?)")]
     MissingMap(&'static str),
+    #[error("reading a directory of programs whose stacks are copied")]
+    StackDir(#[source] std::io::Error),
     #[error("loading probe `{program}` into the kernel (verifier or permissions)")]
     Load {
         program: String,
@@ -91,6 +93,7 @@ pub struct Probes {
     ring: RingBuf<MapData>,
     traced: HashMap<MapData, u32, u32>,
     traced_fd: RawFd,
+    stack_dirs: HashMap<MapData, DirKey, u8>,
     counters: PerCpuArray<MapData, u64>,
     /// Number of (program, tracepoint) attachments made.
     pub attached: usize,
@@ -188,6 +191,14 @@ impl Probes {
             map: "TRACED",
             source: Box::new(source),
         })?;
+        let stack_dirs = HashMap::try_from(
+            ebpf.take_map("STACK_DIRS")
+                .ok_or(LoadError::MissingMap("STACK_DIRS"))?,
+        )
+        .map_err(|source| LoadError::Map {
+            map: "STACK_DIRS",
+            source: Box::new(source),
+        })?;
         let counters = PerCpuArray::try_from(
             ebpf.take_map("COUNTERS")
                 .ok_or(LoadError::MissingMap("COUNTERS"))?,
@@ -212,6 +223,7 @@ impl Probes {
             ring,
             traced,
             traced_fd,
+            stack_dirs,
             counters,
             attached,
         })
@@ -223,6 +235,24 @@ impl Probes {
             .insert(&pid, &1, 0)
             .map_err(|source| LoadError::Map {
                 map: "TRACED",
+                source: Box::new(source),
+            })
+    }
+
+    /// Copies the stacks of every process that execs a program in directory `dir` (see
+    /// `tracer_common::stack`).
+    pub fn stacks_in(&mut self, dir: &std::path::Path) -> Result<(), LoadError> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(dir).map_err(LoadError::StackDir)?;
+        let key = DirKey {
+            dev: crate::proctable::paths::kernel_dev(meta.dev()),
+            _pad: 0,
+            ino: meta.ino(),
+        };
+        self.stack_dirs
+            .insert(&key, &1, 0)
+            .map_err(|source| LoadError::Map {
+                map: "STACK_DIRS",
                 source: Box::new(source),
             })
     }
@@ -378,15 +408,18 @@ pub fn trace_self(fd: RawFd) -> std::io::Result<()> {
 
 fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {
     let mut attached = 0;
-    for tp in [
-        "sched_process_fork",
-        "sched_process_exec",
-        "sched_process_exit",
+    // (program, raw tracepoint): the stack mark is set by a program of its own at exec, as
+    // the exec record's path walk leaves the verifier no room for more.
+    for (name, tp) in [
+        ("sched_process_fork", "sched_process_fork"),
+        ("sched_process_exec", "sched_process_exec"),
+        ("sched_process_exec_stacks", "sched_process_exec"),
+        ("sched_process_exit", "sched_process_exit"),
     ] {
-        let prog: &mut RawTracePoint = program(ebpf, tp)?;
-        load_retrying(tp, || prog.load())?;
+        let prog: &mut RawTracePoint = program(ebpf, name)?;
+        load_retrying(name, || prog.load())?;
         prog.attach(tp).map_err(|source| LoadError::Attach {
-            program: tp.into(),
+            program: name.into(),
             target: format!("raw tracepoint {tp}"),
             source: Box::new(source),
         })?;

@@ -51,7 +51,9 @@ pub fn kernel_offsets(btf: &Btf) -> Result<KernelOffsets, BtfError> {
         fs_root_mnt: o("fs_struct", "root.mnt")?,
         fs_root_dentry: o("fs_struct", "root.dentry")?,
         inode_nlink: o("inode", "i_nlink")?,
-        _pad: 0,
+        mm_start_code: o("mm_struct", "start_code")?,
+        mm_end_code: o("mm_struct", "end_code")?,
+        mm_env_end: o("mm_struct", "env_end")?,
     })
 }
 
@@ -69,6 +71,7 @@ mod tests {
         // skc_dport and skc_num are adjacent halves of skc_portpair.
         assert_eq!(off.sk_num, off.sk_dport + 2);
         assert!(off.mm_arg_end > off.mm_arg_start);
+        assert_eq!(off.mm_end_code, off.mm_start_code + 8);
         // `struct path` is { mnt, dentry }.
         assert_eq!(off.file_path_dentry, off.file_path_mnt + 8);
         assert_eq!(off.fs_root_dentry, off.fs_root_mnt + 8);

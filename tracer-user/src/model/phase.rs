@@ -16,6 +16,11 @@ pub enum Phase {
     Test,
     /// A binary of the crate.
     Run,
+    /// The crate's library code, running inside a test or binary of another package (its own
+    /// functions were on the call's stack: runtime attribution).
+    Runtime,
+    /// The crate's code running before `main` of a program that links it (`.init_array`).
+    Constructor,
     /// Cargo itself.
     Cargo,
 }
@@ -26,6 +31,8 @@ named_enum!(Phase, "a phase" {
     Compile => "compile",
     Test => "test",
     Run => "run",
+    Runtime => "runtime",
+    Constructor => "constructor",
     Cargo => "cargo",
 });
 
@@ -37,6 +44,8 @@ impl Phase {
         Phase::Compile,
         Phase::Test,
         Phase::Run,
+        Phase::Runtime,
+        Phase::Constructor,
     ];
 
     /// Kinds of code whose static findings can explain what was observed in this phase.
@@ -47,6 +56,7 @@ impl Phase {
             Self::Compile => &[TargetKind::Library],
             Self::Test => &[TargetKind::Test, TargetKind::Library, TargetKind::Binary],
             Self::Run => &[TargetKind::Binary, TargetKind::Library],
+            Self::Runtime | Self::Constructor => &[TargetKind::Library],
             Self::Cargo => &[],
         }
     }

@@ -206,6 +206,8 @@ mod tests {
                 example_chain: ProcessChain::default(),
                 within: None,
                 run_as: None,
+                crate_chain: Vec::new(),
+                example_stack: None,
             },
             outcome,
             level: Level::Deny,

@@ -41,9 +41,16 @@ pub struct Policy {
     pub use_defaults: Option<bool>,
     /// Shipped defaults switched off for these crates.
     pub disable_defaults: Vec<String>,
+    /// Crates that do I/O on their callers' behalf (runtime attribution blames the caller).
+    pub mechanisms: Vec<String>,
 }
 
-const TOP_KEYS: &[&str] = &["allow", "default-policies", "disable-defaults"];
+const TOP_KEYS: &[&str] = &[
+    "allow",
+    "default-policies",
+    "disable-defaults",
+    "mechanisms",
+];
 /// The keys of an allow entry besides its lists ([`AllowKey`]).
 const RULE_KEYS: &[&str] = &["crate", "version", "phase", "reason", "dependents"];
 
@@ -344,6 +351,13 @@ impl Ctx<'_> {
                         None,
                     ),
                 },
+                "mechanisms" => {
+                    p.mechanisms = self
+                        .strings(v, "mechanisms")
+                        .into_iter()
+                        .map(|(n, _)| n)
+                        .collect();
+                }
                 "disable-defaults" => {
                     let shipped: Vec<&str> =
                         super::defaults::DEFAULTS.iter().map(|(n, _)| *n).collect();

@@ -1,5 +1,40 @@
 //! The default policies shipped in `policies/`, built into the binary so they are always there.
 
+/// Crates that do I/O on behalf of their callers: on a call's stack in a test or binary, the
+/// crate that called them is responsible (a payload sending through `reqwest` is the
+/// payload's), and they are listed in its chain. A policy adds more with `mechanisms = [...]`.
+pub const MECHANISMS: &[&str] = &[
+    // Async runtimes and event loops: their worker threads run everyone's futures.
+    "tokio",
+    "mio",
+    "async-std",
+    "async-io",
+    "smol",
+    "polling",
+    "futures-executor",
+    "rayon",
+    "rayon-core",
+    // HTTP clients and servers, sockets.
+    "hyper",
+    "hyper-util",
+    "h2",
+    "reqwest",
+    "ureq",
+    "isahc",
+    "curl",
+    "socket2",
+    "tokio-rustls",
+    "tokio-native-tls",
+    // Files and processes on others' behalf.
+    "tempfile",
+    "fs-err",
+    "walkdir",
+    "ignore",
+    "memmap2",
+    "duct",
+    "which",
+];
+
 /// `(crate, policy text)`.
 pub const DEFAULTS: &[(&str, &str)] = &[
     ("autocfg", include_str!("../../../policies/autocfg.toml")),

@@ -582,6 +582,8 @@ mod tests {
             example_chain: Default::default(),
             within: None,
             run_as: run_as.map(str::to_string),
+            crate_chain: Vec::new(),
+            example_stack: None,
         };
         assert!(allows_behaviour(r, &exec("/usr/bin/sh", None), &ctx));
         assert!(allows_behaviour(

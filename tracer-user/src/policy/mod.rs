@@ -33,6 +33,8 @@ pub struct Loaded {
     /// Project rules first, then the shipped defaults that are switched on.
     pub rules: Vec<Rule>,
     pub sources: Vec<String>,
+    /// Crates that do I/O on their callers' behalf: the project's and the shipped ones.
+    pub mechanisms: Vec<String>,
 }
 
 fn read(path: &Path) -> Result<Option<String>, PolicyError> {
@@ -113,8 +115,12 @@ pub fn load(
     for (label, p) in parts {
         loaded.sources.push(label);
         loaded.rules.extend(p.rules);
+        loaded.mechanisms.extend(p.mechanisms);
     }
     if use_defaults {
+        loaded
+            .mechanisms
+            .extend(defaults::MECHANISMS.iter().map(|m| m.to_string()));
         for (name, text) in defaults::DEFAULTS {
             if disabled.iter().any(|d| d == name) {
                 continue;

@@ -283,6 +283,8 @@ mod tests {
             }]),
             within: None,
             run_as: None,
+            crate_chain: Vec::new(),
+            example_stack: None,
         }
     }
 

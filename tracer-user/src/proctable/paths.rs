@@ -41,7 +41,7 @@ impl ResolvedPath {
 }
 
 /// Kernel `dev_t` encoding (major << 20 | minor) of a userspace `st_dev`.
-fn kernel_dev(st_dev: u64) -> u32 {
+pub fn kernel_dev(st_dev: u64) -> u32 {
     let major = libc::major(st_dev);
     let minor = libc::minor(st_dev);
     (major << 20) | minor

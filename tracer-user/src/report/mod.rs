@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     aggregate::{Aggregate, Aggregator, Behavior, Owner},
-    attribution::Index,
+    attribution::{Index, runtime},
     model::{BuildContext, Kind, Package, PackageKey, Phase, ProcessChain},
-    trace::Trace,
+    trace::{Trace, stack::CallStack},
 };
 
 /// Version of the report JSON. Bumped on any incompatible change.
@@ -97,13 +97,21 @@ pub struct BehaviorOut {
     pub succeeded: u64,
     /// The processes, outermost first, of the first occurrence.
     pub example_chain: ProcessChain,
-    /// Proc macros: the crate being compiled when it ran.
+    /// Proc macros: the crate being compiled when it ran. Runtime and constructor
+    /// behaviours: the package whose test or binary it ran in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<PackageKey>,
     /// An exec of an installed program by another installed name (`/usr/bin/sh` for
     /// `/usr/bin/dash`): a rule may name either.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_as: Option<String>,
+    /// In a test or binary: the packages whose code was on the call's stack, innermost first
+    /// (who decided, and who carried it out), from the first occurrence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crate_chain: Vec<PackageKey>,
+    /// That occurrence's call stack, symbolized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example_stack: Option<CallStack>,
 }
 
 /// How a trace went, for the report header.
@@ -140,6 +148,13 @@ fn out(b: &Behavior, index: &Index) -> BehaviorOut {
         example_chain: b.example_chain.clone(),
         within: b.within.map(|w| index.packages[w].key()),
         run_as: b.run_as.clone(),
+        crate_chain: b
+            .example_stack
+            .as_ref()
+            .and_then(|s| runtime::responsible(index, s))
+            .map(|r| r.chain.iter().map(|&p| index.packages[p].key()).collect())
+            .unwrap_or_default(),
+        example_stack: b.example_stack.clone(),
     }
 }
 
@@ -332,7 +347,12 @@ fn phases(p: usize, agg: &Aggregate, index: &Index, info: &TraceInfo) -> Vec<Pha
 /// Builds the report of a trace (its events attributed with its cargo messages, in order).
 /// `None` for a trace that has no build context (not written by `cargo tracer build|test`).
 pub fn from_trace(t: &Trace, verbose: bool) -> Option<Report> {
-    from_trace_with(t, &Index::from_messages(&t.cargo_messages), verbose)
+    let mut index = Index::from_messages(&t.cargo_messages);
+    index.mechanisms = crate::policy::defaults::MECHANISMS
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    from_trace_with(t, &index, verbose)
 }
 
 /// [`from_trace`] with the index of its messages already built.

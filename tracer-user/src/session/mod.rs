@@ -45,13 +45,27 @@ pub struct RunOptions {
     pub allow_io_uring: bool,
 }
 
-/// Libraries to put proc-macro probes on, as an observer finds them.
+/// Libraries to put proc-macro probes on, and directories of programs whose stacks to copy, as
+/// an observer finds them.
 #[derive(Debug, Default)]
-pub struct ProbeRequests(Vec<String>);
+pub struct ProbeRequests {
+    libraries: Vec<String>,
+    stack_dirs: Vec<String>,
+    /// Directories already asked for.
+    seen_dirs: std::collections::HashSet<String>,
+}
 
 impl ProbeRequests {
+    /// Probe a proc-macro library.
     pub fn library(&mut self, path: String) {
-        self.0.push(path);
+        self.libraries.push(path);
+    }
+
+    /// Copy the stacks of processes running programs in directory `dir`.
+    pub fn stacks_in(&mut self, dir: &str) {
+        if self.seen_dirs.insert(dir.to_string()) {
+            self.stack_dirs.push(dir.to_string());
+        }
     }
 }
 
@@ -142,11 +156,20 @@ fn attach_new(
     requests: &mut ProbeRequests,
     out: &mut Macros,
 ) {
+    for dir in requests.stack_dirs.drain(..) {
+        // Not fatal: that directory's programs are then attributed to their package only.
+        if let Err(e) = probes.stacks_in(std::path::Path::new(&dir)) {
+            out.failed.push(format!(
+                "stacks of programs in {dir}: {}",
+                crate::error_chain(&e)
+            ));
+        }
+    }
     let Some(m) = probes.macros.as_mut() else {
-        requests.0.clear();
+        requests.libraries.clear();
         return;
     };
-    for lib in requests.0.drain(..) {
+    for lib in requests.libraries.drain(..) {
         // Named before the probes are in: events can carry the id only afterwards.
         let id = m.request(&lib);
         pipe.macros.insert(id, lib);

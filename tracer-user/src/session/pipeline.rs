@@ -7,6 +7,7 @@ use super::digest::Digest;
 use crate::{
     events::{self, Detail},
     proctable::{ProcTable, paths::PathResolver},
+    stacks::Stacks,
     trace::{EventRecord, record},
 };
 
@@ -25,10 +26,13 @@ pub struct Pipeline {
     pub digest: Digest,
     /// Proc-macro libraries by the id their probes stamp on events.
     pub macros: HashMap<u32, String>,
+    /// Call stacks of programs cargo built.
+    pub stacks: Stacks,
 }
 
 impl Pipeline {
-    /// Processes one raw record; `None` if it could not be decoded (counted).
+    /// Processes one raw record; `None` if it could not be decoded (counted) or is part of
+    /// another record (a copied stack, a mapping: see `stacks`).
     pub fn handle(&mut self, raw: &[u8]) -> Option<EventRecord> {
         let e = match events::decode(raw) {
             Ok(e) => e,
@@ -38,6 +42,10 @@ impl Pipeline {
                 return None;
             }
         };
+        if self.stacks.consume(&e) {
+            return None;
+        }
+        let stack = self.stacks.observe(&e);
         let paths = match &e.detail {
             Detail::Exec { filename, .. } | Detail::ExecFailed { filename } => {
                 vec![self.resolver.resolve(e.pid, e.tid, filename)]
@@ -91,7 +99,8 @@ impl Pipeline {
         self.table.apply(&e, exe.as_deref());
         let ppid = self.table.get(e.pid).and_then(|p| p.parent);
         self.events += 1;
-        let mut rec = record::build(self.events, &e, ppid, paths);
+        let mut rec = record::build(self.events, &e, ppid, paths)?;
+        rec.stack = stack;
         if e.macro_id != 0 {
             rec.proc_macro = Some(
                 self.macros

@@ -8,6 +8,7 @@ pub mod access;
 pub mod jsonl;
 pub mod record;
 pub mod sink;
+pub mod stack;
 
 use serde::{Deserialize, Serialize};
 

@@ -8,6 +8,7 @@ use super::{SCHEMA_VERSION, access};
 use crate::{
     events::{self, Detail, Event, Reached, SockAddr, dns, errno, reached::Unknown},
     proctable::paths::ResolvedPath,
+    trace::stack::CallStack,
 };
 
 /// One event line.
@@ -35,6 +36,9 @@ pub struct EventRecord {
     /// The proc-macro library whose code was running on this thread (path of the `.so`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proc_macro: Option<String>,
+    /// The user stack of the call, in a program cargo built (a test or bin executable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<CallStack>,
     #[serde(flatten)]
     pub detail: RecordDetail,
 }
@@ -311,7 +315,14 @@ pub fn syscall_name(n: u32) -> &'static str {
 }
 
 /// Builds the record of one event. `paths` are the event's path arguments, resolved, in order.
-pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath>) -> EventRecord {
+/// `None` for the parts of other records (copied stacks, mappings), which are no records of
+/// their own.
+pub fn build(
+    seq: u64,
+    e: &Event,
+    ppid: Option<u32>,
+    mut paths: Vec<ResolvedPath>,
+) -> Option<EventRecord> {
     let ok = events::succeeded(e);
     let mut next_path = || {
         if paths.is_empty() {
@@ -360,6 +371,7 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             }
         }
         Detail::MacroRun => RecordDetail::ProcMacro {},
+        Detail::Stack(_) | Detail::Map { .. } => return None,
         Detail::Open {
             flags,
             mode,
@@ -488,7 +500,7 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
             arg1: *arg1,
         },
     };
-    EventRecord {
+    Some(EventRecord {
         schema_version: SCHEMA_VERSION,
         seq,
         ts_ns: e.ktime_ns,
@@ -502,8 +514,9 @@ pub fn build(seq: u64, e: &Event, ppid: Option<u32>, mut paths: Vec<ResolvedPath
         ret: e.ret,
         errno: (e.ret < 0).then(|| errno::name(-e.ret)),
         proc_macro: None,
+        stack: None,
         detail,
-    }
+    })
 }
 
 impl RecordDetail {
@@ -562,6 +575,7 @@ pub mod fake {
             ret: 0,
             errno: None,
             proc_macro: None,
+            stack: None,
             detail,
         }
     }

@@ -3,8 +3,10 @@
 use std::fmt::Write as _;
 
 use crate::{
+    model::Phase,
     output::{escape::human as h, matrix::Matrix, text},
     report::{BehaviorOut, CrateReport, Report, RoutineCount},
+    trace::stack::CallStack,
 };
 
 /// Longest target shown before eliding its middle.
@@ -38,13 +40,43 @@ fn table(s: &mut String, rows: &[BehaviorOut], verbose: bool) {
             b.succeeded
         );
         let mut via = format!("via {}", text::chain(&b.example_chain));
-        if let Some(w) = &b.within {
-            via = format!("while compiling {w}, {via}");
+        match (&b.within, b.phase) {
+            (Some(w), Phase::Runtime | Phase::Constructor) => {
+                via = format!("in a program of {w}, {via}");
+            }
+            (Some(w), _) => via = format!("while compiling {w}, {via}"),
+            _ => {}
+        }
+        if b.crate_chain.len() > 1 {
+            let chain: Vec<String> = b.crate_chain.iter().map(|k| k.to_string()).collect();
+            via = format!("through {}, {via}", chain.join(" → "));
+        } else if b.crate_chain.is_empty() && b.example_stack.is_some() {
+            // Blamed on the program's package for want of better: said, not guessed.
+            via = format!("its stack names no crate (no debug info?), {via}");
         }
         if let Some(name) = &b.run_as {
             via = format!("run as {}, {via}", h(name));
         }
         let _ = writeln!(s, "    {:<40}  {}", "", elide(&via, TARGET_WIDTH + 20));
+        if verbose && let Some(stack) = &b.example_stack {
+            stack_lines(s, stack);
+        }
+    }
+}
+
+/// The frames of a call's stack that have a source file outside the standard library, as
+/// `at function (file:line)`: the code that decided, not the machinery under it.
+fn stack_lines(s: &mut String, stack: &CallStack) {
+    const SHOWN: usize = 8;
+    let own = stack
+        .frames
+        .iter()
+        .filter(|f| f.file.as_deref().is_some_and(|p| !p.starts_with("/rustc/")));
+    for f in own.take(SHOWN) {
+        let function = f.function.as_deref().unwrap_or("?");
+        let file = f.file.as_deref().unwrap_or("?");
+        let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let _ = writeln!(s, "{:<46}at {} ({}{line})", "", h(function), h(file));
     }
 }
 

@@ -1,0 +1,458 @@
+//! Runtime stacks → call stacks: the stage between decoding and the trace record that turns
+//! the registers and stack bytes the probes copied for a program cargo built (a test or bin
+//! executable) into symbolized frames, so attribution can tell whose code made a call.
+//!
+//! Each process's address space is followed from the events: its program from the exec (the
+//! kernel's path of the file, with `mm->start_code` from the first stack), its shared
+//! libraries from executable `mmap`s; a fork copies the parent's. Unwinding uses the files'
+//! `.eh_frame` (framehop), as every Rust binary has it for panics, so it works on the binaries
+//! cargo builds by default, debug and release, without frame pointers. Frames are symbolized
+//! from DWARF where present (inlined calls included) and from the symbol table otherwise.
+//! A frame at an address in no known file ends the walk (`no-unwind-info`): nothing is guessed.
+
+mod binary;
+
+use std::{collections::HashMap, ops::Range};
+
+use framehop::{
+    Error as WalkError, ExplicitModuleSectionInfo, FrameAddress, Module, Unwinder,
+    x86_64::{CacheX86_64, UnwindRegsX86_64, UnwinderX86_64},
+};
+use std::sync::Arc;
+use tracer_common::syscalls as nr;
+
+use crate::{
+    events::{Detail, Event, UserStack},
+    trace::stack::{CallStack, Frame, StackEnd},
+};
+use binary::Binary;
+
+/// Frames kept per stack (inlined ones included).
+pub const MAX_FRAMES: usize = 64;
+
+/// A file mapped into a process.
+#[derive(Debug, Clone)]
+struct Mapped {
+    range: Range<u64>,
+    bias: u64,
+    path: String,
+}
+
+/// One process's address space, as far as its code goes.
+#[derive(Clone, Default)]
+struct Space {
+    /// The program's file (the kernel's name), until it is added with its code range.
+    exe: Option<String>,
+    exe_added: bool,
+    /// Libraries mapped but not yet read (read at the first stack that needs them).
+    unread: Vec<(u64, u64, u64, String)>,
+    mapped: Vec<Mapped>,
+    unwinder: UnwinderX86_64<Arc<[u8]>>,
+}
+
+/// Counts for the run's summary and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StackStats {
+    pub copied: u64,
+    pub unwound: u64,
+    pub frames: u64,
+    /// Stacks that arrived with nothing their call could be matched to.
+    pub unmatched: u64,
+}
+
+/// The stage's state across records.
+#[derive(Default)]
+pub struct Stacks {
+    /// The latest copied stack of each thread, waiting for its call's record.
+    pending: HashMap<u32, UserStack>,
+    spaces: HashMap<u32, Space>,
+    /// Files by the kernel's path; `None` when it could not be read as ELF.
+    binaries: HashMap<String, Option<Binary>>,
+    cache: CacheX86_64,
+    pub stats: StackStats,
+}
+
+impl std::fmt::Debug for Stacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stacks")
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl Stacks {
+    /// Takes a record the stage consumes (a stack, a mapping): true when `e` was one.
+    pub fn consume(&mut self, e: &Event) -> bool {
+        match &e.detail {
+            Detail::Stack(s) => {
+                self.stats.copied += 1;
+                if self.pending.insert(e.tid, s.clone()).is_some() {
+                    self.stats.unmatched += 1;
+                }
+                true
+            }
+            Detail::Map {
+                addr,
+                len,
+                offset,
+                real,
+                ..
+            } => {
+                if let Some(path) = real.path() {
+                    let space = self.spaces.entry(e.pid).or_default();
+                    space.unread.push((*addr, *len, *offset, path.to_string()));
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The call stack of `e`, if its thread's last copied stack belongs to it; then follows
+    /// the process's address space through `e` (exec, fork, exit).
+    pub fn observe(&mut self, e: &Event) -> Option<CallStack> {
+        let stack = match self.pending.remove(&e.tid) {
+            Some(s) if belongs(&s, e) => Some(self.unwind(e.pid, &s)),
+            Some(_) => {
+                self.stats.unmatched += 1;
+                None
+            }
+            None => None,
+        };
+        match &e.detail {
+            Detail::Exec { real, .. } => {
+                self.spaces.insert(
+                    e.pid,
+                    Space {
+                        exe: real.path().map(str::to_string),
+                        ..Space::default()
+                    },
+                );
+            }
+            Detail::Fork {
+                child_pid,
+                thread: false,
+                ..
+            } => {
+                if let Some(parent) = self.spaces.get(&e.pid).cloned() {
+                    self.spaces.insert(*child_pid, parent);
+                }
+            }
+            Detail::Exit { group_dead, .. } => {
+                self.pending.remove(&e.tid);
+                if *group_dead {
+                    self.spaces.remove(&e.pid);
+                }
+            }
+            _ => {}
+        }
+        stack
+    }
+
+    fn unwind(&mut self, pid: u32, s: &UserStack) -> CallStack {
+        self.stats.unwound += 1;
+        if s.bytes.is_empty() {
+            return CallStack {
+                frames: Vec::new(),
+                end: StackEnd::Unavailable,
+            };
+        }
+        let space = self.spaces.entry(pid).or_default();
+        add_modules(space, &mut self.binaries, s);
+        let mut read = |addr: u64| -> Result<u64, ()> {
+            let off = addr.checked_sub(s.sp).ok_or(())? as usize;
+            let b = s.bytes.get(off..off.checked_add(8).ok_or(())?).ok_or(())?;
+            Ok(u64::from_le_bytes(b.try_into().map_err(|_| ())?))
+        };
+        let regs = UnwindRegsX86_64::new(s.ip, s.sp, s.bp);
+        let mut it = space
+            .unwinder
+            .iter_frames(s.ip, regs, &mut self.cache, &mut read);
+        let mut addrs = Vec::new();
+        let end = loop {
+            match it.next() {
+                Ok(Some(a)) => {
+                    let known = space.mapped.iter().any(|m| m.range.contains(&a.address()));
+                    if !known {
+                        break StackEnd::NoUnwindInfo;
+                    }
+                    addrs.push(a);
+                    if addrs.len() >= MAX_FRAMES {
+                        break StackEnd::TooDeep;
+                    }
+                }
+                Ok(None) => break StackEnd::Root,
+                Err(WalkError::CouldNotReadStack(_)) => break StackEnd::Truncated,
+                Err(_) => break StackEnd::NoUnwindInfo,
+            }
+        };
+        let mut frames = Vec::new();
+        for a in addrs {
+            frames.extend(symbolize(&space.mapped, &mut self.binaries, a));
+        }
+        frames.truncate(MAX_FRAMES);
+        self.stats.frames += frames.len() as u64;
+        CallStack { frames, end }
+    }
+}
+
+/// Whether stack `s` was copied for the call `e` records (the next record of its thread).
+fn belongs(s: &UserStack, e: &Event) -> bool {
+    match &e.detail {
+        Detail::Fork { .. } => s.nr.is_none(),
+        Detail::Exec { .. } => matches!(s.nr, Some(nr::EXECVE | nr::EXECVEAT)),
+        _ => s.nr.is_some() && s.nr == e.syscall_nr,
+    }
+}
+
+/// Adds the program (now that a stack says where its code is) and any library mapped since.
+fn add_modules(space: &mut Space, binaries: &mut HashMap<String, Option<Binary>>, s: &UserStack) {
+    if !space.exe_added && s.code.start < s.code.end {
+        space.exe_added = true;
+        if let Some(exe) = space.exe.clone()
+            && let Some(bin) = load(binaries, &exe)
+            && let Some(bias) = bin.bias_for_code(s.code.start)
+        {
+            let module = module(bin, s.code.clone(), bias);
+            space.unwinder.add_module(module);
+            space.mapped.push(Mapped {
+                range: s.code.clone(),
+                bias,
+                path: exe,
+            });
+        }
+    }
+    for (addr, len, offset, path) in std::mem::take(&mut space.unread) {
+        let Some(bin) = load(binaries, &path) else {
+            continue;
+        };
+        let Some(bias) = bin.bias_for_mapping(addr, offset) else {
+            continue;
+        };
+        let range = addr..addr.saturating_add(len);
+        space.unwinder.add_module(module(bin, range.clone(), bias));
+        space.mapped.push(Mapped { range, bias, path });
+    }
+}
+
+fn load<'a>(binaries: &'a mut HashMap<String, Option<Binary>>, path: &str) -> Option<&'a Binary> {
+    binaries
+        .entry(path.to_string())
+        .or_insert_with(|| Binary::read(path))
+        .as_ref()
+}
+
+fn module(bin: &Binary, range: Range<u64>, bias: u64) -> Module<Arc<[u8]>> {
+    let u = bin.unwind.clone();
+    Module::new(
+        bin.path().to_string(),
+        range,
+        bias,
+        ExplicitModuleSectionInfo {
+            base_svma: 0,
+            text_svma: u.text.svma,
+            text: u.text.data,
+            got_svma: u.got,
+            eh_frame_svma: u.eh_frame.svma,
+            eh_frame: u.eh_frame.data,
+            eh_frame_hdr_svma: u.eh_frame_hdr.svma,
+            eh_frame_hdr: u.eh_frame_hdr.data,
+            ..Default::default()
+        },
+    )
+}
+
+fn symbolize(
+    mapped: &[Mapped],
+    binaries: &mut HashMap<String, Option<Binary>>,
+    a: FrameAddress,
+) -> Vec<Frame> {
+    let Some(m) = mapped.iter().find(|m| m.range.contains(&a.address())) else {
+        return Vec::new();
+    };
+    let svma = a.address_for_lookup().wrapping_sub(m.bias);
+    match binaries.get_mut(&m.path).and_then(Option::as_mut) {
+        Some(bin) => bin.frames(svma, a.address().wrapping_sub(m.bias)),
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Reached;
+    use std::{io::Read, os::unix::fs::FileExt};
+
+    fn event(pid: u32, syscall_nr: Option<u32>, detail: Detail) -> Event {
+        Event {
+            kind: tracer_common::event::EventKind::Open,
+            flags: 0,
+            ktime_ns: 0,
+            pid,
+            tid: pid,
+            uid: 0,
+            syscall_nr,
+            ret: 3,
+            comm: "t".into(),
+            macro_id: 0,
+            detail,
+        }
+    }
+
+    /// This process's executable mappings of shared libraries, as the probes would report them.
+    fn library_maps() -> Vec<Detail> {
+        let mut s = String::new();
+        std::fs::File::open("/proc/self/maps")
+            .and_then(|mut f| f.read_to_string(&mut s))
+            .unwrap();
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        s.lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let (range, perms, offset, path) = (f[0], f[1], f[2], *f.get(5)?);
+                if !perms.contains('x') || !path.starts_with('/') || exe.to_str() == Some(path) {
+                    return None;
+                }
+                let (a, b) = range.split_once('-')?;
+                let addr = u64::from_str_radix(a, 16).ok()?;
+                Some(Detail::Map {
+                    addr,
+                    len: u64::from_str_radix(b, 16).ok()? - addr,
+                    offset: u64::from_str_radix(offset, 16).ok()?,
+                    file: Default::default(),
+                    real: Reached::Path(path.to_string()),
+                })
+            })
+            .collect()
+    }
+
+    /// `mm->start_code .. end_code` of this process (`/proc/self/stat` fields 26 and 27).
+    fn code_range() -> Range<u64> {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<u64> = after
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0))
+            .collect();
+        // Field 3 is the first after the command name: 26 and 27 are at 23 and 24.
+        f[23]..f[24]
+    }
+
+    /// Registers and the top of the stack right here, the way the probe copies them.
+    #[inline(never)]
+    fn copy_own_stack() -> UserStack {
+        let (ip, sp, bp): (u64, u64, u64);
+        // SAFETY: reads three registers.
+        unsafe {
+            std::arch::asm!(
+                "lea {ip}, [rip]",
+                "mov {sp}, rsp",
+                "mov {bp}, rbp",
+                ip = out(reg) ip,
+                sp = out(reg) sp,
+                bp = out(reg) bp,
+            );
+        }
+        // Through /proc/self/mem: a read past the end of the thread's stack is an error, not
+        // a fault.
+        let mem = std::fs::File::open("/proc/self/mem").unwrap();
+        let mut bytes = vec![0u8; tracer_common::limits::STACK_LEN];
+        let mut n = 0;
+        while n < bytes.len() {
+            match mem.read_at(&mut bytes[n..n + 1024], sp + n as u64) {
+                Ok(1024) => n += 1024,
+                _ => break,
+            }
+        }
+        bytes.truncate(n);
+        UserStack {
+            nr: Some(nr::OPENAT),
+            ip,
+            sp,
+            bp,
+            code: code_range(),
+            bytes,
+        }
+    }
+
+    #[test]
+    fn a_copied_stack_unwinds_to_the_function_that_made_the_call() {
+        let pid = std::process::id();
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let mut st = Stacks::default();
+        st.observe(&event(
+            pid,
+            None,
+            Detail::Exec {
+                filename: crate::events::PathArg {
+                    raw: crate::events::RawPath {
+                        text: exe.display().to_string(),
+                        truncated: false,
+                        fault: false,
+                    },
+                    base: crate::events::Base::None,
+                },
+                argv: Vec::new(),
+                argv_truncated: false,
+                cwd: Default::default(),
+                real: Reached::Path(exe.display().to_string()),
+            },
+        ));
+        for m in library_maps() {
+            assert!(st.consume(&event(pid, Some(nr::MMAP), m)));
+        }
+        let copied = copy_own_stack();
+        assert!(st.consume(&event(pid, Some(nr::OPENAT), Detail::Stack(copied))));
+        let open = Detail::MacroRun;
+        let stack = st
+            .observe(&event(pid, Some(nr::OPENAT), open))
+            .expect("the stack belongs to the call");
+        let names: Vec<&str> = stack
+            .frames
+            .iter()
+            .filter_map(|f| f.function.as_deref())
+            .collect();
+        // Its caller, found through `.eh_frame` (this crate's code keeps no frame pointers).
+        assert!(
+            names
+                .iter()
+                .any(|n| n.ends_with("a_copied_stack_unwinds_to_the_function_that_made_the_call")),
+            "{names:#?} ({:?})",
+            stack.end
+        );
+        let test_fn = stack
+            .frames
+            .iter()
+            .find(|f| {
+                f.function
+                    .as_deref()
+                    .is_some_and(|n| n.ends_with("made_the_call"))
+            })
+            .unwrap();
+        assert!(
+            test_fn
+                .file
+                .as_deref()
+                .is_some_and(|f| f.ends_with("stacks/mod.rs")),
+            "{test_fn:?}"
+        );
+        // The next record of the thread is another call: a stack is never given to it.
+        assert_eq!(
+            st.observe(&event(pid, Some(nr::OPENAT), Detail::MacroRun)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_stack_for_another_call_is_dropped() {
+        let mut st = Stacks::default();
+        let mut s = copy_own_stack();
+        s.nr = Some(nr::CONNECT);
+        st.consume(&event(7, Some(nr::CONNECT), Detail::Stack(s)));
+        assert_eq!(
+            st.observe(&event(7, Some(nr::OPENAT), Detail::MacroRun)),
+            None
+        );
+        assert_eq!(st.stats.unmatched, 1);
+    }
+}
