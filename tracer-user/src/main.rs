@@ -371,6 +371,27 @@ fn build(c: CheckCommand) -> anyhow::Result<ExitCode> {
             h(f)
         );
     }
+    for f in &checked.summary.stack_failures {
+        eprintln!(
+            "warning: stacks not copied for programs in a directory (their calls stay with \
+             their package): {}",
+            h(f)
+        );
+    }
+    if c.timings {
+        let s = &checked.summary.stacks;
+        eprintln!(
+            "cargo-tracer: stacks: {} copied, {} unwound ({} frames, {} unmatched), {} files \
+             read in {} ms, unwinding and symbolizing {} ms",
+            s.copied,
+            s.unwound,
+            s.frames,
+            s.unmatched,
+            s.binaries,
+            s.read_us / 1000,
+            s.unwind_us / 1000
+        );
+    }
     let events = c
         .check
         .events

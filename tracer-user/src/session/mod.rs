@@ -140,11 +140,13 @@ fn drain(
     Ok(())
 }
 
-/// Proc-macro libraries probed, and those that could not be (with why).
+/// Proc-macro libraries probed, and those that could not be (with why); directories of
+/// programs whose stacks could not be asked for.
 #[derive(Default)]
 struct Macros {
     probed: Vec<String>,
     failed: Vec<String>,
+    stack_dirs_failed: Vec<String>,
 }
 
 /// Queues the proc-macro probes for libraries not probed yet (the attacher's thread does the
@@ -492,5 +494,7 @@ pub fn run(
         proc_macro_probes: probes.uprobes_unavailable.is_none(),
         proc_macros: macros.probed,
         proc_macro_failures: macros.failed,
+        stack_failures: macros.stack_dirs_failed,
+        stacks: pipe.stacks.stats,
     })
 }

@@ -42,4 +42,9 @@ pub struct Summary {
     pub proc_macros: Vec<String>,
     /// Libraries that looked like proc macros but could not be probed, with the reason.
     pub proc_macro_failures: Vec<String>,
+    /// Directories of test and bin executables whose stacks could not be asked for, with why
+    /// (their programs' calls then stay with their package).
+    pub stack_failures: Vec<String>,
+    /// Runtime attribution's work: stacks copied and unwound, and what it cost.
+    pub stacks: crate::stacks::StackStats,
 }

@@ -51,13 +51,20 @@ struct Space {
 }
 
 /// Counts for the run's summary and the benchmark.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StackStats {
+    /// Stack records received, and unwound (given to the record of their call).
     pub copied: u64,
     pub unwound: u64,
+    /// Frames in the unwound stacks (inlined ones included).
     pub frames: u64,
     /// Stacks that arrived with nothing their call could be matched to.
     pub unmatched: u64,
+    /// Files read for unwinding and symbols, and the time reading them took.
+    pub binaries: u64,
+    pub read_us: u64,
+    /// Time spent unwinding and symbolizing (file reads excluded).
+    pub unwind_us: u64,
 }
 
 /// The stage's state across records.
@@ -150,6 +157,15 @@ impl Stacks {
     }
 
     fn unwind(&mut self, pid: u32, s: &UserStack) -> CallStack {
+        let started = std::time::Instant::now();
+        let read_before = self.stats.read_us;
+        let out = self.unwind_timed(pid, s);
+        let took = started.elapsed().as_micros() as u64;
+        self.stats.unwind_us += took.saturating_sub(self.stats.read_us - read_before);
+        out
+    }
+
+    fn unwind_timed(&mut self, pid: u32, s: &UserStack) -> CallStack {
         self.stats.unwound += 1;
         if s.bytes.is_empty() {
             return CallStack {
@@ -158,7 +174,7 @@ impl Stacks {
             };
         }
         let space = self.spaces.entry(pid).or_default();
-        add_modules(space, &mut self.binaries, s);
+        add_modules(space, &mut self.binaries, &mut self.stats, s);
         let mut read = |addr: u64| -> Result<u64, ()> {
             let off = addr.checked_sub(s.sp).ok_or(())? as usize;
             let b = s.bytes.get(off..off.checked_add(8).ok_or(())?).ok_or(())?;
@@ -206,11 +222,16 @@ fn belongs(s: &UserStack, e: &Event) -> bool {
 }
 
 /// Adds the program (now that a stack says where its code is) and any library mapped since.
-fn add_modules(space: &mut Space, binaries: &mut HashMap<String, Option<Binary>>, s: &UserStack) {
+fn add_modules(
+    space: &mut Space,
+    binaries: &mut HashMap<String, Option<Binary>>,
+    stats: &mut StackStats,
+    s: &UserStack,
+) {
     if !space.exe_added && s.code.start < s.code.end {
         space.exe_added = true;
         if let Some(exe) = space.exe.clone()
-            && let Some(bin) = load(binaries, &exe)
+            && let Some(bin) = load(binaries, stats, &exe)
             && let Some(bias) = bin.bias_for_code(s.code.start)
         {
             let module = module(bin, s.code.clone(), bias);
@@ -223,7 +244,7 @@ fn add_modules(space: &mut Space, binaries: &mut HashMap<String, Option<Binary>>
         }
     }
     for (addr, len, offset, path) in std::mem::take(&mut space.unread) {
-        let Some(bin) = load(binaries, &path) else {
+        let Some(bin) = load(binaries, stats, &path) else {
             continue;
         };
         let Some(bias) = bin.bias_for_mapping(addr, offset) else {
@@ -235,10 +256,20 @@ fn add_modules(space: &mut Space, binaries: &mut HashMap<String, Option<Binary>>
     }
 }
 
-fn load<'a>(binaries: &'a mut HashMap<String, Option<Binary>>, path: &str) -> Option<&'a Binary> {
+fn load<'a>(
+    binaries: &'a mut HashMap<String, Option<Binary>>,
+    stats: &mut StackStats,
+    path: &str,
+) -> Option<&'a Binary> {
     binaries
         .entry(path.to_string())
-        .or_insert_with(|| Binary::read(path))
+        .or_insert_with(|| {
+            let started = std::time::Instant::now();
+            let bin = Binary::read(path);
+            stats.binaries += 1;
+            stats.read_us += started.elapsed().as_micros() as u64;
+            bin
+        })
         .as_ref()
 }
 
