@@ -40,6 +40,12 @@ enum Which {
     /// One traced clean build of benches/graph recorded with `--events`, then `report` of it
     /// offline in every format: sizes (events file, HTML page, JSON) and times. Needs root.
     Report,
+    /// The tests of benches/graph (`tests/work.rs`: HTTP on loopback through tokio, hyper and
+    /// reqwest, zstd and serde_json files, threads, child processes), built beforehand: plain
+    /// `cargo test` and `cargo tracer test` (every call of the test binaries with its stack
+    /// copied, unwound and symbolized; report and verdict; scan cache kept), interleaved.
+    /// Needs root.
+    Test,
 }
 
 fn root() -> PathBuf {
@@ -247,6 +253,110 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize, only: &[String]) -> anyhow
         );
     }
     let _ = std::fs::remove_dir_all(&target);
+    Ok(())
+}
+
+/// Runs `argv` in `dir`: wall seconds, stdout and stderr.
+fn timed_both(argv: &[String], dir: &Path) -> anyhow::Result<(f64, String, String)> {
+    let t0 = Instant::now();
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .current_dir(dir)
+        .output()
+        .with_context(|| format!("running {}", argv[0]))?;
+    let wall = t0.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!("{argv:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Ok((wall, text(&out.stdout), text(&out.stderr)))
+}
+
+fn test_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
+    let target = std::env::temp_dir().join("cargo-tracer-bench-test-target");
+    let cache = std::env::temp_dir().join("cargo-tracer-bench-scan-cache");
+    let (t, c) = (target.display().to_string(), cache.display().to_string());
+    let strings = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+    let plain = strings(&["cargo", "test", "--offline", "--target-dir", &t]);
+    let b = bin.display().to_string();
+    // The tracer's own options first: what follows `--offline` goes to cargo.
+    let traced = strings(&[
+        &b,
+        "tracer",
+        "test",
+        "--audit",
+        "--timings",
+        "--scan-cache",
+        &c,
+        "--format",
+        "json",
+        "--offline",
+        "--target-dir",
+        &t,
+    ]);
+    println!("warm-up: building the tests, one traced run (fills the scan cache)");
+    timed(
+        &strings(&["cargo", "test", "--offline", "--no-run", "--target-dir", &t]),
+        graph,
+    )?;
+    timed_both(&traced, graph)?;
+    let (mut p, mut tr) = (Vec::new(), Vec::new());
+    let mut last = (String::new(), String::new());
+    for round in 0..runs {
+        let (w, ..) = timed_both(&plain, graph)?;
+        p.push(w);
+        let (w2, out, err) = timed_both(&traced, graph)?;
+        tr.push(w2);
+        eprintln!(
+            "round {}/{runs}: plain {w:.2} s, traced {w2:.2} s",
+            round + 1
+        );
+        last = (out, err);
+    }
+    let (mp, mt) = (median(&mut p.clone()), median(&mut tr.clone()));
+    println!("cargo test of benches/graph's tests (built), {runs} interleaved runs each");
+    println!(
+        "| variant | median wall | ratio |
+|---|---|---|"
+    );
+    println!("| cargo test | {mp:.2} s | 1.000× |");
+    println!("| cargo tracer test | {mt:.2} s | {:.3}× |", mt / mp);
+    println!(
+        "raw plain: {p:.2?}
+raw traced: {tr:.2?}"
+    );
+    // The stacks line of `--timings` and what the verdict says of the tests' behaviour.
+    for l in last
+        .1
+        .lines()
+        .filter(|l| l.starts_with("cargo-tracer: stacks:"))
+    {
+        println!("{l}");
+    }
+    let v: serde_json::Value = serde_json::from_str(last.0.trim())?;
+    let behaviors = v["verdict"]["behaviors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    println!(
+        "verdict: {} behaviours not allowed, {} of them runtime or constructor; incomplete: {}",
+        behaviors.len(),
+        behaviors
+            .iter()
+            .filter(|b| b["phase"] == "runtime" || b["phase"] == "constructor")
+            .count(),
+        v["verdict"]["incomplete"]
+    );
+    for b in behaviors.iter().take(10) {
+        println!(
+            "  {}@{} {} {} {}",
+            b["name"].as_str().unwrap_or(""),
+            b["version"].as_str().unwrap_or(""),
+            b["phase"].as_str().unwrap_or(""),
+            b["kind"].as_str().unwrap_or(""),
+            b["target"].as_str().unwrap_or("")
+        );
+    }
     Ok(())
 }
 
@@ -490,6 +600,7 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     match a.which {
         Which::Report => report_bench(&bin, &graph, a.runs)?,
         Which::Build => build_bench(&bin, &graph, a.runs, &a.only)?,
+        Which::Test => test_bench(&bin, &graph, a.runs)?,
         Which::Throughput => throughput_bench(&bin, &root)?,
         Which::Attach => attach_bench(&bin, &root, a.runs)?,
         Which::Scan => {

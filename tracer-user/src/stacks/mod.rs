@@ -38,6 +38,15 @@ struct Mapped {
     path: String,
 }
 
+/// An executable mapping of a file, as a `Map` record reported it.
+#[derive(Debug, Clone)]
+struct Mapping {
+    addr: u64,
+    len: u64,
+    offset: u64,
+    path: String,
+}
+
 /// One process's address space, as far as its code goes.
 #[derive(Clone, Default)]
 struct Space {
@@ -45,7 +54,7 @@ struct Space {
     exe: Option<String>,
     exe_added: bool,
     /// Libraries mapped but not yet read (read at the first stack that needs them).
-    unread: Vec<(u64, u64, u64, String)>,
+    unread: Vec<Mapping>,
     mapped: Vec<Mapped>,
     unwinder: UnwinderX86_64<Arc<[u8]>>,
 }
@@ -107,7 +116,12 @@ impl Stacks {
             } => {
                 if let Some(path) = real.path() {
                     let space = self.spaces.entry(e.pid).or_default();
-                    space.unread.push((*addr, *len, *offset, path.to_string()));
+                    space.unread.push(Mapping {
+                        addr: *addr,
+                        len: *len,
+                        offset: *offset,
+                        path: path.to_string(),
+                    });
                 }
                 true
             }
@@ -118,6 +132,10 @@ impl Stacks {
     /// The call stack of `e`, if its thread's last copied stack belongs to it; then follows
     /// the process's address space through `e` (exec, fork, exit).
     pub fn observe(&mut self, e: &Event) -> Option<CallStack> {
+        // Nothing to follow until a marked process appears: a build pays nothing more.
+        if self.pending.is_empty() && self.spaces.is_empty() {
+            return None;
+        }
         let stack = match self.pending.remove(&e.tid) {
             Some(s) if belongs(&s, e) => Some(self.unwind(e.pid, &s)),
             Some(_) => {
@@ -147,13 +165,26 @@ impl Stacks {
             }
             Detail::Exit { group_dead, .. } => {
                 self.pending.remove(&e.tid);
-                if *group_dead {
-                    self.spaces.remove(&e.pid);
+                if *group_dead && self.spaces.remove(&e.pid).is_some() {
+                    self.forget_unused_files();
                 }
             }
             _ => {}
         }
         stack
+    }
+
+    /// Drops the files no live process maps: a test suite runs many binaries, one at a time,
+    /// and each one's code and symbols are only needed while it runs.
+    fn forget_unused_files(&mut self) {
+        let spaces = &self.spaces;
+        self.binaries.retain(|path, _| {
+            spaces.values().any(|s| {
+                s.exe.as_deref() == Some(path.as_str())
+                    || s.mapped.iter().any(|m| &m.path == path)
+                    || s.unread.iter().any(|m| &m.path == path)
+            })
+        });
     }
 
     fn unwind(&mut self, pid: u32, s: &UserStack) -> CallStack {
@@ -243,16 +274,20 @@ fn add_modules(
             });
         }
     }
-    for (addr, len, offset, path) in std::mem::take(&mut space.unread) {
-        let Some(bin) = load(binaries, stats, &path) else {
+    for m in std::mem::take(&mut space.unread) {
+        let Some(bin) = load(binaries, stats, &m.path) else {
             continue;
         };
-        let Some(bias) = bin.bias_for_mapping(addr, offset) else {
+        let Some(bias) = bin.bias_for_mapping(m.addr, m.offset) else {
             continue;
         };
-        let range = addr..addr.saturating_add(len);
+        let range = m.addr..m.addr.saturating_add(m.len);
         space.unwinder.add_module(module(bin, range.clone(), bias));
-        space.mapped.push(Mapped { range, bias, path });
+        space.mapped.push(Mapped {
+            range,
+            bias,
+            path: m.path,
+        });
     }
 }
 
