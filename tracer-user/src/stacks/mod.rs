@@ -132,17 +132,17 @@ impl Stacks {
     /// The call stack of `e`, if its thread's last copied stack belongs to it; then follows
     /// the process's address space through `e` (exec, fork, exit).
     pub fn observe(&mut self, e: &Event) -> Option<CallStack> {
-        // Nothing to follow until a marked process appears: a build pays nothing more.
-        if self.pending.is_empty() && self.spaces.is_empty() {
-            return None;
-        }
-        let stack = match self.pending.remove(&e.tid) {
-            Some(s) if belongs(&s, e) => Some(self.unwind(e.pid, &s)),
-            Some(_) => {
-                self.stats.unmatched += 1;
-                None
-            }
-            None => None,
+        // No stack waiting (a build's processes copy none): only the lifecycle is followed.
+        let stack = match self.pending.is_empty() {
+            true => None,
+            false => match self.pending.remove(&e.tid) {
+                Some(s) if belongs(&s, e) => Some(self.unwind(e.pid, &s)),
+                Some(_) => {
+                    self.stats.unmatched += 1;
+                    None
+                }
+                None => None,
+            },
         };
         match &e.detail {
             Detail::Exec { real, .. } => {
