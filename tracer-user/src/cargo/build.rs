@@ -108,6 +108,7 @@ pub fn trace(
         aliases: Vec::new(),
     };
     context.learn_aliases(real_path);
+    let target_dir = PathBuf::from(text::to_os(&context.target_dir));
     let opts = RunOptions {
         command: inv.command(),
         load: s.load.clone(),
@@ -123,7 +124,8 @@ pub fn trace(
         Text::Stderr
     } else {
         Text::Stdout
-    });
+    })
+    .with_target_dir(&target_dir);
     let summary = match file {
         Some(f) => session::run(&opts, &mut Tee(&mut collect, f), &mut observer)?,
         None => session::run(&opts, &mut collect, &mut observer)?,

@@ -42,12 +42,51 @@ pub enum Text {
 pub struct CargoObserver {
     text: Text,
     lines: Option<Receiver<StdoutLine>>,
+    target_dir: Option<std::path::PathBuf>,
 }
 
 impl CargoObserver {
     pub fn new(text: Text) -> Self {
-        Self { text, lines: None }
+        Self {
+            text,
+            lines: None,
+            target_dir: None,
+        }
     }
+
+    /// The build's target directory: where its test and bin executables already are.
+    pub fn with_target_dir(mut self, dir: &std::path::Path) -> Self {
+        self.target_dir = Some(dir.to_path_buf());
+        self
+    }
+}
+
+/// The directories of a target directory where cargo puts executables that exist already
+/// (`<profile>/deps`, `<profile>`, `<profile>/examples`, also under `<triple>/`): a build with
+/// nothing to compile runs its tests right after cargo names them.
+fn existing_executable_dirs(target: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let subdirs = |d: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(d)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for p in subdirs(target) {
+        for profile in std::iter::once(p.clone()).chain(subdirs(&p)) {
+            if profile.join("deps").is_dir() {
+                out.push(profile.join("deps"));
+                out.push(profile.join("examples"));
+                out.push(profile);
+            }
+        }
+    }
+    out.retain(|d| d.is_dir());
+    out
 }
 
 /// Reads lines on a thread of its own (a reader blocked in `read` must not stall tracing).
@@ -94,6 +133,14 @@ impl Observer for CargoObserver {
 
     fn stdout(&mut self, out: ChildStdout) {
         self.lines = Some(spawn_reader(out));
+    }
+
+    fn start(&mut self, probes: &mut ProbeRequests) {
+        if let Some(t) = &self.target_dir {
+            for d in existing_executable_dirs(t) {
+                probes.stacks_in(&crate::events::text::from_os(d.as_os_str()));
+            }
+        }
     }
 
     fn record(&mut self, rec: &EventRecord, probes: &mut ProbeRequests) {
@@ -143,5 +190,39 @@ impl Observer for CargoObserver {
         }
         let _ = out.flush();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executables_of_an_existing_target_dir_are_known_before_cargo_runs_them() {
+        let t = tempfile::tempdir().unwrap();
+        for d in [
+            "debug/deps",
+            "debug/examples",
+            "debug/build/x-1/out",
+            "x86_64-unknown-linux-gnu/release/deps",
+            "tmp",
+        ] {
+            std::fs::create_dir_all(t.path().join(d)).unwrap();
+        }
+        let mut got: Vec<String> = existing_executable_dirs(t.path())
+            .iter()
+            .map(|d| d.strip_prefix(t.path()).unwrap().display().to_string())
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "debug",
+                "debug/deps",
+                "debug/examples",
+                "x86_64-unknown-linux-gnu/release",
+                "x86_64-unknown-linux-gnu/release/deps",
+            ]
+        );
     }
 }

@@ -77,6 +77,8 @@ pub trait Observer {
         false
     }
     fn stdout(&mut self, _out: ChildStdout) {}
+    /// Before the command starts: probes it wants from the start.
+    fn start(&mut self, _probes: &mut ProbeRequests) {}
     /// Each record, before it reaches the sink.
     fn record(&mut self, _rec: &EventRecord, _probes: &mut ProbeRequests) {}
     /// After each batch of records, and once more (`last`) after the command ended.
@@ -332,6 +334,10 @@ pub fn run(
         .unwrap_or_default();
     let mut pipe = Pipeline::default();
     pipe.resolver.learn(&cwd);
+    let mut requests = ProbeRequests::default();
+    let mut macros = Macros::default();
+    observer.start(&mut requests);
+    attach_new(&mut probes, &mut pipe, &mut requests, &mut macros);
     let started = Instant::now();
     if observer.pipes_stdout() {
         cmd.stdout(std::process::Stdio::piped());
@@ -364,8 +370,6 @@ pub fn run(
     if let Some(out) = child.stdout.take() {
         observer.stdout(out);
     }
-    let mut requests = ProbeRequests::default();
-    let mut macros = Macros::default();
     let ring_fd = probes.ring().as_raw_fd();
     let mut status: Option<ExitStatus> = None;
     let mut exited_at: Option<Instant> = None;
