@@ -12,5 +12,8 @@ pub const LOST_UNMATCHED: u32 = 3;
 /// Calls with more parts than the probes decode (a `sendmmsg` of more datagrams than
 /// [`crate::limits::SENDMMSG_MAX`]): the rest is missing.
 pub const LOST_BEYOND: u32 = 4;
+/// Copied stacks dropped because their ring buffer was full: those calls stay with their
+/// program's package (attribution is poorer; the trace is not incomplete).
+pub const LOST_STACKS: u32 = 5;
 /// Number of counters.
-pub const COUNT: u32 = 5;
+pub const COUNT: u32 = 6;

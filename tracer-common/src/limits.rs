@@ -31,6 +31,9 @@ pub const STACK_DIRS_MAX: u32 = 256;
 /// Default size of the event ring buffer (the loader can set another): about 20,000 file
 /// events, several seconds of a build's worst burst even if the reader stalls.
 pub const RING_BYTES: u32 = 16 * 1024 * 1024;
+/// Size of the ring buffer of copied stacks, apart from the events' so that a test suite's
+/// burst of calls fills it, not the events' (about 2,000 stacks).
+pub const STACK_RING_BYTES: u32 = 32 * 1024 * 1024;
 /// Processes in the traced set at once.
 pub const TRACED_MAX: u32 = 65_536;
 /// Syscalls between entry and exit at once (all threads).

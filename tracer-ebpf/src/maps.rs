@@ -10,7 +10,7 @@ use tracer_common::{
     counters,
     limits::{
         INFLIGHT_MAX, MACRO_PROCS_MAX, MACRO_SEEN_MAX, MACRO_THREADS_MAX, RING_BYTES,
-        STACK_DIRS_MAX, TRACED_MAX,
+        STACK_DIRS_MAX, STACK_RING_BYTES, TRACED_MAX,
     },
     stack::DirKey,
 };
@@ -91,6 +91,10 @@ pub(crate) use conf;
 /// All events, to userspace. Size is set by the loader (`set_max_entries`).
 #[map]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(RING_BYTES, 0);
+
+/// Copied stacks (`tracer_common::stack::StackEvent`), apart from the events.
+#[map]
+pub static STACKS: RingBuf = RingBuf::with_byte_size(STACK_RING_BYTES, 0);
 
 /// The traced processes (tgid -> `stack::TRACED_PLAIN`, or with `TRACED_STACKS` when its
 /// stacks are copied). The loader inserts the root; fork inserts children with the parent's

@@ -7,6 +7,7 @@ use aya_ebpf::{
     programs::{RawTracePointContext, TracePointContext},
 };
 use tracer_common::{
+    counters,
     event::EventKind,
     limits::STACK_LEN,
     stack::{DirKey, MapEvent, StackEvent, TRACED_PLAIN, TRACED_STACKS},
@@ -15,7 +16,7 @@ use tracer_common::{
 
 use crate::{
     emit, kernel,
-    maps::{INFLIGHT, STACK_DIRS, TRACED, conf},
+    maps::{INFLIGHT, STACK_DIRS, STACKS, TRACED, conf, count},
     probes::syscall::ARGS_OFFSET,
     scope, user,
 };
@@ -83,7 +84,8 @@ pub fn capture(nr: u32) {
     // `bpf_probe_read_kernel`.
     let task = unsafe { bpf_get_current_task_btf() };
     let regs = unsafe { bpf_task_pt_regs(task) } as u64;
-    let Some(mut entry) = emit::reserve::<StackEvent>() else {
+    let Some(mut entry) = STACKS.reserve::<StackEvent>(0) else {
+        count(counters::LOST_STACKS);
         return;
     };
     // SAFETY: every field is written below before submit.

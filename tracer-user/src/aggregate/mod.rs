@@ -74,6 +74,8 @@ struct Judged {
     linked: bool,
     /// The exec that started the phase, by cargo: routine as cargo's execs are.
     started_by_cargo: bool,
+    /// Made by code in no file (written at run time): never routine.
+    unknown_code: bool,
 }
 
 /// Everything a report is made of.
@@ -450,7 +452,14 @@ impl<'a> Aggregator<'a> {
     ) {
         let ok = rec.ok;
         let (owner, phase, within) = owner_phase(actor);
-        let places = self.cached_places(owner);
+        // A dependency's code in a test or binary works among that program's files (snapshots
+        // beside its tests, its `.env`): named and judged in the program's package's places.
+        let places = match (phase, within) {
+            (Phase::Runtime | Phase::Constructor, Some(program)) => {
+                self.cached_places(Owner::Crate(program))
+            }
+            _ => self.cached_places(owner),
+        };
         let (render, check) = (&places.0, &places.1);
         // `..` is resolved lexically: `/usr/lib/../../home/u/.ssh/id_rsa` must not pass for a
         // system library read (a symlinked directory can only make this less exact, never hide).
@@ -470,6 +479,10 @@ impl<'a> Aggregator<'a> {
             unverified: rec.unnamed && !pipe,
             linked: rec.linked && !routine::linked_may_be_routine(phase, &raw, check),
             started_by_cargo: rec.starts_phase && kind == Kind::ProcessExec,
+            unknown_code: self
+                .stack
+                .as_ref()
+                .is_some_and(CallStack::from_unknown_code),
         };
         let key = Key {
             owner,
@@ -490,6 +503,7 @@ impl<'a> Aggregator<'a> {
             let routine = kind.is_path()
                 && !judged.unverified
                 && !judged.linked
+                && !judged.unknown_code
                 && (pipe
                     || routine::is_routine(routine_phase, kind, &raw, check)
                     || (!ok && routine::is_library_search(kind, &raw)));

@@ -188,6 +188,24 @@ pub fn is_installed_program(path: &str) -> bool {
     starts_with_any(path, SYSTEM_PROGRAMS)
 }
 
+/// Secrets kept in a project's directory: a test reading its package's files is routine, a
+/// read of these is not (`.env`, git's config with its credentials, keys).
+fn is_project_secret(path: &str) -> bool {
+    let base = basename(path);
+    let env = base == ".env"
+        || base
+            .strip_prefix(".env.")
+            .is_some_and(|rest| !matches!(rest, "example" | "sample" | "template" | "dist"));
+    let git = path.contains("/.git/") && (base == "config" || base.contains("credential"));
+    let key = [".pem", ".key", ".p12", ".pfx"]
+        .iter()
+        .any(|e| base.ends_with(e))
+        || ["id_rsa", "id_ed25519", "id_ecdsa", "id_dsa"]
+            .iter()
+            .any(|k| base.starts_with(k));
+    env || git || key || matches!(base, ".git-credentials" | ".netrc" | ".npmrc" | ".pypirc")
+}
+
 /// Credentials kept in the temporary directory: Kerberos ticket caches, ssh-agent and gpg
 /// directories.
 fn is_temp_credential(path: &str) -> bool {
@@ -262,7 +280,7 @@ pub fn is_routine(phase: Phase, kind: Kind, path: &str, places: &Placeholders) -
             let scratch = places.nearest(path) == Some(TmpDir);
             match kind {
                 Kind::FsRead => {
-                    under(CargoManifestDir)
+                    (under(CargoManifestDir) && !is_project_secret(path))
                         || under(TargetDir)
                         || (scratch && !is_temp_credential(path))
                 }
@@ -353,6 +371,25 @@ mod tests {
             assert!(!is_routine(phase, Kind::FsWrite, "/h/.bashrc", &p));
         }
         assert!(!is_routine(Phase::BuildScript, Kind::FsWrite, "/tmp/x", &p));
+        // The package's own files, but not the secrets kept among them.
+        let own = Placeholders::new([(CargoManifestDir, "/w/a"), (TmpDir, "/tmp")]);
+        for phase in [Phase::Test, Phase::Runtime] {
+            assert!(is_routine(
+                phase,
+                Kind::FsRead,
+                "/w/a/tests/data.json",
+                &own
+            ));
+            assert!(is_routine(phase, Kind::FsRead, "/w/a/.env.example", &own));
+            for secret in [
+                "/w/a/.env",
+                "/w/a/.env.local",
+                "/w/a/.git/config",
+                "/w/a/k.pem",
+            ] {
+                assert!(!is_routine(phase, Kind::FsRead, secret, &own), "{secret}");
+            }
+        }
         // A home directory inside $TMPDIR (a sandbox's) is still a home directory.
         let sandboxed = Placeholders::new([(TmpDir, "/tmp"), (Home, "/tmp/s/home")]);
         assert!(!is_routine(

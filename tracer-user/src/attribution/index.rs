@@ -331,9 +331,28 @@ impl Index {
             .filter(|p| self.proc_macro_packages.contains(p))
     }
 
-    /// The package whose sources `file` is in: the deepest manifest directory above it (a
-    /// path dependency inside the workspace is not the workspace's).
+    /// The package whose sources `file` is in: the package whose `OUT_DIR` holds it (code a
+    /// build script generated), else the deepest manifest directory above it (a path
+    /// dependency inside the workspace is not the workspace's). A file elsewhere in a build
+    /// directory is nobody's, though the target directory is inside the workspace's.
     pub fn package_of_source(&self, file: &str) -> Option<usize> {
+        let under = |dir: &str| {
+            file.strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        for (&p, dirs) in &self.out_dirs {
+            if dirs.iter().any(|d| under(d)) {
+                return Some(p);
+            }
+        }
+        let build_roots = self
+            .out_dirs
+            .values()
+            .flatten()
+            .filter_map(|d| parent(d).rsplit_once('/').map(|(root, _)| root));
+        if build_roots.into_iter().any(|r| !r.is_empty() && under(r)) {
+            return None;
+        }
         self.manifest_dirs
             .iter()
             .filter(|(_, d)| {

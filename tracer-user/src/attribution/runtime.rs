@@ -26,14 +26,52 @@ pub struct Responsible {
     pub chain: Vec<usize>,
 }
 
-/// The package a frame's code belongs to.
+/// The package a frame's code belongs to: by the crate its symbol names (rustc names the
+/// crate it compiled the code in) and by its DWARF source file; when they disagree, the file —
+/// a symbol is a name the code may give itself (`export_name`), a file is where rustc read it.
+/// std's frames (`/rustc/<hash>/library/…`) are nobody's.
 pub fn package_of_frame(index: &Index, f: &Frame) -> Option<usize> {
-    if let Some(file) = &f.file {
-        // A file DWARF names is evidence enough: std's (`/rustc/<hash>/library/…`) is nobody's.
-        return index.package_of_source(file);
+    let by_symbol = f
+        .function
+        .as_deref()
+        .and_then(crate_of_symbol)
+        .and_then(|c| index.package_of_crate(c));
+    let by_file = f
+        .file
+        .as_deref()
+        .and_then(source_path)
+        .and_then(|p| index.package_of_source(&p));
+    by_file.or(by_symbol)
+}
+
+/// A DWARF file name as the file it is: `/proc/self/root/…` stripped (rustc keeps such a path
+/// as written, and it starts with no package's directory) and `..` resolved (`a/../b/x.rs` is
+/// in `b`). `None` for a path through another of `/proc`'s links, which names nothing lexically.
+fn source_path(file: &str) -> Option<String> {
+    let mut rest = file;
+    while let Some(after) = rest.strip_prefix("/proc/") {
+        let (who, tail) = after.split_once('/')?;
+        let root = tail.strip_prefix("root")?;
+        let own = who == "self" || who == "thread-self" || who.bytes().all(|b| b.is_ascii_digit());
+        if !own || !(root.is_empty() || root.starts_with('/')) {
+            return None;
+        }
+        rest = root;
     }
-    let name = f.function.as_deref()?;
-    index.package_of_crate(crate_of_symbol(name)?)
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for p in rest.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(p),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
 }
 
 /// `rust_decimals::payload` → `rust_decimals`; `<rust_decimals::Decimal>::new` and
@@ -220,6 +258,50 @@ mod tests {
         // A walk cut short proves nothing about `main`.
         let cut = stack(ctor.frames[..1].to_vec(), StackEnd::Truncated);
         assert!(!responsible(&ix, &cut).unwrap().constructor);
+    }
+
+    #[test]
+    fn source_files_are_what_they_name() {
+        assert_eq!(
+            source_path("/proc/self/root/w/app/vendor/x/../../../net-helper/src/l.rs").as_deref(),
+            Some("/w/net-helper/src/l.rs")
+        );
+        assert_eq!(
+            source_path("/proc/1/root/proc/self/root/a.rs").as_deref(),
+            Some("/a.rs")
+        );
+        assert_eq!(source_path("/proc/self/cwd/src/lib.rs"), None);
+        assert_eq!(source_path("src/lib.rs"), None);
+    }
+
+    #[test]
+    fn a_frame_is_the_crate_its_file_is_in_when_its_symbol_says_otherwise() {
+        let ix = index();
+        // Code compiled from `/proc/self/root/<its own dir>` is still its own.
+        let hidden = frame(
+            "payload::hidden::go",
+            Some("/proc/self/root/w/app/vendor/payload/src/imp.rs"),
+        );
+        assert_eq!(package_of_frame(&ix, &hidden), Some(1));
+        // A file DWARF cannot tie to a package (generated, outside every package): the symbol.
+        let outside = frame("payload::gen::go", Some("/elsewhere/gen.rs"));
+        assert_eq!(package_of_frame(&ix, &outside), Some(1));
+        // Code a build script generated is its package's, though the target directory is in
+        // the workspace's; elsewhere in the build directory, nobody's.
+        let mut ix = ix;
+        ix.out_dirs
+            .insert(1, vec!["/w/app/target/debug/build/payload-1a/out".into()]);
+        let generated = frame(
+            "payload::gen",
+            Some("/w/app/target/debug/build/payload-1a/out/g.rs"),
+        );
+        assert_eq!(package_of_frame(&ix, &generated), Some(1));
+        let stray = frame("x::y", Some("/w/app/target/debug/build/other-2b/out/g.rs"));
+        assert_eq!(package_of_frame(&ix, &stray), None);
+        // A payload that names itself after the victim's function (`export_name`) is still
+        // where its file is.
+        let forged = frame("app::total", Some("/w/app/vendor/payload/src/lib.rs"));
+        assert_eq!(package_of_frame(&ix, &forged), Some(1));
     }
 
     #[test]

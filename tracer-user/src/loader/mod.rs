@@ -91,6 +91,7 @@ pub struct Probes {
     /// Attaches proc-macro probes off the thread that drains the ring (None without uprobes).
     pub macros: Option<macros::MacroAttacher>,
     ring: RingBuf<MapData>,
+    stacks: RingBuf<MapData>,
     traced: HashMap<MapData, u32, u32>,
     traced_fd: RawFd,
     stack_dirs: HashMap<MapData, DirKey, u8>,
@@ -114,6 +115,10 @@ pub struct LossCounters {
     /// Parts of calls beyond what the probes decode (datagrams of a long `sendmmsg`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub beyond: u64,
+    /// Copied stacks dropped (their ring was full): those calls stay with their program's
+    /// package. Not a loss of events: not in [`LossCounters::total`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stacks: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -179,6 +184,14 @@ impl Probes {
             map: "EVENTS",
             source: Box::new(source),
         })?;
+        let stacks = RingBuf::try_from(
+            ebpf.take_map("STACKS")
+                .ok_or(LoadError::MissingMap("STACKS"))?,
+        )
+        .map_err(|source| LoadError::Map {
+            map: "STACKS",
+            source: Box::new(source),
+        })?;
         let traced_fd = match ebpf.map("TRACED") {
             Some(aya::maps::Map::HashMap(m)) => m.fd().as_fd().as_raw_fd(),
             _ => return Err(LoadError::MissingMap("TRACED")),
@@ -221,6 +234,7 @@ impl Probes {
             macros,
             ebpf,
             ring,
+            stacks,
             traced,
             traced_fd,
             stack_dirs,
@@ -268,6 +282,11 @@ impl Probes {
         &mut self.ring
     }
 
+    /// The event ring buffer and the ring of copied stacks.
+    pub fn rings(&mut self) -> (&mut RingBuf<MapData>, &mut RingBuf<MapData>) {
+        (&mut self.ring, &mut self.stacks)
+    }
+
     /// Current loss counters.
     pub fn losses(&self) -> Result<LossCounters, LoadError> {
         let get = |i: u32| -> Result<Vec<u64>, LoadError> {
@@ -285,6 +304,7 @@ impl Probes {
             tracking: get(counters::LOST_TRACKING)?.iter().sum(),
             unmatched: get(counters::LOST_UNMATCHED)?.iter().sum(),
             beyond: get(counters::LOST_BEYOND)?.iter().sum(),
+            stacks: get(counters::LOST_STACKS)?.iter().sum(),
         })
     }
 }

@@ -133,8 +133,16 @@ fn drain(
     requests: &mut ProbeRequests,
     sink: &mut dyn Sink,
 ) -> Result<(), SessionError> {
-    while let Some(item) = probes.ring().next() {
-        if let Some(rec) = pipe.handle(&item) {
+    let (ring, stacks) = probes.rings();
+    // Stacks first: a call's stack is written before its record, so once the record is read
+    // its stack is in the ring (`handle` reads more of it when one is missing).
+    let mut more_stacks = |st: &mut crate::stacks::Stacks| {
+        while let Some(item) = stacks.next() {
+            st.take_raw(&item);
+        }
+    };
+    while let Some(item) = ring.next() {
+        if let Some(rec) = pipe.handle(&item, &mut more_stacks) {
             observer.record(&rec, requests);
             sink.write(&Line::Event(rec)).map_err(SessionError::Sink)?;
         }

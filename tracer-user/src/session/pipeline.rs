@@ -33,7 +33,12 @@ pub struct Pipeline {
 impl Pipeline {
     /// Processes one raw record; `None` if it could not be decoded (counted) or is part of
     /// another record (a copied stack, a mapping: see `stacks`).
-    pub fn handle(&mut self, raw: &[u8]) -> Option<EventRecord> {
+    /// `more_stacks` reads what the ring of copied stacks holds now into [`Stacks`].
+    pub fn handle(
+        &mut self,
+        raw: &[u8],
+        more_stacks: &mut dyn FnMut(&mut Stacks),
+    ) -> Option<EventRecord> {
         let e = match events::decode(raw) {
             Ok(e) => e,
             Err(err) => {
@@ -45,6 +50,8 @@ impl Pipeline {
         if self.stacks.consume(&e) {
             return None;
         }
+        // The stack of this call, if it has one, was written before it: it is in its ring.
+        more_stacks(&mut self.stacks);
         let stack = self.stacks.observe(&e);
         let paths = match &e.detail {
             Detail::Exec { filename, .. } | Detail::ExecFailed { filename } => {

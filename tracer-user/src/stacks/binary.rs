@@ -7,6 +7,9 @@ use object::{Object, ObjectSection, elf, read::elf::ProgramHeader};
 
 use crate::trace::stack::Frame;
 
+/// The largest file read for unwinding (a debug test binary with DWARF is well below it).
+const MAX_FILE: u64 = 1 << 30;
+
 /// An executable `PT_LOAD` segment.
 #[derive(Debug, Clone, Copy)]
 struct Load {
@@ -47,9 +50,24 @@ impl std::fmt::Debug for Binary {
 }
 
 impl Binary {
-    /// Reads `path`; `None` when it is not a readable 64-bit ELF file.
+    /// Reads `path`; `None` when it is not a readable 64-bit ELF file. Only a regular file of
+    /// a sane size is read: a traced program chooses what it maps (`/dev/zero` executable
+    /// would be read forever).
     pub fn read(path: &str) -> Option<Self> {
-        let data = std::fs::read(path).ok()?;
+        use std::{io::Read, os::fd::AsRawFd, os::unix::fs::OpenOptionsExt};
+        // Non-blocking: a FIFO put in the file's place must not hang the tracer.
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .ok()?;
+        let meta = f.metadata().ok()?;
+        if !meta.is_file() || meta.len() > MAX_FILE {
+            return None;
+        }
+        let mut data = Vec::with_capacity(meta.len() as usize);
+        // Bounded again: the file may grow while it is read.
+        (&f).take(MAX_FILE).read_to_end(&mut data).ok()?;
         let file = object::read::elf::ElfFile64::<object::Endianness>::parse(&*data).ok()?;
         let endian = file.endian();
         let loads = file
@@ -84,7 +102,9 @@ impl Binary {
             path: path.to_string(),
             loads,
             unwind,
-            symbols: addr2line::Loader::new(Path::new(path)).ok(),
+            // The file just checked, not whatever the path names by now.
+            symbols: addr2line::Loader::new(Path::new(&format!("/proc/self/fd/{}", f.as_raw_fd())))
+                .ok(),
             frames: HashMap::new(),
         })
     }

@@ -29,6 +29,9 @@ use binary::Binary;
 
 /// Frames kept per stack (inlined ones included).
 pub const MAX_FRAMES: usize = 64;
+/// Copied stacks waiting per thread: the stacks' ring is read ahead of the events' (up to all
+/// it holds, about 2,000), and a stack waits there for its call's record.
+const PENDING_MAX: usize = 4096;
 
 /// A file mapped into a process.
 #[derive(Debug, Clone)]
@@ -57,6 +60,8 @@ struct Space {
     unread: Vec<Mapping>,
     mapped: Vec<Mapped>,
     unwinder: UnwinderX86_64<Arc<[u8]>>,
+    /// `/proc/<pid>/maps` was read for mappings the events did not show.
+    learned: bool,
 }
 
 /// Counts for the run's summary and the benchmark.
@@ -69,6 +74,8 @@ pub struct StackStats {
     pub frames: u64,
     /// Stacks that arrived with nothing their call could be matched to.
     pub unmatched: u64,
+    /// Records of the stacks' ring that could not be decoded.
+    pub undecodable: u64,
     /// Files read for unwinding and symbols, and the time reading them took.
     pub binaries: u64,
     pub read_us: u64,
@@ -79,8 +86,10 @@ pub struct StackStats {
 /// The stage's state across records.
 #[derive(Default)]
 pub struct Stacks {
-    /// The latest copied stack of each thread, waiting for its call's record.
-    pending: HashMap<u32, UserStack>,
+    /// Copied stacks of each thread (with the time they were copied), oldest first, waiting
+    /// for their call's record: stacks come in a ring of their own, so a thread's later calls'
+    /// stacks may be read before an earlier call's record.
+    pending: HashMap<u32, std::collections::VecDeque<(u64, UserStack)>>,
     spaces: HashMap<u32, Space>,
     /// Files by the kernel's path; `None` when it could not be read as ELF.
     binaries: HashMap<String, Option<Binary>>,
@@ -97,14 +106,29 @@ impl std::fmt::Debug for Stacks {
 }
 
 impl Stacks {
+    /// Takes a raw record of the stacks' ring.
+    pub fn take_raw(&mut self, raw: &[u8]) {
+        match crate::events::decode(raw) {
+            Ok(e) if matches!(e.detail, Detail::Stack(_)) => {
+                self.consume(&e);
+            }
+            _ => self.stats.undecodable += 1,
+        }
+    }
+
     /// Takes a record the stage consumes (a stack, a mapping): true when `e` was one.
     pub fn consume(&mut self, e: &Event) -> bool {
         match &e.detail {
             Detail::Stack(s) => {
                 self.stats.copied += 1;
-                if self.pending.insert(e.tid, s.clone()).is_some() {
+                let q = self.pending.entry(e.tid).or_default();
+                // Beyond what the ring can hold ahead of the events: calls that made no record
+                // (their stacks are dropped at the thread's next record anyway).
+                if q.len() >= PENDING_MAX {
+                    q.pop_front();
                     self.stats.unmatched += 1;
                 }
+                q.push_back((e.ktime_ns, s.clone()));
                 true
             }
             Detail::Map {
@@ -135,14 +159,7 @@ impl Stacks {
         // No stack waiting (a build's processes copy none): only the lifecycle is followed.
         let stack = match self.pending.is_empty() {
             true => None,
-            false => match self.pending.remove(&e.tid) {
-                Some(s) if belongs(&s, e) => Some(self.unwind(e.pid, &s)),
-                Some(_) => {
-                    self.stats.unmatched += 1;
-                    None
-                }
-                None => None,
-            },
+            false => self.take_for(e).map(|s| self.unwind(e.pid, &s)),
         };
         match &e.detail {
             Detail::Exec { real, .. } => {
@@ -174,6 +191,32 @@ impl Stacks {
         stack
     }
 
+    /// The stack copied for the call `e` records: the thread's latest copied before `e` (its
+    /// call's entry is the last before its record); older ones belonged to calls that made
+    /// no record and are dropped, later ones wait for their calls.
+    fn take_for(&mut self, e: &Event) -> Option<UserStack> {
+        let q = self.pending.get_mut(&e.tid)?;
+        let mut candidate = None;
+        while q.front().is_some_and(|(t, _)| *t <= e.ktime_ns) {
+            if let Some((_, s)) = q.pop_front()
+                && candidate.replace(s).is_some()
+            {
+                self.stats.unmatched += 1;
+            }
+        }
+        if q.is_empty() {
+            self.pending.remove(&e.tid);
+        }
+        match candidate {
+            Some(s) if belongs(&s, e) => Some(s),
+            Some(_) => {
+                self.stats.unmatched += 1;
+                None
+            }
+            None => None,
+        }
+    }
+
     /// Drops the files no live process maps: a test suite runs many binaries, one at a time,
     /// and each one's code and symbols are only needed while it runs.
     fn forget_unused_files(&mut self) {
@@ -198,14 +241,39 @@ impl Stacks {
 
     fn unwind_timed(&mut self, pid: u32, s: &UserStack) -> CallStack {
         self.stats.unwound += 1;
-        if s.bytes.is_empty() {
-            return CallStack {
-                frames: Vec::new(),
-                end: StackEnd::Unavailable,
-            };
-        }
         let space = self.spaces.entry(pid).or_default();
         add_modules(space, &mut self.binaries, &mut self.stats, s);
+        let stack = self.walk(pid, s);
+        let space = self.spaces.entry(pid).or_default();
+        // Code the events did not show being mapped — the dynamic loader, which the kernel
+        // maps at exec: learned once from the process's maps while it lives.
+        if stack.end != StackEnd::NoUnwindInfo || space.learned {
+            return stack;
+        }
+        space.learned = true;
+        let Some(maps) = proc_mappings(pid) else {
+            // Gone already: what the code was cannot be told any more.
+            return stack;
+        };
+        let in_a_file = maps
+            .iter()
+            .any(|m| (m.addr..m.addr + m.len).contains(&s.ip));
+        let new: Vec<Mapping> = maps
+            .into_iter()
+            .filter(|m| !space.mapped.iter().any(|k| k.range.contains(&m.addr)))
+            .collect();
+        space.unread.extend(new);
+        add_modules(space, &mut self.binaries, &mut self.stats, s);
+        let mut stack = self.walk(pid, s);
+        if stack.frames.is_empty() && !in_a_file {
+            // The call was made from executable memory no file backs: code written at run time.
+            stack.end = StackEnd::UnknownCode;
+        }
+        stack
+    }
+
+    fn walk(&mut self, pid: u32, s: &UserStack) -> CallStack {
+        let space = self.spaces.entry(pid).or_default();
         let mut read = |addr: u64| -> Result<u64, ()> {
             let off = addr.checked_sub(s.sp).ok_or(())? as usize;
             let b = s.bytes.get(off..off.checked_add(8).ok_or(())?).ok_or(())?;
@@ -233,6 +301,13 @@ impl Stacks {
                 Err(_) => break StackEnd::NoUnwindInfo,
             }
         };
+        // Without the stack's bytes the walk has only the instruction pointer — still the
+        // code that made the call (a payload can empty its stack pointer before a syscall).
+        let end = if s.bytes.is_empty() {
+            StackEnd::Unavailable
+        } else {
+            end
+        };
         let mut frames = Vec::new();
         for a in addrs {
             frames.extend(symbolize(&space.mapped, &mut self.binaries, a));
@@ -241,6 +316,32 @@ impl Stacks {
         self.stats.frames += frames.len() as u64;
         CallStack { frames, end }
     }
+}
+
+/// The executable file mappings `/proc/<pid>/maps` lists (`None` once the process is gone).
+/// A memfd (`/memfd:…`) and a deleted file are no file to read.
+fn proc_mappings(pid: u32) -> Option<Vec<Mapping>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+    let maps = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (range, perms, offset) = (f.next()?, f.next()?, f.next()?);
+            let path = f.nth(2)?;
+            if !perms.contains('x') || !path.starts_with('/') || l.ends_with(" (deleted)") {
+                return None;
+            }
+            let (a, b) = range.split_once('-')?;
+            let addr = u64::from_str_radix(a, 16).ok()?;
+            Some(Mapping {
+                addr,
+                len: u64::from_str_radix(b, 16).ok()?.checked_sub(addr)?,
+                offset: u64::from_str_radix(offset, 16).ok()?,
+                path: path.to_string(),
+            })
+        })
+        .collect();
+    Some(maps)
 }
 
 /// Whether stack `s` was copied for the call `e` records (the next record of its thread).

@@ -20,10 +20,20 @@ pub enum StackEnd {
     Truncated,
     /// An address in no known mapping, or without unwind information for it.
     NoUnwindInfo,
-    /// The kernel could not copy the stack.
+    /// The call was made from executable memory no file backs (an anonymous page, a memfd):
+    /// code written at run time, which no crate's sources show. Never routine.
+    UnknownCode,
+    /// The kernel could not copy the stack: only the instruction pointer's frame is known.
     Unavailable,
     /// More frames than are kept.
     TooDeep,
+}
+
+impl CallStack {
+    /// The call was made by code in no file (see [`StackEnd::UnknownCode`]).
+    pub fn from_unknown_code(&self) -> bool {
+        self.end == StackEnd::UnknownCode
+    }
 }
 
 /// One function on the stack; an inlined call is a frame of its own, marked `inlined`.

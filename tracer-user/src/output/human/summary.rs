@@ -57,6 +57,13 @@ pub fn render(this: &Summary) -> String {
             this.still_running
         );
     }
+    if this.lost.stacks > 0 {
+        let _ = writeln!(
+            s,
+            "  stacks dropped: {} (their ring was full): those calls stay with their program's package",
+            this.lost.stacks
+        );
+    }
     let lost = this.lost.total().saturating_add(this.decode_errors);
     if this.complete {
         let _ = writeln!(s, "  lost events: 0 — trace complete");
