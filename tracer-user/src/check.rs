@@ -771,6 +771,7 @@ mod tests {
             graph: None,
             cargo_messages: vec![lib.clone()],
             events,
+            stacks: Default::default(),
             end: None,
             scan: None,
             damage: Vec::new(),

@@ -24,8 +24,10 @@ fn sink() -> u16 {
 }
 
 fn traced_test(sb: &Sandbox, extra: &[&str], port: Option<u16>) -> (i32, Value) {
+    let events = sb.dir.join("events.jsonl");
     let mut c: Command = sb.command(BIN);
-    c.args(["tracer", "test", "--fresh", "--format", "json"])
+    c.args(["tracer", "test", "--fresh", "--format", "json", "--events"])
+        .arg(&events)
         .args(extra)
         .arg("--offline");
     match port {
@@ -39,6 +41,16 @@ fn traced_test(sb: &Sandbox, extra: &[&str], port: Option<u16>) -> (i32, Value) 
     } = run(&mut c);
     let v: Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    // The recorded trace (each stack written once, named by id) judged again offline: the
+    // same behaviours, blamed on the same crates.
+    let mut r: Command = sb.command(BIN);
+    r.args(["tracer", "report", "--format", "json"])
+        .arg(&events);
+    let again = run(&mut r);
+    let w: Value = serde_json::from_str(&again.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", again.stdout, again.stderr));
+    assert_eq!(again.code, code, "{}", again.stderr);
+    assert_eq!(rows(&w), rows(&v));
     (code, v)
 }
 

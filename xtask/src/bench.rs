@@ -91,6 +91,15 @@ fn timed(argv: &[String], dir: &Path) -> anyhow::Result<(f64, String)> {
 
 /// [`timed`] with extra environment variables.
 fn timed_env(argv: &[String], dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<(f64, String)> {
+    timed_all(argv, dir, env).map(|(wall, out, _)| (wall, out))
+}
+
+/// Runs `argv` in `dir` with `env`: wall seconds, stdout and stderr.
+fn timed_all(
+    argv: &[String],
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> anyhow::Result<(f64, String, String)> {
     let t0 = Instant::now();
     let out = Command::new(&argv[0])
         .args(&argv[1..])
@@ -102,7 +111,8 @@ fn timed_env(argv: &[String], dir: &Path, env: &[(&str, &str)]) -> anyhow::Resul
     if !out.status.success() {
         bail!("{argv:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    Ok((wall, String::from_utf8_lossy(&out.stdout).into_owned()))
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Ok((wall, text(&out.stdout), text(&out.stderr)))
 }
 
 fn build_bench(bin: &Path, graph: &Path, runs: usize, only: &[String]) -> anyhow::Result<()> {
@@ -256,22 +266,6 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize, only: &[String]) -> anyhow
     Ok(())
 }
 
-/// Runs `argv` in `dir`: wall seconds, stdout and stderr.
-fn timed_both(argv: &[String], dir: &Path) -> anyhow::Result<(f64, String, String)> {
-    let t0 = Instant::now();
-    let out = Command::new(&argv[0])
-        .args(&argv[1..])
-        .current_dir(dir)
-        .output()
-        .with_context(|| format!("running {}", argv[0]))?;
-    let wall = t0.elapsed().as_secs_f64();
-    if !out.status.success() {
-        bail!("{argv:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    Ok((wall, text(&out.stdout), text(&out.stderr)))
-}
-
 fn test_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
     let target = std::env::temp_dir().join("cargo-tracer-bench-test-target");
     let cache = std::env::temp_dir().join("cargo-tracer-bench-scan-cache");
@@ -299,13 +293,13 @@ fn test_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
         &strings(&["cargo", "test", "--offline", "--no-run", "--target-dir", &t]),
         graph,
     )?;
-    timed_both(&traced, graph)?;
+    timed_all(&traced, graph, &[])?;
     let (mut p, mut tr) = (Vec::new(), Vec::new());
     let mut last = (String::new(), String::new());
     for round in 0..runs {
-        let (w, ..) = timed_both(&plain, graph)?;
+        let (w, ..) = timed_all(&plain, graph, &[])?;
         p.push(w);
-        let (w2, out, err) = timed_both(&traced, graph)?;
+        let (w2, out, err) = timed_all(&traced, graph, &[])?;
         tr.push(w2);
         eprintln!(
             "round {}/{runs}: plain {w:.2} s, traced {w2:.2} s",

@@ -17,7 +17,10 @@ use crate::{
     attribution::{Actor, Attributor, Index},
     events::{SockAddr, reached::Unknown},
     model::{BuildContext, Kind, Phase, Placeholder, ProcessChain},
-    trace::{EventRecord, RecordDetail, stack::CallStack},
+    trace::{
+        EventRecord, RecordDetail,
+        stack::{CallStack, NO_STACKS, StackTable},
+    },
 };
 
 /// One aggregated behaviour.
@@ -110,8 +113,9 @@ pub struct Aggregator<'a> {
     places_cache: HashMap<Owner, std::rc::Rc<(Placeholders, Placeholders)>>,
     procs: Processes,
     persistence: Persistence,
-    /// The stack of the record being pushed, if it has one.
-    stack: Option<CallStack>,
+    /// The trace's call stacks, and the one of the record being pushed.
+    stacks: &'a StackTable,
+    stack: Option<&'a CallStack>,
     out: Aggregate,
 }
 
@@ -385,9 +389,17 @@ impl<'a> Aggregator<'a> {
             places_cache: HashMap::new(),
             procs: Processes::default(),
             persistence: Persistence::default(),
+            stacks: &NO_STACKS,
             stack: None,
             out: Aggregate::default(),
         }
+    }
+
+    /// The trace's call stacks, which records name by id.
+    pub fn with_stacks(mut self, stacks: &'a StackTable) -> Self {
+        self.stacks = stacks;
+        self.attributor = self.attributor.with_stacks(stacks);
+        self
     }
 
     /// [`Self::places`], built once per owner (and again when a new toolchain is seen).
@@ -479,10 +491,7 @@ impl<'a> Aggregator<'a> {
             unverified: rec.unnamed && !pipe,
             linked: rec.linked && !routine::linked_may_be_routine(phase, &raw, check),
             started_by_cargo: rec.starts_phase && kind == Kind::ProcessExec,
-            unknown_code: self
-                .stack
-                .as_ref()
-                .is_some_and(CallStack::from_unknown_code),
+            unknown_code: self.stack.as_ref().is_some_and(|s| s.from_unknown_code()),
         };
         let key = Key {
             owner,
@@ -520,7 +529,7 @@ impl<'a> Aggregator<'a> {
                     example_chain,
                     routine,
                     run_as: key.run_as.clone(),
-                    example_stack: self.stack.clone(),
+                    example_stack: self.stack.cloned(),
                 },
             );
             self.order.push(key.clone());
@@ -609,7 +618,7 @@ impl<'a> Aggregator<'a> {
     /// Feeds one record (in trace order).
     pub fn push(&mut self, rec: &EventRecord) {
         self.out.events += 1;
-        self.stack.clone_from(&rec.stack);
+        self.stack = rec.stack_id.and_then(|id| self.stacks.get(&id));
         let actor = self.attributor.attribute(rec);
         let (owner, phase, within) = owner_phase(actor);
         if let RecordDetail::Exit {

@@ -18,7 +18,10 @@ pub use index::Index;
 
 use crate::{
     model::{ChainLink, Phase, ProcessChain},
-    trace::{EventRecord, RecordDetail},
+    trace::{
+        EventRecord, RecordDetail,
+        stack::{NO_STACKS, StackTable},
+    },
 };
 
 /// The party responsible for an event.
@@ -53,6 +56,8 @@ struct Proc {
 #[derive(Debug)]
 pub struct Attributor<'a> {
     index: &'a Index,
+    /// The trace's call stacks, which records name by id.
+    stacks: &'a StackTable,
     procs: HashMap<u32, Proc>,
     /// Units whose rustc we saw, by `(crate name, hash)`: names proc-macro libraries in `deps/`.
     units: HashMap<(String, String), usize>,
@@ -76,9 +81,16 @@ impl<'a> Attributor<'a> {
         );
         Self {
             index,
+            stacks: &NO_STACKS,
             procs,
             units: HashMap::new(),
         }
+    }
+
+    /// The trace's call stacks (without them, runtime calls stay with their program).
+    pub fn with_stacks(mut self, stacks: &'a StackTable) -> Self {
+        self.stacks = stacks;
+        self
     }
 
     /// Who `pid` belongs to now.
@@ -215,8 +227,8 @@ impl<'a> Attributor<'a> {
             return actor;
         };
         let Some(r) = rec
-            .stack
-            .as_ref()
+            .stack_id
+            .and_then(|id| self.stacks.get(&id))
             .and_then(|s| runtime::responsible(self.index, s))
         else {
             return actor;

@@ -176,50 +176,15 @@ impl Probes {
             };
             p.load().err().map(|e| format!("loading {name}: {e}"))
         });
-        let ring = RingBuf::try_from(
-            ebpf.take_map("EVENTS")
-                .ok_or(LoadError::MissingMap("EVENTS"))?,
-        )
-        .map_err(|source| LoadError::Map {
-            map: "EVENTS",
-            source: Box::new(source),
-        })?;
-        let stacks = RingBuf::try_from(
-            ebpf.take_map("STACKS")
-                .ok_or(LoadError::MissingMap("STACKS"))?,
-        )
-        .map_err(|source| LoadError::Map {
-            map: "STACKS",
-            source: Box::new(source),
-        })?;
+        let ring: RingBuf<MapData> = take_map(&mut ebpf, "EVENTS")?;
+        let stacks: RingBuf<MapData> = take_map(&mut ebpf, "STACKS")?;
         let traced_fd = match ebpf.map("TRACED") {
             Some(aya::maps::Map::HashMap(m)) => m.fd().as_fd().as_raw_fd(),
             _ => return Err(LoadError::MissingMap("TRACED")),
         };
-        let traced = HashMap::try_from(
-            ebpf.take_map("TRACED")
-                .ok_or(LoadError::MissingMap("TRACED"))?,
-        )
-        .map_err(|source| LoadError::Map {
-            map: "TRACED",
-            source: Box::new(source),
-        })?;
-        let stack_dirs = HashMap::try_from(
-            ebpf.take_map("STACK_DIRS")
-                .ok_or(LoadError::MissingMap("STACK_DIRS"))?,
-        )
-        .map_err(|source| LoadError::Map {
-            map: "STACK_DIRS",
-            source: Box::new(source),
-        })?;
-        let counters = PerCpuArray::try_from(
-            ebpf.take_map("COUNTERS")
-                .ok_or(LoadError::MissingMap("COUNTERS"))?,
-        )
-        .map_err(|source| LoadError::Map {
-            map: "COUNTERS",
-            source: Box::new(source),
-        })?;
+        let traced: HashMap<MapData, u32, u32> = take_map(&mut ebpf, "TRACED")?;
+        let stack_dirs: HashMap<MapData, DirKey, u8> = take_map(&mut ebpf, "STACK_DIRS")?;
+        let counters: PerCpuArray<MapData, u64> = take_map(&mut ebpf, "COUNTERS")?;
         let ebpf = Arc::new(Mutex::new(Some(ebpf)));
         let macros = match &uprobes_unavailable {
             Some(_) => None,
@@ -424,6 +389,18 @@ pub fn trace_self(fd: RawFd) -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Takes map `name` out of the object as a `T`.
+fn take_map<T>(ebpf: &mut Ebpf, name: &'static str) -> Result<T, LoadError>
+where
+    T: TryFrom<aya::maps::Map, Error = aya::maps::MapError>,
+{
+    let map = ebpf.take_map(name).ok_or(LoadError::MissingMap(name))?;
+    T::try_from(map).map_err(|source| LoadError::Map {
+        map: name,
+        source: Box::new(source),
+    })
 }
 
 fn attach_all(ebpf: &mut Ebpf) -> Result<usize, LoadError> {

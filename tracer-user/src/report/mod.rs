@@ -358,7 +358,7 @@ pub fn from_trace(t: &Trace, verbose: bool) -> Option<Report> {
 /// [`from_trace`] with the index of its messages already built.
 pub fn from_trace_with(t: &Trace, index: &Index, verbose: bool) -> Option<Report> {
     let ctx = t.context.as_ref()?;
-    let mut agg = Aggregator::new(index, ctx, t.start.root_pid);
+    let mut agg = Aggregator::new(index, ctx, t.start.root_pid).with_stacks(&t.stacks);
     for e in &t.events {
         agg.push(e);
     }

@@ -143,6 +143,9 @@ fn drain(
     };
     while let Some(item) = ring.next() {
         if let Some(rec) = pipe.handle(&item, &mut more_stacks) {
+            for s in pipe.stacks.take_new() {
+                sink.write(&Line::Stack(s)).map_err(SessionError::Sink)?;
+            }
             observer.record(&rec, requests);
             sink.write(&Line::Event(rec)).map_err(SessionError::Sink)?;
         }

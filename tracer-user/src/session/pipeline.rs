@@ -107,7 +107,7 @@ impl Pipeline {
         let ppid = self.table.get(e.pid).and_then(|p| p.parent);
         self.events += 1;
         let mut rec = record::build(self.events, &e, ppid, paths)?;
-        rec.stack = stack;
+        rec.stack_id = stack;
         if e.macro_id != 0 {
             rec.proc_macro = Some(
                 self.macros

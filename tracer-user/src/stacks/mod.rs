@@ -23,7 +23,7 @@ use tracer_common::syscalls as nr;
 
 use crate::{
     events::{Detail, Event, UserStack},
-    trace::stack::{CallStack, Frame, StackEnd},
+    trace::stack::{CallStack, Frame, StackEnd, StackLine},
 };
 use binary::Binary;
 
@@ -94,6 +94,10 @@ pub struct Stacks {
     /// Files by the kernel's path; `None` when it could not be read as ELF.
     binaries: HashMap<String, Option<Binary>>,
     cache: CacheX86_64,
+    /// Stacks given an id, by process and the addresses walked: a loop's calls share one.
+    ids: HashMap<(u32, Vec<u64>, StackEnd), u32>,
+    /// Stacks named for the first time, for the trace to write before the record naming them.
+    new_lines: Vec<StackLine>,
     pub stats: StackStats,
 }
 
@@ -153,9 +157,15 @@ impl Stacks {
         }
     }
 
-    /// The call stack of `e`, if its thread's last copied stack belongs to it; then follows
-    /// the process's address space through `e` (exec, fork, exit).
-    pub fn observe(&mut self, e: &Event) -> Option<CallStack> {
+    /// The stacks named for the first time since the last call: each goes into the trace
+    /// before the record that names it.
+    pub fn take_new(&mut self) -> std::vec::Drain<'_, StackLine> {
+        self.new_lines.drain(..)
+    }
+
+    /// The id of the call stack of `e`, if its thread's last copied stack belongs to it; then
+    /// follows the process's address space through `e` (exec, fork, exit).
+    pub fn observe(&mut self, e: &Event) -> Option<u32> {
         // No stack waiting (a build's processes copy none): only the lifecycle is followed.
         let stack = match self.pending.is_empty() {
             true => None,
@@ -230,7 +240,7 @@ impl Stacks {
         });
     }
 
-    fn unwind(&mut self, pid: u32, s: &UserStack) -> CallStack {
+    fn unwind(&mut self, pid: u32, s: &UserStack) -> u32 {
         let started = std::time::Instant::now();
         let read_before = self.stats.read_us;
         let out = self.unwind_timed(pid, s);
@@ -239,21 +249,50 @@ impl Stacks {
         out
     }
 
-    fn unwind_timed(&mut self, pid: u32, s: &UserStack) -> CallStack {
+    fn unwind_timed(&mut self, pid: u32, s: &UserStack) -> u32 {
         self.stats.unwound += 1;
         let space = self.spaces.entry(pid).or_default();
         add_modules(space, &mut self.binaries, &mut self.stats, s);
-        let stack = self.walk(pid, s);
+        let (addrs, end) = self.walk(pid, s);
+        let (addrs, end) = self.learn_if_unknown(pid, s, addrs, end);
+        let key = (pid, addrs.iter().map(|a| a.address()).collect(), end);
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
         let space = self.spaces.entry(pid).or_default();
-        // Code the events did not show being mapped — the dynamic loader, which the kernel
-        // maps at exec: learned once from the process's maps while it lives.
-        if stack.end != StackEnd::NoUnwindInfo || space.learned {
-            return stack;
+        let mut frames = Vec::new();
+        for a in addrs {
+            frames.extend(symbolize(&space.mapped, &mut self.binaries, a));
+        }
+        frames.truncate(MAX_FRAMES);
+        self.stats.frames += frames.len() as u64;
+        let id = self.ids.len() as u32 + 1;
+        self.ids.insert(key, id);
+        self.new_lines.push(StackLine {
+            id,
+            stack: CallStack { frames, end },
+        });
+        id
+    }
+
+    /// Reads the process's maps once when the walk met code the events did not show being
+    /// mapped — the dynamic loader, which the kernel maps at exec — and walks again; a call
+    /// made from executable memory no file backs is `unknown-code`.
+    fn learn_if_unknown(
+        &mut self,
+        pid: u32,
+        s: &UserStack,
+        addrs: Vec<FrameAddress>,
+        end: StackEnd,
+    ) -> (Vec<FrameAddress>, StackEnd) {
+        let space = self.spaces.entry(pid).or_default();
+        if end != StackEnd::NoUnwindInfo || space.learned {
+            return (addrs, end);
         }
         space.learned = true;
         let Some(maps) = proc_mappings(pid) else {
             // Gone already: what the code was cannot be told any more.
-            return stack;
+            return (addrs, end);
         };
         let in_a_file = maps
             .iter()
@@ -264,15 +303,17 @@ impl Stacks {
             .collect();
         space.unread.extend(new);
         add_modules(space, &mut self.binaries, &mut self.stats, s);
-        let mut stack = self.walk(pid, s);
-        if stack.frames.is_empty() && !in_a_file {
+        let (addrs, end) = self.walk(pid, s);
+        if addrs.is_empty() && !in_a_file {
             // The call was made from executable memory no file backs: code written at run time.
-            stack.end = StackEnd::UnknownCode;
+            return (addrs, StackEnd::UnknownCode);
         }
-        stack
+        (addrs, end)
     }
 
-    fn walk(&mut self, pid: u32, s: &UserStack) -> CallStack {
+    /// Unwinds `s` through the process's known files: the addresses, innermost first, and
+    /// why the walk ended.
+    fn walk(&mut self, pid: u32, s: &UserStack) -> (Vec<FrameAddress>, StackEnd) {
         let space = self.spaces.entry(pid).or_default();
         let mut read = |addr: u64| -> Result<u64, ()> {
             let off = addr.checked_sub(s.sp).ok_or(())? as usize;
@@ -308,13 +349,7 @@ impl Stacks {
         } else {
             end
         };
-        let mut frames = Vec::new();
-        for a in addrs {
-            frames.extend(symbolize(&space.mapped, &mut self.binaries, a));
-        }
-        frames.truncate(MAX_FRAMES);
-        self.stats.frames += frames.len() as u64;
-        CallStack { frames, end }
+        (addrs, end)
     }
 }
 
@@ -571,9 +606,13 @@ mod tests {
         let copied = copy_own_stack();
         assert!(st.consume(&event(pid, Some(nr::OPENAT), Detail::Stack(copied))));
         let open = Detail::MacroRun;
-        let stack = st
+        let id = st
             .observe(&event(pid, Some(nr::OPENAT), open))
             .expect("the stack belongs to the call");
+        let lines: Vec<StackLine> = st.take_new().collect();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].id, id);
+        let stack = &lines[0].stack;
         let names: Vec<&str> = stack
             .frames
             .iter()

@@ -103,6 +103,8 @@ pub enum Line {
     /// The dependency graph the build was judged with (`build|test`).
     Graph(Graph),
     CargoMessage(CargoMessage),
+    /// A call stack, before the first event that names it.
+    Stack(stack::StackLine),
     Event(EventRecord),
     End(End),
     /// The static scan the build was judged with: after `end`, since it completes after the
@@ -118,6 +120,8 @@ pub struct Trace {
     pub graph: Option<Graph>,
     pub cargo_messages: Vec<cargo_metadata::Message>,
     pub events: Vec<EventRecord>,
+    /// The call stacks events name.
+    pub stacks: stack::StackTable,
     /// `None` if the trace ends before its `end` line (the tracer was killed): incomplete.
     pub end: Option<End>,
     pub scan: Option<ScanReport>,
@@ -164,6 +168,13 @@ impl Trace {
 
     /// Its lines in order, as [`jsonl`] writes them.
     pub fn lines(&self) -> impl Iterator<Item = Line> + '_ {
+        // Each stack goes before the first event that names it.
+        let mut first: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+        for e in &self.events {
+            if let Some(id) = e.stack_id {
+                first.entry(id).or_insert(e.seq);
+            }
+        }
         std::iter::once(Line::Start(self.start.clone()))
             .chain(self.context.clone().map(Line::BuildContext))
             .chain(self.graph.clone().map(Line::Graph))
@@ -172,7 +183,19 @@ impl Trace {
                     .iter()
                     .map(|m| Line::CargoMessage(CargoMessage { message: m.clone() })),
             )
-            .chain(self.events.iter().cloned().map(Line::Event))
+            .chain(self.events.iter().flat_map(move |e| {
+                e.stack_id
+                    .filter(|id| first.get(id) == Some(&e.seq))
+                    .and_then(|id| self.stacks.get(&id).map(|s| (id, s)))
+                    .map(|(id, s)| {
+                        Line::Stack(stack::StackLine {
+                            id,
+                            stack: s.clone(),
+                        })
+                    })
+                    .into_iter()
+                    .chain(std::iter::once(Line::Event(e.clone())))
+            }))
             .chain(self.end.clone().map(Line::End))
             .chain(self.scan.clone().map(|s| Line::Scan(Box::new(s))))
     }
@@ -204,6 +227,7 @@ impl Collector {
                 scan: None,
                 cargo_messages: Vec::new(),
                 events: Vec::new(),
+                stacks: stack::StackTable::new(),
                 end: None,
                 damage: Vec::new(),
             });
@@ -220,6 +244,12 @@ impl Collector {
             Line::Graph(_) if t.graph.is_some() => return Err(TraceError::Second("graph")),
             Line::Graph(g) => t.graph = Some(g),
             Line::CargoMessage(m) => t.cargo_messages.push(m.message),
+            Line::Stack(s) if t.stacks.contains_key(&s.id) => {
+                return Err(TraceError::Second("stack of that id"));
+            }
+            Line::Stack(s) => {
+                t.stacks.insert(s.id, s.stack);
+            }
             Line::Event(e) => {
                 if e.schema_version != t.start.schema_version {
                     return Err(TraceError::Schema {

@@ -8,7 +8,6 @@ use super::{SCHEMA_VERSION, access};
 use crate::{
     events::{self, Detail, Event, Reached, SockAddr, dns, errno, reached::Unknown},
     proctable::paths::ResolvedPath,
-    trace::stack::CallStack,
 };
 
 /// One event line.
@@ -36,9 +35,10 @@ pub struct EventRecord {
     /// The proc-macro library whose code was running on this thread (path of the `.so`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proc_macro: Option<String>,
-    /// The user stack of the call, in a program cargo built (a test or bin executable).
+    /// The user stack of the call, in a program cargo built (a test or bin executable): its id
+    /// in the trace's stacks (`trace::stack::StackTable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stack: Option<CallStack>,
+    pub stack_id: Option<u32>,
     #[serde(flatten)]
     pub detail: RecordDetail,
 }
@@ -514,7 +514,7 @@ pub fn build(
         ret: e.ret,
         errno: (e.ret < 0).then(|| errno::name(-e.ret)),
         proc_macro: None,
-        stack: None,
+        stack_id: None,
         detail,
     })
 }
@@ -575,7 +575,7 @@ pub mod fake {
             ret: 0,
             errno: None,
             proc_macro: None,
-            stack: None,
+            stack_id: None,
             detail,
         }
     }

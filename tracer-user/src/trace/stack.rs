@@ -1,7 +1,25 @@
 //! The call stack of an event in a program cargo built, as the trace records it: unwound and
 //! symbolized when the event happened (the binaries may be gone when the trace is judged).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+/// The stacks of a trace by id: an event names its stack by id (`stack_id`), and each stack is
+/// written once, in a `stack` line before the first event that names it — a loop's calls share
+/// one stack.
+pub type StackTable = BTreeMap<u32, CallStack>;
+
+/// No stacks (a build's trace, a test's own).
+pub static NO_STACKS: StackTable = BTreeMap::new();
+
+/// A `stack` line: a stack and its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackLine {
+    pub id: u32,
+    #[serde(flatten)]
+    pub stack: CallStack,
+}
 
 /// Frames innermost first, and how the walk ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,7 +29,7 @@ pub struct CallStack {
 }
 
 /// Why the walk stopped: only `root` means every caller is listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StackEnd {
     /// The outermost frame (`_start`, a thread's start routine) was reached.
