@@ -113,6 +113,9 @@ pub struct Aggregator<'a> {
     places_cache: HashMap<Owner, std::rc::Rc<(Placeholders, Placeholders)>>,
     procs: Processes,
     persistence: Persistence,
+    /// Ports traced processes listened on, on loopback or every address: a test's own server,
+    /// which its own clients connecting to is routine.
+    listening: BTreeSet<u16>,
     /// The trace's call stacks, and the one of the record being pushed.
     stacks: &'a StackTable,
     stack: Option<&'a CallStack>,
@@ -389,6 +392,7 @@ impl<'a> Aggregator<'a> {
             places_cache: HashMap::new(),
             procs: Processes::default(),
             persistence: Persistence::default(),
+            listening: BTreeSet::new(),
             stacks: &NO_STACKS,
             stack: None,
             out: Aggregate::default(),
@@ -515,7 +519,8 @@ impl<'a> Aggregator<'a> {
                 && !judged.unknown_code
                 && (pipe
                     || routine::is_routine(routine_phase, kind, &raw, check)
-                    || (!ok && routine::is_library_search(kind, &raw)));
+                    || (!ok && routine::is_library_search(kind, &raw)))
+                || self.own_server(phase, kind, &raw);
             let example_chain = self.attributor.chain(pid);
             self.acc.insert(
                 key.clone(),
@@ -541,6 +546,27 @@ impl<'a> Aggregator<'a> {
         }
         if !b.routine {
             self.procs.notable(pid, kind, &b.target);
+        }
+    }
+
+    /// A test's own server on loopback, and its own clients connecting to it: routine in a
+    /// test or program (a mock server). A connect to a loopback port no traced process
+    /// listened on (a local service) is not.
+    fn own_server(&mut self, phase: Phase, kind: Kind, target: &str) -> bool {
+        let Some((loopback, wildcard, port)) = routine::inet_target(target) else {
+            return false;
+        };
+        match kind {
+            Kind::NetListen => {
+                if loopback || wildcard {
+                    self.listening.insert(port);
+                }
+                loopback && routine::runs_programs(phase)
+            }
+            Kind::NetConnect => {
+                loopback && routine::runs_programs(phase) && self.listening.contains(&port)
+            }
+            _ => false,
         }
     }
 

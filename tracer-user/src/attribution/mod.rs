@@ -233,17 +233,18 @@ impl<'a> Attributor<'a> {
         else {
             return actor;
         };
+        let package = r.package.unwrap_or(program);
         let phase = if r.constructor {
             Phase::Constructor
-        } else if r.package == program {
+        } else if package == program {
             phase
         } else {
             Phase::Runtime
         };
         Actor::Crate {
-            package: r.package,
+            package,
             phase,
-            within: (r.package != program).then_some(program),
+            within: (package != program).then_some(program),
         }
     }
 

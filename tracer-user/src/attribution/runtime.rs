@@ -19,7 +19,9 @@ use super::Index;
 /// Whose code made a call, from its stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Responsible {
-    pub package: usize,
+    /// `None` when only mechanisms are on the stack (a client's own thread): the caller is
+    /// not on it, and the program's package keeps the call.
+    pub package: Option<usize>,
     /// It ran before `main`.
     pub constructor: bool,
     /// Packages on the stack, innermost first, each once.
@@ -109,12 +111,11 @@ pub fn responsible(index: &Index, stack: &CallStack) -> Option<Responsible> {
             chain.push(p);
         }
     }
+    if chain.is_empty() {
+        return None;
+    }
     let is_mechanism = |p: &usize| index.mechanisms.contains(&index.packages[*p].name);
-    let package = chain
-        .iter()
-        .copied()
-        .find(|p| !is_mechanism(p))
-        .or_else(|| chain.first().copied())?;
+    let package = chain.iter().copied().find(|p| !is_mechanism(p));
     Some(Responsible {
         package,
         constructor: before_main(stack),
@@ -200,12 +201,16 @@ mod tests {
         let r = responsible(&ix, &s).unwrap();
         assert_eq!(
             (r.package, r.chain.clone(), r.constructor),
-            (2, vec![2, 1, 0], false)
+            (Some(2), vec![2, 1, 0], false)
         );
         // A path dependency inside the workspace's directory is not the workspace's.
         assert_eq!(r.chain[1], 1);
         ix.mechanisms.insert("net-helper".into());
-        assert_eq!(responsible(&ix, &s).unwrap().package, 1);
+        assert_eq!(responsible(&ix, &s).unwrap().package, Some(1));
+        // Only mechanisms (a client's own thread): nobody on the stack decided.
+        let client = stack(s.frames[..3].to_vec(), StackEnd::Root);
+        let r = responsible(&ix, &client).unwrap();
+        assert_eq!((r.package, r.chain), (None, vec![2]));
         // Only std and libc: nobody is named (the program's package keeps it).
         let none = stack(
             vec![

@@ -17,6 +17,12 @@ pub const MECHANISMS: &[&str] = &[
     // HTTP clients and servers, sockets.
     "hyper",
     "hyper-util",
+    "hyper-rustls",
+    "hyper-tls",
+    "tower",
+    "tokio-util",
+    "hickory-resolver",
+    "trust-dns-resolver",
     "h2",
     "reqwest",
     "ureq",
