@@ -42,6 +42,8 @@ pub struct Index {
     pub manifest_dirs: BTreeMap<usize, String>,
     /// Crate root source files (`src/lib.rs`…) of every target.
     src_paths: HashMap<String, usize>,
+    /// Whose source files are under which directory, built on first use (after the messages).
+    source_dirs: std::sync::OnceLock<HashMap<String, Option<usize>>>,
     /// Crates (by package name) that do I/O on behalf of their callers: on a stack, the
     /// caller is responsible (`attribution::runtime`). Set from the policy.
     pub mechanisms: std::collections::HashSet<String>,
@@ -336,31 +338,42 @@ impl Index {
     /// dependency inside the workspace is not the workspace's). A file elsewhere in a build
     /// directory is nobody's, though the target directory is inside the workspace's.
     pub fn package_of_source(&self, file: &str) -> Option<usize> {
-        let under = |dir: &str| {
-            file.strip_prefix(dir)
-                .is_some_and(|rest| rest.starts_with('/'))
-        };
-        for (&p, dirs) in &self.out_dirs {
-            if dirs.iter().any(|d| under(d)) {
-                return Some(p);
+        let dirs = self.source_dirs.get_or_init(|| self.build_source_dirs());
+        // Directories above the file, deepest first: one lookup each, not a scan of every
+        // package (this runs for each frame of each stack).
+        let mut end = file.len();
+        while let Some(i) = file[..end].rfind('/') {
+            if i == 0 {
+                break;
+            }
+            if let Some(&owner) = dirs.get(&file[..i]) {
+                return owner;
+            }
+            end = i;
+        }
+        None
+    }
+
+    /// Directory → whose files under it are: a package's `OUT_DIR` and manifest directory
+    /// are its, a build directory (`…/build`, which holds every `OUT_DIR`) nobody's.
+    fn build_source_dirs(&self) -> HashMap<String, Option<usize>> {
+        let mut dirs: HashMap<String, Option<usize>> = HashMap::new();
+        for (&p, d) in &self.manifest_dirs {
+            dirs.insert(d.trim_end_matches('/').to_string(), Some(p));
+        }
+        for d in self.out_dirs.values().flatten() {
+            if let Some((root, _)) = parent(d).rsplit_once('/')
+                && !root.is_empty()
+            {
+                dirs.insert(root.to_string(), None);
             }
         }
-        let build_roots = self
-            .out_dirs
-            .values()
-            .flatten()
-            .filter_map(|d| parent(d).rsplit_once('/').map(|(root, _)| root));
-        if build_roots.into_iter().any(|r| !r.is_empty() && under(r)) {
-            return None;
+        for (&p, ds) in &self.out_dirs {
+            for d in ds {
+                dirs.insert(d.trim_end_matches('/').to_string(), Some(p));
+            }
         }
-        self.manifest_dirs
-            .iter()
-            .filter(|(_, d)| {
-                file.strip_prefix(d.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'))
-            })
-            .max_by_key(|(_, d)| d.len())
-            .map(|(&p, _)| p)
+        dirs
     }
 
     /// Records that package `p` compiles a crate named `name` (as a unit message would).

@@ -162,6 +162,8 @@ mod tests {
         ] {
             ix.add_crate_name(name, p);
         }
+        ix.out_dirs
+            .insert(1, vec!["/w/app/target/debug/build/payload-1a/out".into()]);
         ix
     }
 
@@ -293,9 +295,6 @@ mod tests {
         assert_eq!(package_of_frame(&ix, &outside), Some(1));
         // Code a build script generated is its package's, though the target directory is in
         // the workspace's; elsewhere in the build directory, nobody's.
-        let mut ix = ix;
-        ix.out_dirs
-            .insert(1, vec!["/w/app/target/debug/build/payload-1a/out".into()]);
         let generated = frame(
             "payload::gen",
             Some("/w/app/target/debug/build/payload-1a/out/g.rs"),
