@@ -18,8 +18,8 @@ pub enum EventKind {
     /// A proc macro ran for the first time in a process ([`crate::process::MacroEvent`]; the
     /// header's `macro_id` names it).
     MacroRun = 5,
-    /// The user stack of the call recorded next by the same thread, in a process that runs a
-    /// program cargo built ([`crate::stack::StackEvent`]).
+    /// The user stack of a call, copied at its entry in a process that runs a program cargo
+    /// built, into the stacks' own ring ([`crate::stack::StackEvent`]).
     Stack = 6,
     /// An executable file mapping in such a process ([`crate::stack::MapEvent`]).
     Map = 7,

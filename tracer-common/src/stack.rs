@@ -30,8 +30,9 @@ pub struct DirKey {
 }
 
 /// The user registers and the top of the user stack at a system call's entry (or, for a fork,
-/// in the parent). It comes just before the record of the call it belongs to, from the same
-/// thread; the header's `syscall_nr` names the call ([`crate::event::NO_SYSCALL`] for a fork).
+/// in the parent), in the `STACKS` ring. It belongs to the thread's first record after it (its
+/// header's time); the header's `syscall_nr` names the call ([`crate::event::NO_SYSCALL`] for
+/// a fork).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct StackEvent {
