@@ -197,9 +197,14 @@ fn is_project_secret(path: &str) -> bool {
             .strip_prefix(".env.")
             .is_some_and(|rest| !matches!(rest, "example" | "sample" | "template" | "dist"));
     let git = path.contains("/.git/") && (base == "config" || base.contains("credential"));
-    let key = [".pem", ".key", ".p12", ".pfx"]
+    // A key among a test's own data (`tests/data/key.pem`, as TLS crates keep) is a fixture.
+    let test_data = ["/tests/", "/testdata/", "/test-data/", "/fixtures/"]
         .iter()
-        .any(|e| base.ends_with(e))
+        .any(|d| path.contains(d));
+    let key = !test_data
+        && [".pem", ".key", ".p12", ".pfx"]
+            .iter()
+            .any(|e| base.ends_with(e))
         || ["id_rsa", "id_ed25519", "id_ecdsa", "id_dsa"]
             .iter()
             .any(|k| base.starts_with(k));
@@ -413,6 +418,12 @@ mod tests {
                 &own
             ));
             assert!(is_routine(phase, Kind::FsRead, "/w/a/.env.example", &own));
+            assert!(is_routine(
+                phase,
+                Kind::FsRead,
+                "/w/a/tests/data/key.pem",
+                &own
+            ));
             for secret in [
                 "/w/a/.env",
                 "/w/a/.env.local",

@@ -483,7 +483,7 @@ fn symbolize(
 mod tests {
     use super::*;
     use crate::events::Reached;
-    use std::{io::Read, os::unix::fs::FileExt};
+    use std::os::unix::fs::FileExt;
 
     fn event(pid: u32, syscall_nr: Option<u32>, detail: Detail) -> Event {
         Event {
@@ -503,27 +503,17 @@ mod tests {
 
     /// This process's executable mappings of shared libraries, as the probes would report them.
     fn library_maps() -> Vec<Detail> {
-        let mut s = String::new();
-        std::fs::File::open("/proc/self/maps")
-            .and_then(|mut f| f.read_to_string(&mut s))
-            .unwrap();
         let exe = std::fs::read_link("/proc/self/exe").unwrap();
-        s.lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                let (range, perms, offset, path) = (f[0], f[1], f[2], *f.get(5)?);
-                if !perms.contains('x') || !path.starts_with('/') || exe.to_str() == Some(path) {
-                    return None;
-                }
-                let (a, b) = range.split_once('-')?;
-                let addr = u64::from_str_radix(a, 16).ok()?;
-                Some(Detail::Map {
-                    addr,
-                    len: u64::from_str_radix(b, 16).ok()? - addr,
-                    offset: u64::from_str_radix(offset, 16).ok()?,
-                    file: Default::default(),
-                    real: Reached::Path(path.to_string()),
-                })
+        proc_mappings(std::process::id())
+            .unwrap()
+            .into_iter()
+            .filter(|m| exe.to_str() != Some(m.path.as_str()))
+            .map(|m| Detail::Map {
+                addr: m.addr,
+                len: m.len,
+                offset: m.offset,
+                file: Default::default(),
+                real: Reached::Path(m.path),
             })
             .collect()
     }
