@@ -8,7 +8,6 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use clap::Parser;
 use tracer::{
     analysis::scan::{self, ScanOptions},
     cargo::graph::Graph,
@@ -31,12 +30,11 @@ const TRACER_FAILURE: u8 = 2;
 const VIOLATIONS: u8 = 1;
 
 fn main() -> ExitCode {
-    // As a cargo subcommand we are invoked as `cargo-tracer tracer <args>`.
-    let mut args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("tracer") {
-        args.remove(1);
-    }
-    let result = cli::resolve(cli::Cli::parse_from(args))
+    let cli = match cli::try_parse(std::env::args().collect()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let result = cli::resolve(cli)
         .map_err(anyhow::Error::from)
         .and_then(dispatch);
     match result {

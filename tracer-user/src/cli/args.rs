@@ -295,7 +295,9 @@ pub struct CargoArgs {
     #[arg(long)]
     pub timings: bool,
 
-    /// Arguments for cargo (after cargo-tracer's own flags).
+    /// Arguments for cargo. cargo tracer's own flags may come before or among them (up to
+    /// `--`); -v, -q, --color and --timings, which cargo has too, are cargo tracer's before the
+    /// first cargo argument and cargo's after it.
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,

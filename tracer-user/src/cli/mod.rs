@@ -3,6 +3,7 @@
 //! found here, before anything runs.
 
 pub mod args;
+mod hoist;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -33,12 +34,6 @@ pub enum OptionsError {
     Level { flag: char, error: UnknownName },
     #[error(transparent)]
     Invocation(#[from] InvocationError),
-    #[error(
-        "`{flag}` is an option of cargo tracer, but it comes after the cargo argument `{after}`, \
-         so it would go to cargo: put cargo tracer's options first \
-         (`cargo tracer build {flag} … {after} …`)"
-    )]
-    MisplacedFlag { flag: String, after: String },
     #[error("cannot write {path}")]
     Path {
         path: String,
@@ -194,48 +189,7 @@ fn outputs(a: &args::JudgeArgs, verbose: bool) -> Result<Outputs, OptionsError> 
     })
 }
 
-/// cargo-tracer's options that cargo has no option of the same name for. Everything from the
-/// first cargo argument on goes to cargo, so one of these there is a mistake, not cargo's.
-const OURS: &[&str] = &[
-    "--events",
-    "--policy",
-    "--output",
-    "--audit",
-    "--fresh",
-    "--no-scan",
-    "--scan-cache",
-    "--as-root",
-    "--allow-io-uring",
-    "--ring-size",
-    "--linger-ms",
-    "--format",
-    "--deny",
-    "--warn",
-    "--allow",
-    "-D",
-    "-W",
-    "-A",
-];
-
-fn misplaced(cargo_args: &[String]) -> Result<(), OptionsError> {
-    let Some(first) = cargo_args.first() else {
-        return Ok(());
-    };
-    // After `--` the arguments are the test binaries'.
-    for a in cargo_args.iter().take_while(|a| *a != "--") {
-        let name = a.split_once('=').map_or(a.as_str(), |(n, _)| n);
-        if OURS.contains(&name) {
-            return Err(OptionsError::MisplacedFlag {
-                flag: name.to_string(),
-                after: first.clone(),
-            });
-        }
-    }
-    Ok(())
-}
-
 fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
-    misplaced(&a.cargo_args)?;
     if a.trace
         .events
         .as_deref()
@@ -288,6 +242,16 @@ fn graph_args(manifest_path: Option<&std::path::Path>, locked: bool, offline: bo
         graph_args.push("--offline".into());
     }
     graph_args
+}
+
+/// Parses the command line (`cargo-tracer tracer …` as cargo runs it, or `cargo-tracer …`),
+/// with cargo tracer's own flags taken from among cargo's arguments ([`hoist`]).
+pub fn try_parse(mut args: Vec<String>) -> Result<Cli, clap::Error> {
+    use clap::Parser as _;
+    if args.get(1).map(String::as_str) == Some("tracer") {
+        args.remove(1);
+    }
+    Cli::try_parse_from(hoist::own_flags_first(args))
 }
 
 /// Validates the raw command line.
@@ -379,28 +343,78 @@ mod tests {
     }
 
     #[test]
-    fn our_options_after_cargo_arguments_are_refused_with_the_fix() {
-        let e =
-            resolved(&["cargo tracer", "build", "--offline", "--events", "x.jsonl"]).unwrap_err();
-        let msg = e.to_string();
-        assert!(
-            msg.contains("`--events`") && msg.contains("`--offline`"),
-            "{msg}"
+    fn our_options_work_before_and_among_cargo_arguments() {
+        let check = |args: &[&str]| {
+            let args = args.iter().map(|s| s.to_string()).collect();
+            let Command::Check(c) = resolve(try_parse(args).unwrap()).unwrap() else {
+                panic!("not a build")
+            };
+            c
+        };
+        let first = check(&[
+            "cargo-tracer",
+            "tracer",
+            "test",
+            "--fresh",
+            "--format",
+            "sarif",
+            "--scan-cache",
+            "D",
+            "--locked",
+            "-p",
+            "x",
+            "--",
+            "--nocapture",
+        ]);
+        let among = check(&[
+            "cargo-tracer",
+            "tracer",
+            "test",
+            "--locked",
+            "--fresh",
+            "-p",
+            "x",
+            "--scan-cache",
+            "D",
+            "--format=sarif",
+            "--",
+            "--nocapture",
+        ]);
+        for c in [&first, &among] {
+            assert!(c.check.settings.fresh);
+            assert_eq!(c.outputs.stdout, ReportFormat::Sarif);
+            assert_eq!(
+                c.check.scan.as_ref().and_then(|s| s.cache_dir.as_deref()),
+                Some(std::path::Path::new("D"))
+            );
+            assert_eq!(
+                c.check.invocation.args,
+                ["--locked", "-p", "x", "--", "--nocapture"]
+            );
+        }
+        // What the test binaries get after `--` is theirs, and flags cargo has too are cargo's
+        // among cargo's arguments.
+        let c = check(&[
+            "cargo-tracer",
+            "test",
+            "--offline",
+            "-q",
+            "--",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(c.outputs.stdout, ReportFormat::Human);
+        assert!(!c.outputs.detail.quiet);
+        assert_eq!(
+            c.check.invocation.args,
+            ["--offline", "-q", "--", "--format", "json"]
         );
-        // Cargo's own flags of the same shape, and what the test binaries get, are cargo's.
         assert!(
-            resolved(&[
-                "cargo tracer",
-                "test",
-                "--offline",
-                "-q",
-                "--",
-                "--format",
-                "json"
-            ])
-            .is_ok()
+            check(&["cargo-tracer", "build", "-q", "--offline"])
+                .outputs
+                .detail
+                .quiet
         );
-        assert!(resolved(&["cargo tracer", "build", "--timings", "--offline"]).is_ok());
     }
 
     #[test]
