@@ -9,7 +9,15 @@
 #   - a tracefs mount (tracepoint ids are read from it)
 # Idempotent: a second run checks and skips everything in a few seconds. Needs root for apt and
 # the mount (CI and these machines run as root).
+# `setup.sh --tool`: only what building and running cargo-tracer needs (the GitHub Action's
+# install): no chromium, cargo-fuzz or SARIF schema, which only this repository's tests use.
 set -euo pipefail
+tool_only=0
+case "${1:-}" in
+    --tool) tool_only=1 ;;
+    "") ;;
+    *) printf 'setup: unknown argument %s (expected nothing or --tool)\n' "$1" >&2; exit 2 ;;
+esac
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -29,7 +37,9 @@ as_root() {
 # Debian packages.
 need_pkgs=()
 # chromium: the HTML report's browser test (headless); a font so its screenshot has text.
-for p in "llvm-$llvm_major-dev" "libpolly-$llvm_major-dev" zlib1g-dev libzstd-dev chromium fonts-dejavu-core; do
+pkgs=("llvm-$llvm_major-dev" "libpolly-$llvm_major-dev" zlib1g-dev libzstd-dev)
+[ "$tool_only" = 1 ] || pkgs+=(chromium fonts-dejavu-core)
+for p in "${pkgs[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || need_pkgs+=("$p")
 done
@@ -78,7 +88,7 @@ if ! linker_ok; then
 fi
 
 # cargo-fuzz, for the fuzz targets' smoke run (scripts/fuzz.sh).
-if ! command -v cargo-fuzz >/dev/null; then
+if [ "$tool_only" = 0 ] && ! command -v cargo-fuzz >/dev/null; then
     say "installing cargo-fuzz (once)"
     cargo "+$host_tc" install cargo-fuzz --locked --quiet
 fi
@@ -86,7 +96,7 @@ fi
 # The SARIF 2.1.0 JSON schema, for the test that validates `cargo tracer scan --format sarif`
 # (taken from the npm package that ships it; kept under target/, never committed).
 schema="$root/target/test-assets/sarif-2.1.0-rtm.5.json"
-if [ ! -s "$schema" ]; then
+if [ "$tool_only" = 0 ] && [ ! -s "$schema" ]; then
     say "fetching the SARIF 2.1.0 schema (npm package @microsoft/jest-sarif)"
     command -v npm >/dev/null || { as_root apt-get update -qq; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq npm >/dev/null; }
     tmp=$(mktemp -d)

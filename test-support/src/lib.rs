@@ -3,6 +3,7 @@
 //! `CARGO_HOME`, never the real ones), runs commands, and reports tests that need root as
 //! skipped — not passed — where they cannot run.
 
+pub mod actions;
 pub mod dns;
 pub mod harness;
 pub mod sandbox;

@@ -520,7 +520,7 @@ pub fn recheck(o: &RecheckOptions) -> Result<Rechecked, RecheckError> {
         if let Some(m) = &o.manifest_path {
             args.extend(["--manifest-path".into(), m.display().to_string()]);
         }
-        match Graph::load(&args, None) {
+        match Graph::load(&args, identity::for_command(false).ok().flatten().as_ref()) {
             Ok(ws) => {
                 let recorded = trace.graph.as_ref().map(|g| g.workspace_root.clone());
                 if recorded.as_ref().is_some_and(|r| *r != ws.workspace_root) {

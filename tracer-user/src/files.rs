@@ -3,7 +3,9 @@
 //! runs (its directory resolved once, [`pin`]), and opened later through no symbolic link at all
 //! (`openat2` with `RESOLVE_NO_SYMLINKS`: a link the build plants at the file or any directory
 //! above it is refused), never truncating a file with other hard links; and what is written is
-//! hashed, so a file swapped afterwards can be told from the one the tracer wrote.
+//! hashed, so a file swapped afterwards can be told from the one the tracer wrote. Started
+//! through sudo, what it creates is given to the invoking user ([`give_to`]): a traced build
+//! leaves nothing root-owned in their tree.
 
 use std::{
     ffi::CString,
@@ -17,6 +19,42 @@ use std::{
 };
 
 use sha2::{Digest, Sha256};
+
+/// Who owns the files and directories this process creates, when not itself.
+static OWNER: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
+
+/// Files and directories created from here on (by [`create`], [`write`], [`create_dir_all`])
+/// are given to `uid:gid`. Set once, at start-up; later calls are ignored.
+pub fn give_to(uid: u32, gid: u32) {
+    let _ = OWNER.set((uid, gid));
+}
+
+fn hand_over(f: &File) -> io::Result<()> {
+    if let Some((uid, gid)) = OWNER.get() {
+        std::os::unix::fs::fchown(f, Some(*uid), Some(*gid))?;
+    }
+    Ok(())
+}
+
+/// `std::fs::create_dir_all`, with each directory it creates given to the owner ([`give_to`]).
+pub fn create_dir_all(path: &Path) -> io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir_all(parent)?;
+    }
+    match std::fs::create_dir(path) {
+        Ok(()) => {
+            if let Some((uid, gid)) = OWNER.get() {
+                std::os::unix::fs::lchown(path, Some(*uid), Some(*gid))?;
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
 
 /// `path` with its directory resolved now, before the build runs (symbolic links the user
 /// chose are followed once); later opens refuse any link on the way.
@@ -100,8 +138,18 @@ fn check_regular(f: &File, path: &Path) -> io::Result<()> {
 
 /// Creates (or empties) the regular file at `path`, through no symbolic link.
 pub fn create(path: &Path) -> io::Result<File> {
-    // Not O_TRUNC: the file is checked before anything in it is touched.
-    let f = open_no_links(path, libc::O_WRONLY | libc::O_CREAT, 0o644)?;
+    // Not O_TRUNC: the file is checked before anything in it is touched. A file that exists
+    // keeps its owner; one created here is handed over.
+    let f = match open_no_links(path, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o644) {
+        Ok(f) => {
+            hand_over(&f)?;
+            f
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            open_no_links(path, libc::O_WRONLY, 0)?
+        }
+        Err(e) => return Err(e),
+    };
     check_regular(&f, path)?;
     f.set_len(0)?;
     Ok(f)

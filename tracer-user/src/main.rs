@@ -30,6 +30,12 @@ const TRACER_FAILURE: u8 = 2;
 const VIOLATIONS: u8 = 1;
 
 fn main() -> ExitCode {
+    // Started through sudo, what cargo-tracer writes (events, reports, the scan cache) belongs
+    // to the invoking user, as the build's own files do. (A half-set sudo environment is
+    // reported by the command that runs the build.)
+    if let Ok(Some(id)) = tracer::identity::for_command(false) {
+        tracer::files::give_to(id.uid, id.gid);
+    }
     let cli = match cli::try_parse(std::env::args().collect()) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -74,7 +80,15 @@ fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
 
 /// Writes a judged build to stdout and to every `--output` file, and the job summary to
 /// `$GITHUB_STEP_SUMMARY` when CI sets it.
-fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
+fn emit(j: Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
+    let wants = |f| o.stdout == f || o.files.iter().any(|(g, _)| *g == f);
+    let j = if wants(ReportFormat::Github) {
+        let places = annotation_places(&j);
+        j.with_places(places)
+    } else {
+        j
+    };
+    let j = &j;
     // Each format rendered once, however many places it goes to.
     let mut rendered: std::collections::HashMap<ReportFormat, String> = Default::default();
     let mut text = |f: ReportFormat| -> String {
@@ -119,6 +133,20 @@ fn emit(j: &Judgement<'_>, o: &Outputs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where GitHub annotations point: paths relative to the job's checkout (`$GITHUB_WORKSPACE`,
+/// when the workspace is inside it), dependencies at their `Cargo.lock` line.
+fn annotation_places(j: &Judgement<'_>) -> output::github::Places {
+    let workspace = PathBuf::from(j.workspace_root());
+    let repo_root = std::env::var_os("GITHUB_WORKSPACE")
+        .map(PathBuf::from)
+        .filter(|r| workspace.starts_with(r))
+        .unwrap_or_else(|| workspace.clone());
+    output::github::Places {
+        repo_root: repo_root.display().to_string(),
+        lock: tracer::cargo::lockfile::LockLines::read(&workspace.join("Cargo.lock")),
+    }
+}
+
 fn report(r: ReportCommand) -> anyhow::Result<ExitCode> {
     let re = check::recheck(&r.recheck)?;
     for n in &re.notes {
@@ -135,7 +163,7 @@ fn report(r: ReportCommand) -> anyhow::Result<ExitCode> {
         path: r.recheck.events.display().to_string(),
         sha256: re.sha256.clone(),
     }));
-    emit(&j, &r.outputs)?;
+    emit(j, &r.outputs)?;
     Ok(ExitCode::from(re.judged.exit.code()))
 }
 
@@ -211,7 +239,10 @@ fn diff(old: &Path, new: &Path, format: Format) -> anyhow::Result<ExitCode> {
 
 fn policy_check(p: PolicyCheckCommand) -> anyhow::Result<ExitCode> {
     let mut err = anstream::AutoStream::new(std::io::stderr(), p.color);
-    let (root, manifests, graph) = match Graph::load(&p.graph_args, None) {
+    let (root, manifests, graph) = match Graph::load(
+        &p.graph_args,
+        tracer::identity::for_command(false)?.as_ref(),
+    ) {
         Ok(g) => (g.workspace_root.clone(), g.local_manifests(), Some(g)),
         Err(e) => {
             let msg = tracer::error_chain(&e);
@@ -407,12 +438,16 @@ fn build(c: CheckCommand) -> anyhow::Result<ExitCode> {
         Some(&checked.graph),
     )
     .with_events(events);
-    emit(&j, &c.outputs)?;
+    emit(j, &c.outputs)?;
     Ok(ExitCode::from(checked.exit.code()))
 }
 
 fn scan(s: ScanCommand) -> anyhow::Result<ExitCode> {
-    let graph = Graph::load(&s.graph_args, None)?;
+    // As the sudo caller: cargo metadata can write Cargo.lock into their tree.
+    let graph = Graph::load(
+        &s.graph_args,
+        tracer::identity::for_command(false)?.as_ref(),
+    )?;
     let selected = graph.select(&s.packages)?;
     let opts = ScanOptions {
         cache_dir: s

@@ -172,6 +172,53 @@ fn under_sudo_the_command_runs_as_the_invoking_user() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
 }
 
+/// Started through sudo, the files cargo-tracer creates — the events file, `--output` files —
+/// belong to the invoking user, as the build's own do; a file that was there keeps its owner.
+fn under_sudo_what_it_writes_belongs_to_the_invoking_user() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("ev.jsonl");
+    let out = tracer(&["run", "--events", events.to_str().unwrap(), "--", "true"])
+        .env("SUDO_UID", "65534")
+        .env("SUDO_GID", "65534")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let owner = |p: &std::path::Path| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.uid(), m.gid())
+    };
+    assert_eq!(owner(&events), (65534, 65534));
+    // A judged build's outputs, new and existing.
+    let golden = tracer_test_support::repo().join("tests/golden/demo-build/trace.jsonl.zst");
+    let policy = dir.path().join("empty.toml");
+    std::fs::write(&policy, "").unwrap();
+    let kept = dir.path().join("kept.json");
+    std::fs::write(&kept, "old").unwrap();
+    let new = dir.path().join("report.sarif");
+    let out = tracer(&["report", golden.to_str().unwrap(), "--audit", "--quiet"])
+        .args(["--policy", policy.to_str().unwrap()])
+        .arg(format!("--output=sarif={}", new.display()))
+        .arg(format!("--output=json={}", kept.display()))
+        .env("SUDO_UID", "65534")
+        .env("SUDO_GID", "65534")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(owner(&new), (65534, 65534));
+    assert_eq!(owner(&kept), (0, 0));
+    assert!(std::fs::read_to_string(&kept).unwrap().starts_with('{'));
+}
+
 fn without_privileges_it_says_what_to_do_and_exits_2() {
     let mut c = tracer(&["run", "--", "true"]);
     // SAFETY: geteuid has no preconditions.
@@ -321,7 +368,7 @@ fn report_rejects_a_file_that_is_not_a_trace_with_its_line_number() {
 
 fn main() {
     tracer_test_support::harness::main(tracer_test_support::tests![
-        root: exits_with_the_commands_code_or_128_plus_its_signal, a_tracer_told_to_stop_keeps_what_it_traced_and_the_trace_reads_incomplete, writes_json_lines_framed_by_start_and_end_and_a_json_summary, under_sudo_the_command_runs_as_the_invoking_user, cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline;
+        root: exits_with_the_commands_code_or_128_plus_its_signal, a_tracer_told_to_stop_keeps_what_it_traced_and_the_trace_reads_incomplete, writes_json_lines_framed_by_start_and_end_and_a_json_summary, under_sudo_the_command_runs_as_the_invoking_user, under_sudo_what_it_writes_belongs_to_the_invoking_user, cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline;
         plain: without_privileges_it_says_what_to_do_and_exits_2, a_missing_command_is_a_usage_error, report_rejects_a_file_that_is_not_a_trace_with_its_line_number
     ]);
 }

@@ -238,16 +238,18 @@ fn the_scan_cache_can_be_kept_outside_the_target_dir_and_timings_are_printed() {
     let sb = Sandbox::new();
     let cache = sb.path("kept-scan-cache");
     let c = cache.to_str().unwrap();
-    // The tracer's options first: from the first cargo argument on, everything goes to cargo.
+    // cargo tracer's own options before and among cargo's (`--scan-cache` after `-p`).
     let args = [
         "--audit",
         "--timings",
         "--format",
         "json",
+        "-p",
+        "mini-sys",
         "--scan-cache",
         c,
     ];
-    let (code, out, err) = sb.build(&[&args[..], &["-p", "mini-sys"]].concat());
+    let (code, out, err) = sb.build(&args);
     assert_eq!(code, 0, "{out}\n{err}");
     let cached = std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
     assert!(cached > 0, "no scan results kept in {c}\n{err}");

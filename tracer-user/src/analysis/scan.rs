@@ -263,8 +263,11 @@ pub fn scan_sources(graph: &Graph, selected: &[usize], opts: &ScanOptions) -> So
                         let r = scan_package(p);
                         if let (Some(f), Ok(bytes)) = (&cache_file, serde_json::to_vec(&r)) {
                             // A cache that cannot be written only makes the next scan slower.
-                            let _ = std::fs::create_dir_all(f.parent().unwrap_or(Path::new(".")));
-                            let _ = std::fs::write(f, bytes);
+                            // Through no symbolic link: the cache can be in the target dir a
+                            // build writes to.
+                            let _ =
+                                crate::files::create_dir_all(f.parent().unwrap_or(Path::new(".")));
+                            let _ = crate::files::write(f, &bytes);
                         }
                         r
                     });

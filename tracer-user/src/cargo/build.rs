@@ -109,8 +109,14 @@ pub fn trace(
     };
     context.learn_aliases(real_path);
     let target_dir = PathBuf::from(text::to_os(&context.target_dir));
+    let mut command = inv.command();
+    // The cargo that ran us (cargo sets $CARGO for its subcommands; `cargo +nightly tracer`
+    // traces that nightly's cargo), as `cargo metadata` was run.
+    if let Some(cargo) = std::env::var("CARGO").ok().filter(|c| !c.is_empty()) {
+        command[0] = cargo;
+    }
     let opts = RunOptions {
-        command: inv.command(),
+        command,
         load: s.load.clone(),
         as_root: s.as_root,
         linger: s.linger,

@@ -5,5 +5,6 @@
 pub mod build;
 pub mod graph;
 pub mod invocation;
+pub mod lockfile;
 pub mod messages;
 pub mod observer;

@@ -202,11 +202,12 @@ pub struct TraceArgs {
 #[derive(Debug, Args)]
 pub struct JudgeArgs {
     /// What to print on stdout: the report and verdict for people, JSON, the Markdown job
-    /// summary, SARIF for code scanning, or a self-contained HTML page.
+    /// summary, SARIF for code scanning, a self-contained HTML page, or GitHub Actions
+    /// annotations (`::error file=…,line=…`).
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
-    /// Also write FORMAT to PATH (human, json, markdown, sarif, html). Repeatable:
+    /// Also write FORMAT to PATH (human, json, markdown, sarif, html, github). Repeatable:
     /// `--output sarif=tracer.sarif --output html=tracer.html`.
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
     pub outputs: Vec<(ReportFormat, PathBuf)>,
@@ -255,8 +256,9 @@ fn parse_output(s: &str) -> Result<(ReportFormat, PathBuf), String> {
     let (format, path) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not FORMAT=PATH (e.g. sarif=tracer.sarif)"))?;
-    let format = ReportFormat::from_str(format, true)
-        .map_err(|_| format!("`{format}` is not a format (human, json, markdown, sarif, html)"))?;
+    let format = ReportFormat::from_str(format, true).map_err(|_| {
+        format!("`{format}` is not a format (human, json, markdown, sarif, html, github)")
+    })?;
     if path.is_empty() {
         return Err(format!("`{s}` names no file"));
     }

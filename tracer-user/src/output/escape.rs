@@ -81,9 +81,34 @@ pub fn markdown_code(s: &str, in_table: bool) -> String {
     format!("{fence}{sp}{text}{sp}{fence}")
 }
 
+/// The message of a GitHub workflow command (`::error …::MESSAGE`): hidden characters shown
+/// as for people, then `%`, CR and LF percent-encoded as the runner decodes them — a line break
+/// in the data cannot end the command and start another.
+pub fn workflow_data(s: &str) -> String {
+    human(s)
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A property of a workflow command (`file=…,title=…`): as [`workflow_data`], and `:` and `,`
+/// encoded, which would otherwise end the value.
+pub fn workflow_property(s: &str) -> String {
+    workflow_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workflow_commands_cannot_be_broken_out_of() {
+        assert_eq!(
+            workflow_data("50% a\n::add-mask::x"),
+            "50%25 a\\x0a::add-mask::x"
+        );
+        assert_eq!(workflow_property("a,b:c%0A"), "a%2Cb%3Ac%250A");
+    }
 
     #[test]
     fn data_cannot_control_the_terminal_or_the_ci_log() {

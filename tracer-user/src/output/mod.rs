@@ -7,6 +7,7 @@
 //! or into `--output` files — print the same thing in every format.
 
 pub mod escape;
+pub mod github;
 pub mod html;
 pub mod human;
 pub mod json;
@@ -38,6 +39,9 @@ pub enum Format {
     Sarif,
     /// One self-contained page: matrix, process tree, timeline.
     Html,
+    /// GitHub Actions workflow commands: an `::error`/`::warning` annotation per row not
+    /// allowed, at the crate's line or its `Cargo.lock` entry.
+    Github,
 }
 
 /// A judged build, with what the renderers need to say where things are.
@@ -52,6 +56,8 @@ pub struct Judgement<'a> {
     /// The events file written or read, with its SHA-256: a reader of the verdict can check
     /// that the trace they judge again is the one this was judged from.
     pub events: Option<EventsFile>,
+    /// Where GitHub annotations point (the job's repository, the lock file's lines).
+    pub places: github::Places,
 }
 
 /// An events file and the SHA-256 of its bytes.
@@ -77,7 +83,31 @@ impl<'a> Judgement<'a> {
             exit,
             graph,
             events: None,
+            places: github::Places::default(),
         }
+    }
+
+    /// With where GitHub annotations point.
+    pub fn with_places(mut self, places: github::Places) -> Self {
+        self.places = places;
+        self
+    }
+
+    /// The workspace's root directory: the graph's, else the one the trace names.
+    pub fn workspace_root(&self) -> String {
+        match self.graph {
+            Some(g) => g.workspace_root.display().to_string(),
+            None => Path::new(&to_os(&self.report.context.workspace_root))
+                .display()
+                .to_string(),
+        }
+    }
+
+    /// A package's directory, when the graph is known.
+    fn crate_dir(&self, k: &PackageKey) -> Option<String> {
+        self.graph
+            .and_then(|g| g.get(k))
+            .map(|p| p.manifest_dir.display().to_string())
     }
 
     /// With the events file it was written to or read from.
@@ -164,18 +194,8 @@ pub fn render(format: Format, j: &Judgement<'_>, detail: Detail) -> String {
             s
         }
         Format::Sarif => {
-            let root = match j.graph {
-                Some(g) => g.workspace_root.display().to_string(),
-                None => Path::new(&to_os(&j.report.context.workspace_root))
-                    .display()
-                    .to_string(),
-            };
-            let dir = |k: &PackageKey| {
-                j.graph
-                    .and_then(|g| g.get(k))
-                    .map(|p| p.manifest_dir.display().to_string())
-            };
-            let mut log = sarif::verdict::render(j.verdict, &root, dir);
+            let root = j.workspace_root();
+            let mut log = sarif::verdict::render(j.verdict, &root, |k| j.crate_dir(k));
             for run in &mut log.runs {
                 run.properties = Some(sarif::RunProperties {
                     policy_sources: j.policy_sources.to_vec(),
@@ -185,5 +205,6 @@ pub fn render(format: Format, j: &Judgement<'_>, detail: Detail) -> String {
             json::to_string(&log)
         }
         Format::Html => html::render(j),
+        Format::Github => github::render(j, &j.places),
     }
 }

@@ -2,7 +2,8 @@
 //! model, so the terminal, the job summary and code scanning list the same things.
 
 use crate::{
-    model::{Code, Level},
+    model::{Code, Level, PackageKey},
+    output::text,
     policy::eval::{BehaviorVerdict, FindingVerdict, Incomplete, Verdict},
     trace::Damage,
 };
@@ -28,6 +29,55 @@ impl Row<'_> {
             Self::Finding(f) => f.outcome,
         };
         outcome.code().unwrap_or(Code::Violation)
+    }
+
+    /// The crate it is about.
+    pub fn package(&self) -> PackageKey {
+        match self {
+            Self::Behavior(b) => PackageKey::new(&b.name, &b.version),
+            Self::Finding(f) => PackageKey::new(&f.name, &f.version),
+        }
+    }
+
+    /// What happened, in one line of unescaped data (each output escapes it its own way).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Behavior(b) => {
+                let bh = &b.behavior;
+                format!(
+                    "{}@{} ({}) {} {} via {}",
+                    b.name,
+                    b.version,
+                    bh.phase,
+                    bh.kind,
+                    bh.target,
+                    text::chain(&bh.example_chain)
+                )
+            }
+            Self::Finding(f) => {
+                let fi = &f.finding;
+                format!(
+                    "{}@{} ({}) {}: {}",
+                    f.name, f.version, fi.phase, fi.kind, fi.reason
+                )
+            }
+        }
+    }
+
+    /// The source line that explains it — a static finding's file (relative to the directory
+    /// of the crate it is in) and line — when there is one.
+    pub fn source(&self) -> Option<(PackageKey, &str, usize)> {
+        match self {
+            Self::Behavior(b) => b
+                .explained_by
+                .as_ref()
+                .map(|f| (f.package.clone(), f.file.as_str(), f.line)),
+            Self::Finding(f) => Some((
+                self.package(),
+                f.finding.location.file.as_str(),
+                f.finding.location.line,
+            )),
+        }
     }
 }
 

@@ -4,10 +4,7 @@
 use super::{Log, Reportable, SarifResult, Text, fingerprint, location, log, rules};
 use crate::{
     model::{Code, Level, PackageKey},
-    output::{
-        rows::{self, Row},
-        text,
-    },
+    output::rows::{self, Row},
     policy::eval::Verdict,
 };
 
@@ -37,9 +34,10 @@ pub fn render(
     for row in rows::not_allowed(v) {
         let code = row.code();
         let rule_index = codes.iter().position(|c| *c == code).unwrap_or(0);
-        let (key, message, file, line, print) = match row {
+        let key = row.package();
+        let message = row.message();
+        let (file, line, print) = match &row {
             Row::Behavior(b) => {
-                let key = PackageKey::new(&b.name, &b.version);
                 let at = b
                     .explained_by
                     .as_ref()
@@ -47,25 +45,12 @@ pub fn render(
                     .map(|f| (f.file.clone(), f.line));
                 let (file, line) = at.unwrap_or(("Cargo.toml".into(), 1));
                 let bh = &b.behavior;
-                let message = format!(
-                    "{}@{} ({}) {} {} via {}",
-                    b.name,
-                    b.version,
-                    bh.phase,
-                    bh.kind,
-                    bh.target,
-                    text::chain(&bh.example_chain)
-                );
                 let print =
                     fingerprint(&[&b.name, bh.phase.as_str(), bh.kind.as_str(), &bh.target]);
-                (key, message, file, line, print)
+                (file, line, print)
             }
             Row::Finding(f) => {
                 let fi = &f.finding;
-                let message = format!(
-                    "{}@{} ({}) {}: {}",
-                    f.name, f.version, fi.phase, fi.kind, fi.reason
-                );
                 let print = fingerprint(&[
                     &f.name,
                     fi.phase.as_str(),
@@ -73,13 +58,7 @@ pub fn render(
                     &fi.location.file,
                     &fi.code,
                 ]);
-                (
-                    PackageKey::new(&f.name, &f.version),
-                    message,
-                    fi.location.file.clone(),
-                    fi.location.line,
-                    print,
-                )
+                (fi.location.file.clone(), fi.location.line, print)
             }
         };
         let dir = crate_dir(&key);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The action's install step: uses a cargo-tracer already on PATH when it is this action's
+# version (a self-hosted runner, a cached ~/.cargo/bin), else builds it from the action's own
+# checkout. Building needs the eBPF toolchain (setup.sh --tool installs what is missing).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export PATH="$HOME/.cargo/bin:$PATH"
+want=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
+have=$(cargo-tracer tracer --version 2>/dev/null | awk '{print $NF}' || true)
+if [ -n "$want" ] && [ "$have" = "$want" ]; then
+    echo "cargo-tracer $have: $(command -v cargo-tracer)"
+else
+    echo "installing cargo-tracer $want (found: ${have:-none})"
+    if [ "$(id -u)" -eq 0 ]; then "$root/scripts/setup.sh" --tool
+    else sudo -E env "PATH=$PATH" "$root/scripts/setup.sh" --tool; fi
+    cargo install --locked --path "$root/tracer-user"
+fi
+# Later steps find it whatever PATH sudo gives them.
+echo "$HOME/.cargo/bin" >> "$GITHUB_PATH"
