@@ -84,7 +84,7 @@ pub enum PolicyCmd {
     /// Write allow entries (with reason placeholders) for everything a recorded build did that is
     /// not routine: a starting point for a team adopting cargo-tracer.
     #[command(
-        after_help = "Example:\n  sudo -E cargo tracer build --fresh --events build.jsonl\n  cargo tracer policy suggest build.jsonl > tracer.toml"
+        after_help = "Example:\n  sudo -E env \"PATH=$PATH\" cargo tracer build --fresh --events build.jsonl\n  cargo tracer policy suggest build.jsonl > tracer.toml"
     )]
     Suggest {
         /// A trace written by `cargo tracer build|test --events FILE`.
