@@ -28,9 +28,12 @@ ebpf_tc=$(channel "$root/tracer-ebpf/rust-toolchain.toml")
 llvm_major=22
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# Only apt and the mount need root: the toolchains and bpf-linker are installed as the user
+# who runs this (root-owned files in their ~/.cargo would break their next `cargo install`).
 as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else
-        say "need root for: $*"; return 1
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo -n "$@"
+    else say "need root for: $*"; return 1
     fi
 }
 
@@ -46,7 +49,7 @@ done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     say "installing Debian packages: ${need_pkgs[*]}"
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
 
 # rustup itself.

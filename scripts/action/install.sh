@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The action's install step: uses a cargo-tracer already on PATH when it is this action's
 # version (a self-hosted runner, a cached ~/.cargo/bin), else builds it from the action's own
-# checkout. Building needs the eBPF toolchain (setup.sh --tool installs what is missing).
+# checkout. Building needs the eBPF toolchain (setup.sh --tool installs what is missing; LLVM 22
+# must be available to apt, as on Debian 12 with its backports or from apt.llvm.org).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -11,9 +12,10 @@ if [ -n "$want" ] && [ "$have" = "$want" ]; then
     echo "cargo-tracer $have: $(command -v cargo-tracer)"
 else
     echo "installing cargo-tracer $want (found: ${have:-none})"
-    if [ "$(id -u)" -eq 0 ]; then "$root/scripts/setup.sh" --tool
-    else sudo -E env "PATH=$PATH" "$root/scripts/setup.sh" --tool; fi
-    cargo install --locked --path "$root/tracer-user"
+    # As this user (setup.sh uses sudo for apt and the mount only), and from the action's
+    # checkout so its pinned toolchain builds it.
+    "$root/scripts/setup.sh" --tool
+    (cd "$root" && cargo install --locked --path tracer-user)
 fi
 # Later steps find it whatever PATH sudo gives them.
 echo "$HOME/.cargo/bin" >> "$GITHUB_PATH"

@@ -166,14 +166,22 @@ impl Runner {
         summary: &Path,
         path_file: &Path,
     ) {
+        let in_composite = !ctx.inputs.is_empty();
         for (i, step) in steps.iter().enumerate() {
             let name = step["name"]
                 .as_str()
                 .or(step["uses"].as_str())
                 .map(|n| interpolate(n, ctx))
                 .unwrap_or_else(|| format!("step {i}"));
-            let cond = step["if"].as_str().unwrap_or("success()");
-            if !eval(strip(cond), ctx).truthy() {
+            let cond = step["if"].as_str().map_or("success()", strip);
+            // A condition with no status function runs only while the job succeeds.
+            let status = ["always()", "success()", "failure()", "cancelled()"];
+            let cond = if status.iter().any(|f| cond.contains(f)) {
+                cond.to_string()
+            } else {
+                format!("success() && ({cond})")
+            };
+            if !eval(&cond, ctx).truthy() {
                 job.steps.push(StepRun {
                     name,
                     outcome: "skipped".into(),
@@ -186,8 +194,18 @@ impl Runner {
                 .map(|(k, v)| (k, interpolate(&v, ctx)))
                 .collect();
             let (ok, outputs) = if let Some(script) = step["run"].as_str() {
-                let shell = step["shell"].as_str().unwrap_or("bash");
-                assert_eq!(shell, "bash", "step {name}: only bash steps are run here");
+                // A composite action's run steps must name their shell (GitHub refuses them
+                // otherwise); a workflow's default to bash.
+                let shell = step["shell"].as_str();
+                assert!(
+                    shell.is_some() || !in_composite,
+                    "step {name}: a composite action's run step needs `shell:`"
+                );
+                assert_eq!(
+                    shell.unwrap_or("bash"),
+                    "bash",
+                    "step {name}: only bash steps are run here"
+                );
                 let env: Vec<(String, String)> = map(&step["env"])
                     .into_iter()
                     .map(|(k, v)| (k, interpolate(&v, ctx)))
@@ -334,8 +352,10 @@ impl Runner {
             .expect("bash runs");
         job.log.push_str(&String::from_utf8_lossy(&out.stdout));
         job.log.push_str(&String::from_utf8_lossy(&out.stderr));
-        let outputs = parse_outputs(&std::fs::read_to_string(&output).unwrap_or_default());
-        (out.status.success(), outputs)
+        match parse_outputs(&std::fs::read_to_string(&output).unwrap_or_default()) {
+            Some(outputs) => (out.status.success(), outputs),
+            None => (false, BTreeMap::new()),
+        }
     }
 }
 
@@ -377,25 +397,33 @@ fn foreign(uses: &str, with: &BTreeMap<String, String>, workspace: &Path) -> boo
     }
 }
 
-/// `key=value` and `key<<DELIM … DELIM` lines of a `$GITHUB_OUTPUT` file.
-fn parse_outputs(text: &str) -> BTreeMap<String, String> {
+/// `key=value` and `key<<DELIM … DELIM` lines of a `$GITHUB_OUTPUT` file, as the runner reads
+/// them (`=` before `<<` makes a line key=value); `None` for a heredoc never closed, which fails
+/// the step.
+fn parse_outputs(text: &str) -> Option<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut lines = text.lines();
     while let Some(l) = lines.next() {
-        if let Some((k, delim)) = l.split_once("<<") {
+        let heredoc = l.split_once("<<").filter(|(k, _)| !k.contains('='));
+        if let Some((k, delim)) = heredoc {
             let mut v = Vec::new();
+            let mut closed = false;
             for l in lines.by_ref() {
                 if l == delim {
+                    closed = true;
                     break;
                 }
                 v.push(l);
+            }
+            if !closed {
+                return None;
             }
             out.insert(k.to_string(), v.join("\n"));
         } else if let Some((k, v)) = l.split_once('=') {
             out.insert(k.to_string(), v.to_string());
         }
     }
-    out
+    Some(out)
 }
 
 /// The workflow commands in a log, with their properties and message decoded.
@@ -408,14 +436,26 @@ pub fn annotations(log: &str) -> Vec<Annotation> {
             .replace("%25", "%")
     };
     let mut out = Vec::new();
-    for line in log.lines() {
+    // `::stop-commands::TOKEN` … `::TOKEN::`: nothing in between is a command.
+    let mut stopped: Option<String> = None;
+    for line in log.split(['\n', '\r']) {
         let line = line.trim_start();
+        if let Some(token) = &stopped {
+            if line == format!("::{token}::") {
+                stopped = None;
+            }
+            continue;
+        }
         let Some(rest) = line.strip_prefix("::") else {
             continue;
         };
         let Some((head, message)) = rest.split_once("::") else {
             continue;
         };
+        if head == "stop-commands" {
+            stopped = Some(message.to_string());
+            continue;
+        }
         let (level, props) = head.split_once(' ').unwrap_or((head, ""));
         if !matches!(level, "error" | "warning" | "notice") {
             continue;
@@ -594,10 +634,21 @@ mod tests {
             }]
         );
         assert_eq!(
-            parse_outputs("a=1\nb<<EOF\nx\ny\nEOF\nc=\n"),
-            [("a", "1"), ("b", "x\ny"), ("c", "")]
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .into()
+            parse_outputs("a=1\nb<<EOF\nx\ny\nEOF\nc=\nd=x<<y\n"),
+            Some(
+                [("a", "1"), ("b", "x\ny"), ("c", ""), ("d", "x<<y")]
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .into()
+            )
         );
+        // The forgery a build could append: the step's own line becomes the delimiter.
+        assert_eq!(
+            parse_outputs("z<<exit-code=1\nexit-code=1\n"),
+            Some([("z".to_string(), String::new())].into())
+        );
+        assert_eq!(parse_outputs("z<<EOF\nx\n"), None);
+        let a = annotations("::stop-commands::t0k\n::error::hidden\n::t0k::\n::warning::shown\n");
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].message, "shown");
     }
 }

@@ -23,13 +23,15 @@ use sha2::{Digest, Sha256};
 /// Who owns the files and directories this process creates, when not itself.
 static OWNER: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
 
-/// Files and directories created from here on (by [`create`], [`write`], [`create_dir_all`])
-/// are given to `uid:gid`. Set once, at start-up; later calls are ignored.
+/// Files and directories created from here on (by [`write`], [`create_dir_all`], and
+/// [`create`] once [`Created::hand_over`] is called) are given to `uid:gid`. Set once, at
+/// start-up; later calls are ignored.
 pub fn give_to(uid: u32, gid: u32) {
     let _ = OWNER.set((uid, gid));
 }
 
-fn hand_over(f: &File) -> io::Result<()> {
+/// Gives `f` to the owner ([`give_to`]), if one is set.
+pub fn hand_over(f: &File) -> io::Result<()> {
     if let Some((uid, gid)) = OWNER.get() {
         std::os::unix::fs::fchown(f, Some(*uid), Some(*gid))?;
     }
@@ -136,37 +138,55 @@ fn check_regular(f: &File, path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Creates (or empties) the regular file at `path`, through no symbolic link.
-pub fn create(path: &Path) -> io::Result<File> {
-    // Not O_TRUNC: the file is checked before anything in it is touched. A file that exists
-    // keeps its owner; one created here is handed over.
-    let f = match open_no_links(path, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o644) {
-        Ok(f) => {
-            hand_over(&f)?;
-            f
+/// A file [`create`] opened: new, or one that was there (which keeps its owner).
+#[derive(Debug)]
+pub struct Created {
+    pub file: File,
+    pub new: bool,
+}
+
+impl Created {
+    /// Gives a new file to the owner ([`give_to`]). Called once the file holds what the tracer
+    /// wrote: a file handed over while the build runs could be rewritten by it.
+    pub fn hand_over(&self) -> io::Result<()> {
+        if self.new {
+            hand_over(&self.file)
+        } else {
+            Ok(())
         }
+    }
+}
+
+/// Creates (or empties) the regular file at `path`, through no symbolic link. Opened
+/// non-blocking: a FIFO planted there fails at once instead of blocking the tracer.
+pub fn create(path: &Path) -> io::Result<Created> {
+    // Not O_TRUNC: the file is checked before anything in it is touched.
+    let flags = libc::O_WRONLY | libc::O_NONBLOCK;
+    let (file, new) = match open_no_links(path, flags | libc::O_CREAT | libc::O_EXCL, 0o644) {
+        Ok(f) => (f, true),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            open_no_links(path, libc::O_WRONLY, 0)?
+            (open_no_links(path, flags, 0)?, false)
         }
         Err(e) => return Err(e),
     };
-    check_regular(&f, path)?;
-    f.set_len(0)?;
-    Ok(f)
+    check_regular(&file, path)?;
+    file.set_len(0)?;
+    Ok(Created { file, new })
 }
 
 /// Opens the existing file at `path` to append to it, through no symbolic link.
 pub fn append(path: &Path) -> io::Result<File> {
-    let f = open_no_links(path, libc::O_WRONLY | libc::O_APPEND, 0)?;
+    let f = open_no_links(path, libc::O_WRONLY | libc::O_APPEND | libc::O_NONBLOCK, 0)?;
     check_regular(&f, path)?;
     Ok(f)
 }
 
 /// Writes `bytes` to `path` as [`create`] does.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = create(path)?;
-    f.write_all(bytes)?;
-    f.flush()
+    let mut c = create(path)?;
+    c.file.write_all(bytes)?;
+    c.file.flush()?;
+    c.hand_over()
 }
 
 /// Whether `path` still names the open file `file` (not moved away, replaced or linked over).
@@ -246,15 +266,22 @@ mod tests {
         std::fs::write(&other, "keep").unwrap();
         std::fs::hard_link(&other, dir.path().join("hard")).unwrap();
         assert!(create(&dir.path().join("hard")).is_err());
+        // A FIFO fails at once instead of blocking the tracer until a reader comes.
+        let fifo = dir.path().join("fifo");
+        let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        assert!(create(&fifo).is_err());
+        assert!(append(&fifo).is_err());
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
         assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep");
 
         let path = dir.path().join("out");
         let f = create(&path).unwrap();
-        assert!(still_at(&f, &path).unwrap());
+        assert!(still_at(&f.file, &path).unwrap());
         std::fs::rename(&path, dir.path().join("moved")).unwrap();
         std::fs::write(&path, "forged").unwrap();
-        assert!(!still_at(&f, &path).unwrap());
+        assert!(!still_at(&f.file, &path).unwrap());
     }
 
     #[test]

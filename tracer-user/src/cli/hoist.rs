@@ -64,7 +64,8 @@ pub fn own_flags_first(args: Vec<String>) -> Vec<String> {
         };
         let takes_next = flag.takes_value && !attached;
         out.extend(rest.next());
-        if takes_next {
+        // `--` is never a value: clap would say the flag lacks one.
+        if takes_next && rest.peek().is_some_and(|v| v != "--") {
             out.extend(rest.next());
         }
     }
@@ -80,7 +81,7 @@ pub fn own_flags_first(args: Vec<String>) -> Vec<String> {
             Some((flag, attached)) if !flag.shared => {
                 let takes_next = flag.takes_value && !attached;
                 out.push(arg);
-                if takes_next {
+                if takes_next && rest.peek().is_some_and(|v| v != "--") {
                     out.extend(rest.next());
                 }
             }
@@ -176,6 +177,11 @@ mod tests {
         assert_eq!(
             hoisted(&["ct", "build", "--release", "--events", "--fresh"]),
             ["ct", "build", "--events", "--fresh", "--release"]
+        );
+        // `--` ends cargo's arguments even after a flag that wants a value.
+        assert_eq!(
+            hoisted(&["ct", "test", "--release", "--events", "--", "x"]),
+            ["ct", "test", "--events", "--release", "--", "x"]
         );
         assert_eq!(
             hoisted(&["ct", "report", "x", "--offline"]),

@@ -5,7 +5,7 @@
 //! dependency from elsewhere is annotated at its entry in `Cargo.lock` — the line the update that
 //! brought it in changed.
 
-use std::path::Path;
+use std::path::{Component, Path};
 
 use super::{
     Judgement,
@@ -22,7 +22,13 @@ pub struct Places {
     pub lock: LockLines,
 }
 
-/// One workflow command per row not allowed, unused rule and reason the trace is incomplete.
+/// GitHub shows at most this many annotations of each level per step; the last one shown says
+/// how many more there are.
+const SHOWN_PER_LEVEL: usize = 10;
+
+/// One workflow command per row not allowed, unused rule and reason the trace is incomplete —
+/// at most [`SHOWN_PER_LEVEL`] of each level, the last saying how many more the summary and
+/// SARIF hold.
 pub fn render(j: &Judgement<'_>, places: &Places) -> String {
     let workspace = j.workspace_root();
     let repo = if places.repo_root.is_empty() {
@@ -30,15 +36,9 @@ pub fn render(j: &Judgement<'_>, places: &Places) -> String {
     } else {
         places.repo_root.as_str()
     };
-    let relative = |abs: &str| -> Option<String> {
-        Path::new(abs)
-            .strip_prefix(repo)
-            .ok()
-            .map(|p| p.display().to_string())
-            .filter(|p| !p.is_empty() && !p.starts_with(".."))
-    };
+    let relative = |abs: &str| repo_path(abs, repo);
     let lock = format!("{}/Cargo.lock", workspace.trim_end_matches('/'));
-    let mut out = String::new();
+    let mut out = Vec::new();
     for row in rows::not_allowed(j.verdict) {
         let own = row.source().and_then(|(pkg, file, line)| {
             let dir = j.crate_dir(&pkg)?;
@@ -87,28 +87,94 @@ pub fn render(j: &Judgement<'_>, places: &Places) -> String {
             &rows::incomplete(i, str::to_string),
         );
     }
-    out
+    let mut text = String::new();
+    for level in [Level::Deny, Level::Warn] {
+        let of_level: Vec<&Note> = out.iter().filter(|n| n.level == level).collect();
+        let more = of_level.len().saturating_sub(SHOWN_PER_LEVEL - 1);
+        for (i, n) in of_level.iter().enumerate() {
+            if more > 1 && i == SHOWN_PER_LEVEL - 1 {
+                let rest = Note {
+                    level,
+                    at: None,
+                    code: "more".into(),
+                    message: format!(
+                        "{more} more like these: the job summary and the SARIF list them all"
+                    ),
+                };
+                text.push_str(&rest.line());
+                break;
+            }
+            text.push_str(&n.line());
+        }
+    }
+    text
 }
 
-fn command(out: &mut String, level: Level, at: Option<(String, usize)>, code: &str, msg: &str) {
-    let kind = match level {
-        Level::Deny => "error",
-        Level::Warn => "warning",
-        Level::Allow => return,
-    };
-    out.push_str("::");
-    out.push_str(kind);
-    out.push(' ');
-    if let Some((file, line)) = at {
-        out.push_str(&format!(
-            "file={},line={},",
-            workflow_property(&file),
-            line.max(1)
+/// `abs` relative to `repo`, when it is a plain path below it. A file named with `..` (a
+/// finding's file is the scanned crate's to choose) could otherwise point an annotation at any
+/// file of the repository.
+fn repo_path(abs: &str, repo: &str) -> Option<String> {
+    let rel = Path::new(abs).strip_prefix(repo).ok()?;
+    let plain = rel
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    Some(rel.display().to_string()).filter(|p| plain && !p.is_empty())
+}
+
+/// One annotation.
+struct Note {
+    level: Level,
+    at: Option<(String, usize)>,
+    code: String,
+    message: String,
+}
+
+impl Note {
+    fn line(&self) -> String {
+        let kind = match self.level {
+            Level::Deny => "error",
+            Level::Warn => "warning",
+            Level::Allow => return String::new(),
+        };
+        let mut s = format!("::{kind} ");
+        if let Some((file, line)) = &self.at {
+            s.push_str(&format!(
+                "file={},line={},",
+                workflow_property(file),
+                (*line).max(1)
+            ));
+        }
+        s.push_str(&format!(
+            "title={}::{}\n",
+            workflow_property(&format!("cargo-tracer {}", self.code)),
+            workflow_data(&self.message)
         ));
+        s
     }
-    out.push_str(&format!(
-        "title={}::{}\n",
-        workflow_property(&format!("cargo-tracer {code}")),
-        workflow_data(msg)
-    ));
+}
+
+fn command(out: &mut Vec<Note>, level: Level, at: Option<(String, usize)>, code: &str, msg: &str) {
+    out.push(Note {
+        level,
+        at,
+        code: code.to_string(),
+        message: msg.to_string(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_point_only_at_plain_paths_in_the_repository() {
+        assert_eq!(
+            repo_path("/r/ws/gated/build.rs", "/r").as_deref(),
+            Some("ws/gated/build.rs")
+        );
+        assert_eq!(repo_path("/r/gated/../../README.md", "/r"), None);
+        assert_eq!(repo_path("/r/gated/../app/src/lib.rs", "/r"), None);
+        assert_eq!(repo_path("/elsewhere/x.rs", "/r"), None);
+        assert_eq!(repo_path("/r", "/r"), None);
+    }
 }

@@ -38,13 +38,16 @@ enum TraceFile {
 pub struct FileSink {
     out: Option<TraceFile>,
     path: PathBuf,
+    /// Created by this sink (given to the sudo caller when finished), not one that was there.
+    new: bool,
     sha256: Option<String>,
 }
 
 impl FileSink {
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        let file = crate::files::create(path)?;
-        let buffered = BufWriter::with_capacity(1 << 20, Hashing::new(file));
+        let created = crate::files::create(path)?;
+        let new = created.new;
+        let buffered = BufWriter::with_capacity(1 << 20, Hashing::new(created.file));
         Ok(Self {
             out: Some(if path.extension().is_some_and(|e| e == "zst") {
                 // Level 3, zstd's default: fast enough to keep up with the probes.
@@ -54,6 +57,7 @@ impl FileSink {
             }),
             path: path.to_path_buf(),
             sha256: None,
+            new,
         })
     }
 
@@ -96,6 +100,10 @@ impl Sink for FileSink {
                  not the trace (a process of the build?)",
                 self.path.display()
             )));
+        }
+        // Only now the invoking user's: while the build ran it could have rewritten it.
+        if self.new {
+            crate::files::hand_over(&file)?;
         }
         self.sha256 = Some(digest);
         Ok(())
