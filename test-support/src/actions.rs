@@ -135,38 +135,51 @@ impl Runner {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let mut job = JobRun {
-            success: true,
-            log: String::new(),
-            summary: String::new(),
-            annotations: Vec::new(),
-            steps: Vec::new(),
-        };
-        let summary = self.temp.join("_runner_step_summary.md");
         let path_file = self.temp.join("_runner_path");
-        std::fs::write(&summary, "").unwrap();
         std::fs::write(&path_file, "").unwrap();
+        let mut job = Job {
+            runner: self,
+            run: JobRun {
+                success: true,
+                log: String::new(),
+                summary: String::new(),
+                annotations: Vec::new(),
+                steps: Vec::new(),
+            },
+            path_file,
+            scripts: 0,
+        };
         let mut ctx = Context {
             action_path: self.action_repo.display().to_string(),
             ..Context::default()
         };
-        self.steps(&steps, &mut ctx, &mut job, &overrides, &summary, &path_file);
-        job.success = !ctx.failed;
-        job.summary = std::fs::read_to_string(&summary).unwrap_or_default();
-        job.annotations = annotations(&job.log);
-        job
+        job.steps(&steps, &mut ctx, &overrides, false);
+        let mut run = job.run;
+        run.success = !ctx.failed;
+        run.annotations = annotations(&run.log);
+        run
     }
+}
 
+/// A job while it runs: what it did so far, and the runner's files shared by its steps.
+struct Job<'r> {
+    runner: &'r Runner,
+    run: JobRun,
+    /// `$GITHUB_PATH`: directories later steps find first on `PATH`.
+    path_file: PathBuf,
+    /// `run:` steps so far (each gets files of its own).
+    scripts: usize,
+}
+
+impl Job<'_> {
+    /// `steps` in order; `composite`: they are a composite action's (which must name a shell).
     fn steps(
-        &self,
+        &mut self,
         steps: &[Yaml],
         ctx: &mut Context,
-        job: &mut JobRun,
         overrides: &BTreeMap<String, String>,
-        summary: &Path,
-        path_file: &Path,
+        composite: bool,
     ) {
-        let in_composite = !ctx.inputs.is_empty();
         for (i, step) in steps.iter().enumerate() {
             let name = step["name"]
                 .as_str()
@@ -181,24 +194,24 @@ impl Runner {
             } else {
                 format!("success() && ({cond})")
             };
-            if !eval(&cond, ctx).truthy() {
-                job.steps.push(StepRun {
-                    name,
-                    outcome: "skipped".into(),
-                    with: BTreeMap::new(),
-                });
-                continue;
-            }
-            let with: BTreeMap<String, String> = map(&step["with"])
+            let mut with: BTreeMap<String, String> = map(&step["with"])
                 .into_iter()
                 .map(|(k, v)| (k, interpolate(&v, ctx)))
                 .collect();
+            if !eval(&cond, ctx).truthy() {
+                self.run.steps.push(StepRun {
+                    name,
+                    outcome: "skipped".into(),
+                    with,
+                });
+                continue;
+            }
             let (ok, outputs) = if let Some(script) = step["run"].as_str() {
-                // A composite action's run steps must name their shell (GitHub refuses them
-                // otherwise); a workflow's default to bash.
+                // GitHub refuses a composite action's run step without a shell; a workflow's
+                // default to bash.
                 let shell = step["shell"].as_str();
                 assert!(
-                    shell.is_some() || !in_composite,
+                    shell.is_some() || !composite,
                     "step {name}: a composite action's run step needs `shell:`"
                 );
                 assert_eq!(
@@ -210,67 +223,42 @@ impl Runner {
                     .into_iter()
                     .map(|(k, v)| (k, interpolate(&v, ctx)))
                     .collect();
-                let dir = step["working-directory"]
-                    .as_str()
-                    .map(|d| self.workspace.join(interpolate(d, ctx)))
-                    .unwrap_or_else(|| self.workspace.clone());
-                self.run_script(
-                    &interpolate(script, ctx),
-                    &env,
-                    &dir,
-                    ctx,
-                    job,
-                    summary,
-                    path_file,
-                )
+                let workspace = &self.runner.workspace;
+                let dir = step["working-directory"].as_str().map_or_else(
+                    || workspace.clone(),
+                    |d| workspace.join(interpolate(d, ctx)),
+                );
+                self.run_script(&interpolate(script, ctx), &env, &dir, &ctx.action_path)
             } else if let Some(uses) = step["uses"].as_str() {
-                let mut with = with.clone();
-                let ours = uses == "./" || uses.starts_with("cargo-tracer/cargo-tracer@");
-                if ours {
+                if uses == "./" || uses.starts_with("cargo-tracer/cargo-tracer@") {
                     with.extend(overrides.clone());
-                }
-                let r = if ours {
-                    self.composite(&with, job, summary, path_file)
+                    self.composite(&with)
                 } else {
-                    (foreign(uses, &with, &self.workspace), BTreeMap::new())
-                };
-                job.steps.push(StepRun {
-                    name: name.clone(),
-                    outcome: String::new(),
-                    with,
-                });
-                r
+                    let ok = foreign(uses, &with, &self.runner.workspace);
+                    (ok, BTreeMap::new())
+                }
             } else {
                 panic!("step {name} has neither run nor uses");
             };
-            let continue_on_error = step["continue-on-error"].as_bool() == Some(true);
             if let Some(id) = step["id"].as_str() {
                 ctx.steps.insert(id.to_string(), outputs);
             }
+            let continue_on_error = step["continue-on-error"].as_bool() == Some(true);
             if !ok && !continue_on_error {
                 ctx.failed = true;
             }
-            let outcome = if ok { "success" } else { "failure" }.to_string();
-            match job.steps.last_mut() {
-                Some(s) if s.name == name && s.outcome.is_empty() => s.outcome = outcome,
-                _ => job.steps.push(StepRun {
-                    name,
-                    outcome,
-                    with: BTreeMap::new(),
-                }),
-            }
+            self.run.steps.push(StepRun {
+                name,
+                outcome: if ok { "success" } else { "failure" }.into(),
+                with,
+            });
         }
     }
 
     /// `uses: ./`: the repository's action.yml, its inputs' defaults overridden by `with`.
-    fn composite(
-        &self,
-        with: &BTreeMap<String, String>,
-        job: &mut JobRun,
-        summary: &Path,
-        path_file: &Path,
-    ) -> (bool, BTreeMap<String, String>) {
-        let action = load(&self.action_repo.join("action.yml"));
+    fn composite(&mut self, with: &BTreeMap<String, String>) -> (bool, BTreeMap<String, String>) {
+        let repo = &self.runner.action_repo;
+        let action = load(&repo.join("action.yml"));
         assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
         let mut inputs: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in action["inputs"].as_hash().into_iter().flatten() {
@@ -284,7 +272,7 @@ impl Runner {
         let mut ctx = Context {
             inputs,
             steps: BTreeMap::new(),
-            action_path: self.action_repo.display().to_string(),
+            action_path: repo.display().to_string(),
             // Its steps' `success()` is about its own steps.
             failed: false,
         };
@@ -292,7 +280,7 @@ impl Runner {
             .as_vec()
             .expect("composite steps")
             .clone();
-        self.steps(&steps, &mut ctx, job, &BTreeMap::new(), summary, path_file);
+        self.steps(&steps, &mut ctx, &BTreeMap::new(), true);
         let outputs = action["outputs"]
             .as_hash()
             .into_iter()
@@ -305,24 +293,26 @@ impl Runner {
         (!ctx.failed, outputs)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// One `run:` step, with files of its own for its outputs and its part of the job summary
+    /// (added to the job's when it ends, as the runner does).
     fn run_script(
-        &self,
+        &mut self,
         script: &str,
         step_env: &[(String, String)],
         dir: &Path,
-        ctx: &Context,
-        job: &mut JobRun,
-        summary: &Path,
-        path_file: &Path,
+        action_path: &str,
     ) -> (bool, BTreeMap<String, String>) {
-        let n = job.steps.len();
-        let file = self.temp.join(format!("_step_{n}.sh"));
-        let output = self.temp.join(format!("_step_{n}_output"));
+        let r = self.runner;
+        self.scripts += 1;
+        let n = self.scripts;
+        let file = r.temp.join(format!("_step_{n}.sh"));
+        let output = r.temp.join(format!("_step_{n}_output"));
+        let summary = r.temp.join(format!("_step_{n}_summary.md"));
         std::fs::write(&file, script).unwrap();
         std::fs::write(&output, "").unwrap();
-        let mut env: BTreeMap<String, String> = self.env.iter().cloned().collect();
-        let added = std::fs::read_to_string(path_file).unwrap_or_default();
+        std::fs::write(&summary, "").unwrap();
+        let mut env: BTreeMap<String, String> = r.env.iter().cloned().collect();
+        let added = std::fs::read_to_string(&self.path_file).unwrap_or_default();
         for p in added.lines().filter(|l| !l.is_empty()) {
             let path = env.get("PATH").cloned().unwrap_or_default();
             env.insert("PATH".into(), format!("{p}:{path}"));
@@ -330,12 +320,12 @@ impl Runner {
         let runner_env = [
             ("CI", "true".to_string()),
             ("GITHUB_ACTIONS", "true".to_string()),
-            ("GITHUB_WORKSPACE", self.workspace.display().to_string()),
-            ("RUNNER_TEMP", self.temp.display().to_string()),
+            ("GITHUB_WORKSPACE", r.workspace.display().to_string()),
+            ("RUNNER_TEMP", r.temp.display().to_string()),
             ("RUNNER_OS", "Linux".to_string()),
-            ("GITHUB_ACTION_PATH", ctx.action_path.clone()),
+            ("GITHUB_ACTION_PATH", action_path.to_string()),
             ("GITHUB_OUTPUT", output.display().to_string()),
-            ("GITHUB_PATH", path_file.display().to_string()),
+            ("GITHUB_PATH", self.path_file.display().to_string()),
             ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
         ];
         for (k, v) in runner_env {
@@ -350,8 +340,11 @@ impl Runner {
             .envs(&env)
             .output()
             .expect("bash runs");
-        job.log.push_str(&String::from_utf8_lossy(&out.stdout));
-        job.log.push_str(&String::from_utf8_lossy(&out.stderr));
+        self.run.log.push_str(&String::from_utf8_lossy(&out.stdout));
+        self.run.log.push_str(&String::from_utf8_lossy(&out.stderr));
+        self.run
+            .summary
+            .push_str(&std::fs::read_to_string(&summary).unwrap_or_default());
         match parse_outputs(&std::fs::read_to_string(&output).unwrap_or_default()) {
             Some(outputs) => (out.status.success(), outputs),
             None => (false, BTreeMap::new()),

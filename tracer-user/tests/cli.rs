@@ -8,6 +8,9 @@ use tracer_test_support::run_ok;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 
+/// sudo's variables for a run started by `nobody`.
+const SUDO_NOBODY: [(&str, &str); 2] = [("SUDO_UID", "65534"), ("SUDO_GID", "65534")];
+
 fn tracer(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     // Invoked the way cargo invokes a subcommand.
@@ -131,8 +134,7 @@ fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
 fn under_sudo_the_command_runs_as_the_invoking_user() {
     let script = "echo \"$(id -u) $(id -g) $HOME\"";
     let out = tracer(&["run", "--", "sh", "-c", script])
-        .env("SUDO_UID", "65534")
-        .env("SUDO_GID", "65534")
+        .envs(SUDO_NOBODY)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -165,8 +167,7 @@ fn under_sudo_the_command_runs_as_the_invoking_user() {
         "{err}"
     );
     let out = tracer(&["run", "--as-root", "--", "sh", "-c", "id -u"])
-        .env("SUDO_UID", "65534")
-        .env("SUDO_GID", "65534")
+        .envs(SUDO_NOBODY)
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
@@ -179,8 +180,7 @@ fn under_sudo_what_it_writes_belongs_to_the_invoking_user() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("ev.jsonl");
     let out = tracer(&["run", "--events", events.to_str().unwrap(), "--", "true"])
-        .env("SUDO_UID", "65534")
-        .env("SUDO_GID", "65534")
+        .envs(SUDO_NOBODY)
         .output()
         .unwrap();
     assert!(
@@ -204,8 +204,7 @@ fn under_sudo_what_it_writes_belongs_to_the_invoking_user() {
         .args(["--policy", policy.to_str().unwrap()])
         .arg(format!("--output=sarif={}", new.display()))
         .arg(format!("--output=json={}", kept.display()))
-        .env("SUDO_UID", "65534")
-        .env("SUDO_GID", "65534")
+        .envs(SUDO_NOBODY)
         .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .unwrap();

@@ -110,9 +110,8 @@ pub fn trace(
     context.learn_aliases(real_path);
     let target_dir = PathBuf::from(text::to_os(&context.target_dir));
     let mut command = inv.command();
-    // The cargo that ran us (cargo sets $CARGO for its subcommands; `cargo +nightly tracer`
-    // traces that nightly's cargo), as `cargo metadata` was run.
-    if let Some(cargo) = std::env::var("CARGO").ok().filter(|c| !c.is_empty()) {
+    // The same cargo `cargo metadata` ran.
+    if let Some(cargo) = super::invocation::cargo_program().and_then(|c| c.into_string().ok()) {
         command[0] = cargo;
     }
     let opts = RunOptions {

@@ -37,7 +37,7 @@ impl Graph {
     /// `who` when given (the sudo caller: cargo must not write root-owned files in their tree).
     pub fn load(args: &[String], who: Option<&Identity>) -> Result<Self, GraphError> {
         let mut m = MetadataCommand::new();
-        if let Some(cargo) = std::env::var_os("CARGO") {
+        if let Some(cargo) = super::invocation::cargo_program() {
             m.cargo_path(cargo);
         }
         m.other_options(args.to_vec());

@@ -1,6 +1,12 @@
 //! The cargo command lines `cargo tracer build|test` runs: the user's arguments passed through,
 //! with JSON messages on, and the flags `cargo metadata` needs to see the same workspace.
 
+/// The cargo to run: `$CARGO` when set (cargo sets it for its subcommands, so `cargo +nightly
+/// tracer` uses that nightly's cargo), else `cargo` from `PATH`.
+pub fn cargo_program() -> Option<std::ffi::OsString> {
+    std::env::var_os("CARGO").filter(|c| !c.is_empty())
+}
+
 /// The cargo subcommand being traced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subcommand {

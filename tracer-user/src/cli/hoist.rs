@@ -56,21 +56,8 @@ pub fn own_flags_first(args: Vec<String>) -> Vec<String> {
     };
 
     let mut out: Vec<String> = args[..2].to_vec();
-    let mut rest = args[2..].iter().cloned().peekable();
-    // Leading flags, as clap will parse them.
-    while let Some(arg) = rest.peek() {
-        let Some((flag, attached)) = find(arg) else {
-            break;
-        };
-        let takes_next = flag.takes_value && !attached;
-        out.extend(rest.next());
-        // `--` is never a value: clap would say the flag lacks one.
-        if takes_next && rest.peek().is_some_and(|v| v != "--") {
-            out.extend(rest.next());
-        }
-    }
-    // From the first cargo argument to `--`: cargo's, except flags only cargo tracer has.
     let mut cargo = Vec::new();
+    let mut rest = args[2..].iter().cloned().peekable();
     while let Some(arg) = rest.next() {
         if arg == "--" {
             cargo.push(arg);
@@ -78,10 +65,12 @@ pub fn own_flags_first(args: Vec<String>) -> Vec<String> {
             break;
         }
         match find(&arg) {
-            Some((flag, attached)) if !flag.shared => {
-                let takes_next = flag.takes_value && !attached;
+            // Before the first cargo argument every flag of ours, as clap parses them; from it
+            // on, those cargo does not have too.
+            Some((flag, attached)) if cargo.is_empty() || !flag.shared => {
                 out.push(arg);
-                if takes_next && rest.peek().is_some_and(|v| v != "--") {
+                // `--` is never a value: clap would say the flag lacks one.
+                if flag.takes_value && !attached && rest.peek().is_some_and(|v| v != "--") {
                     out.extend(rest.next());
                 }
             }
@@ -153,26 +142,16 @@ mod tests {
 
     #[test]
     fn shared_flags_are_cargo_tracers_first_and_cargos_after() {
-        assert_eq!(
-            hoisted(&[
-                "ct",
-                "build",
-                "-v",
-                "--timings",
-                "--release",
-                "-v",
-                "--timings"
-            ]),
-            [
-                "ct",
-                "build",
-                "-v",
-                "--timings",
-                "--release",
-                "-v",
-                "--timings"
-            ]
-        );
+        let args = [
+            "ct",
+            "build",
+            "-v",
+            "--timings",
+            "--release",
+            "-v",
+            "--timings",
+        ];
+        assert_eq!(hoisted(&args), args);
         // A value that looks like a flag stays with its flag.
         assert_eq!(
             hoisted(&["ct", "build", "--release", "--events", "--fresh"]),

@@ -82,13 +82,10 @@ pub fn markdown_code(s: &str, in_table: bool) -> String {
 }
 
 /// The message of a GitHub workflow command (`::error …::MESSAGE`): hidden characters shown
-/// as for people, then `%`, CR and LF percent-encoded as the runner decodes them — a line break
-/// in the data cannot end the command and start another.
+/// as for people ([`human`] leaves no CR or LF, so a line break in the data cannot end the
+/// command and start another), and `%` encoded, which the runner would decode.
 pub fn workflow_data(s: &str) -> String {
-    human(s)
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    human(s).replace('%', "%25")
 }
 
 /// A property of a workflow command (`file=…,title=…`): as [`workflow_data`], and `:` and `,`

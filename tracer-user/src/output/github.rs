@@ -38,7 +38,20 @@ pub fn render(j: &Judgement<'_>, places: &Places) -> String {
     };
     let relative = |abs: &str| repo_path(abs, repo);
     let lock = format!("{}/Cargo.lock", workspace.trim_end_matches('/'));
-    let mut out = Vec::new();
+    let mut out: Vec<Note> = Vec::new();
+    let mut command = |level, at, code: &str, message: String| {
+        let kind = match level {
+            Level::Deny => "error",
+            Level::Warn => "warning",
+            Level::Allow => return,
+        };
+        out.push(Note {
+            kind,
+            at,
+            code: code.to_string(),
+            message,
+        });
+    };
     for row in rows::not_allowed(j.verdict) {
         let own = row.source().and_then(|(pkg, file, line)| {
             let dir = j.crate_dir(&pkg)?;
@@ -53,13 +66,7 @@ pub fn render(j: &Judgement<'_>, places: &Places) -> String {
                 let line = places.lock.line(&row.package())?;
                 Some((relative(&lock)?, line))
             });
-        command(
-            &mut out,
-            row.level(),
-            at,
-            row.code().as_str(),
-            &row.message(),
-        );
+        command(row.level(), at, row.code().as_str(), row.message());
     }
     for u in &j.verdict.unused_rules {
         let file = if u.file.starts_with('/') {
@@ -68,11 +75,10 @@ pub fn render(j: &Judgement<'_>, places: &Places) -> String {
             format!("{}/{}", workspace.trim_end_matches('/'), u.file)
         };
         command(
-            &mut out,
             j.verdict.unused_rule_level,
             relative(&file).map(|f| (f, u.line)),
             "unused-rule",
-            &format!(
+            format!(
                 "allow entry for {} matched nothing in this build: {}",
                 u.krate, u.reason
             ),
@@ -80,21 +86,20 @@ pub fn render(j: &Judgement<'_>, places: &Places) -> String {
     }
     for i in &j.verdict.incomplete {
         command(
-            &mut out,
             j.verdict.incomplete_level,
             None,
             "incomplete",
-            &rows::incomplete(i, str::to_string),
+            rows::incomplete(i, str::to_string),
         );
     }
     let mut text = String::new();
-    for level in [Level::Deny, Level::Warn] {
-        let of_level: Vec<&Note> = out.iter().filter(|n| n.level == level).collect();
-        let more = of_level.len().saturating_sub(SHOWN_PER_LEVEL - 1);
-        for (i, n) in of_level.iter().enumerate() {
+    for kind in ["error", "warning"] {
+        let of_kind: Vec<&Note> = out.iter().filter(|n| n.kind == kind).collect();
+        let more = of_kind.len().saturating_sub(SHOWN_PER_LEVEL - 1);
+        for (i, n) in of_kind.iter().enumerate() {
             if more > 1 && i == SHOWN_PER_LEVEL - 1 {
                 let rest = Note {
-                    level,
+                    kind,
                     at: None,
                     code: "more".into(),
                     message: format!(
@@ -121,9 +126,9 @@ fn repo_path(abs: &str, repo: &str) -> Option<String> {
     Some(rel.display().to_string()).filter(|p| plain && !p.is_empty())
 }
 
-/// One annotation.
+/// One annotation: `::error` or `::warning`.
 struct Note {
-    level: Level,
+    kind: &'static str,
     at: Option<(String, usize)>,
     code: String,
     message: String,
@@ -131,12 +136,7 @@ struct Note {
 
 impl Note {
     fn line(&self) -> String {
-        let kind = match self.level {
-            Level::Deny => "error",
-            Level::Warn => "warning",
-            Level::Allow => return String::new(),
-        };
-        let mut s = format!("::{kind} ");
+        let mut s = format!("::{} ", self.kind);
         if let Some((file, line)) = &self.at {
             s.push_str(&format!(
                 "file={},line={},",
@@ -151,15 +151,6 @@ impl Note {
         ));
         s
     }
-}
-
-fn command(out: &mut Vec<Note>, level: Level, at: Option<(String, usize)>, code: &str, msg: &str) {
-    out.push(Note {
-        level,
-        at,
-        code: code.to_string(),
-        message: msg.to_string(),
-    });
 }
 
 #[cfg(test)]
