@@ -247,7 +247,7 @@ fn basename(p: &str) -> &str {
 }
 
 /// What the syscall behind a behaviour reached.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Reached {
     ok: bool,
     /// It opened a pipe or a socket.
@@ -266,6 +266,9 @@ struct Reached {
     /// An exec by which cargo started a phase (a test binary, rustdoc, a build script): cargo
     /// running the build's own programs, judged as cargo's.
     starts_phase: bool,
+    /// A listen on loopback, or a connect to a loopback port a traced process listens on: a
+    /// test's own server and its clients.
+    own_server: bool,
 }
 
 impl Reached {
@@ -291,7 +294,7 @@ impl Reached {
             detached: real.is_some_and(|r| r.real_unknown == Some(Unknown::Detached)),
             legacy: rec.schema_version < 3,
             linked: links.is_some_and(|n| n > 1),
-            starts_phase: false,
+            ..Reached::default()
         }
     }
 }
@@ -513,14 +516,16 @@ impl<'a> Aggregator<'a> {
             } else {
                 phase
             };
-            let routine = kind.is_path()
-                && !judged.unverified
+            // A test's own server in a test or program; a call from code no file backs is
+            // never routine.
+            let routine = !judged.unverified
                 && !judged.linked
                 && !judged.unknown_code
-                && (pipe
-                    || routine::is_routine(routine_phase, kind, &raw, check)
-                    || (!ok && routine::is_library_search(kind, &raw)))
-                || self.own_server(phase, kind, &raw);
+                && ((kind.is_path()
+                    && (pipe
+                        || routine::is_routine(routine_phase, kind, &raw, check)
+                        || (!ok && routine::is_library_search(kind, &raw))))
+                    || (rec.own_server && routine::runs_programs(phase)));
             let example_chain = self.attributor.chain(pid);
             self.acc.insert(
                 key.clone(),
@@ -549,23 +554,20 @@ impl<'a> Aggregator<'a> {
         }
     }
 
-    /// A test's own server on loopback, and its own clients connecting to it: routine in a
-    /// test or program (a mock server). A connect to a loopback port no traced process
-    /// listened on (a local service) is not.
-    fn own_server(&mut self, phase: Phase, kind: Kind, target: &str) -> bool {
-        let Some((loopback, wildcard, port)) = routine::inet_target(target) else {
-            return false;
-        };
-        match kind {
-            Kind::NetListen => {
-                if loopback || wildcard {
+    /// A listen on loopback, or a connect to a loopback port a traced process listens on
+    /// (learned from every successful listen on loopback or the wildcard). A connect to a
+    /// loopback port no traced process listened on (a local service) is not.
+    fn own_server(&mut self, detail: &RecordDetail, ok: bool) -> bool {
+        match detail {
+            RecordDetail::Listen { local, .. } => local.inet().is_some_and(|(ip, port)| {
+                if ok && (ip.is_loopback() || ip.is_unspecified()) {
                     self.listening.insert(port);
                 }
-                loopback && routine::runs_programs(phase)
-            }
-            Kind::NetConnect => {
-                loopback && routine::runs_programs(phase) && self.listening.contains(&port)
-            }
+                ip.is_loopback()
+            }),
+            RecordDetail::Connect { addr, .. } => addr
+                .inet()
+                .is_some_and(|(ip, port)| ip.is_loopback() && self.listening.contains(&port)),
             _ => false,
         }
     }
@@ -660,6 +662,7 @@ impl<'a> Aggregator<'a> {
         let mut reached = Reached::of(rec);
         reached.starts_phase = matches!(rec.detail, RecordDetail::Exec { .. })
             && self.attributor.starts_phase(rec.pid);
+        reached.own_server = self.own_server(&rec.detail, rec.ok);
         let mut run_as = None;
         match &rec.detail {
             RecordDetail::Exec { path, real, .. } => {
@@ -781,13 +784,8 @@ impl<'a> Aggregator<'a> {
         let run_as = persist::renamed(&comm, basename(&exe)).then_some(comm);
         let reached = Reached {
             ok: true,
-            channel: false,
-            unnamed: false,
             named,
-            detached: false,
-            legacy: false,
-            linked: false,
-            starts_phase: false,
+            ..Reached::default()
         };
         let exe = self.ctx.named(&exe).into_owned();
         self.add(actor, Kind::ProcessPersist, exe, reached, pid, run_as);
@@ -795,16 +793,7 @@ impl<'a> Aggregator<'a> {
 
     fn flush_failed_exec(&mut self, pid: u32) {
         for (exe, actor) in self.pending_failed_exec.remove(&pid).unwrap_or_default() {
-            let failed = Reached {
-                ok: false,
-                channel: false,
-                unnamed: false,
-                named: false,
-                detached: false,
-                legacy: false,
-                linked: false,
-                starts_phase: false,
-            };
+            let failed = Reached::default();
             self.add(actor, Kind::ProcessExec, exe, failed, pid, None);
         }
     }
@@ -976,6 +965,84 @@ mod tests {
             .find(|b| b.target == "$HOME/.netrc")
             .expect("what it did afterwards is its crate's");
         assert_eq!(read.phase, Phase::BuildScript);
+    }
+
+    #[test]
+    fn a_tests_own_loopback_server_and_its_clients_are_routine_and_other_ports_are_not() {
+        use crate::{events::sockaddr::SockAddr, trace::record::SocketMeta};
+        let exe = "/w/target/debug/deps/app-1a1a";
+        let msgs = [crate::cargo::messages::fake::artifact(
+            "path+file:///w/app#app@0.1.0",
+            "lib",
+            "app",
+            true,
+            &[exe],
+            Some(exe),
+            false,
+        )];
+        let index = Index::from_messages(msgs.iter());
+        let ctx = context();
+        let mut agg = Aggregator::new(&index, &ctx, 10);
+        let inet = |ip: &str, port| SockAddr::Inet {
+            ip: ip.into(),
+            port,
+        };
+        let socket = SocketMeta {
+            sock_type: "stream".into(),
+        };
+        let listen = |ip, port| {
+            rec(
+                20,
+                10,
+                RecordDetail::Listen {
+                    fd: 3,
+                    backlog: 128,
+                    local: inet(ip, port),
+                    socket: socket.clone(),
+                },
+            )
+        };
+        let connect = |ip, port| {
+            rec(
+                20,
+                10,
+                RecordDetail::Connect {
+                    fd: 4,
+                    addr: inet(ip, port),
+                    claimed: None,
+                    socket: socket.clone(),
+                },
+            )
+        };
+        for r in [
+            fork(10, 20),
+            exec(20, 10, exe, &[]),
+            listen("127.0.0.1", 4000),
+            connect("127.0.0.1", 4000),
+            // Open to the network: not routine, though its clients on loopback are its own.
+            listen("0.0.0.0", 4001),
+            connect("127.0.0.1", 4001),
+            // A local service nothing traced listens on.
+            connect("127.0.0.1", 5432),
+            connect("10.0.0.1", 4000),
+        ] {
+            agg.push(&r);
+        }
+        let out = agg.finish();
+        let net: Vec<(&str, bool)> = out.behaviors[&Owner::Crate(0)]
+            .iter()
+            .filter(|b| b.kind.is_network())
+            .map(|b| (b.target.as_str(), b.routine))
+            .collect();
+        for (target, routine) in [
+            ("127.0.0.1:4000", true),
+            ("0.0.0.0:4001", false),
+            ("127.0.0.1:4001", true),
+            ("127.0.0.1:5432", false),
+            ("10.0.0.1:4000", false),
+        ] {
+            assert!(net.contains(&(target, routine)), "{target}: {net:?}");
+        }
     }
 
     #[test]

@@ -217,19 +217,6 @@ fn is_temp_credential(path: &str) -> bool {
     basename(path).starts_with("krb5cc") || path.contains("/ssh-") || path.contains("/gpg-")
 }
 
-/// An IP address and port as a target names them (`127.0.0.1:80`, `[::1]:80`): whether the
-/// address is loopback, whether it is the wildcard, and the port.
-pub fn inet_target(target: &str) -> Option<(bool, bool, u16)> {
-    let (ip, port) = target.rsplit_once(':')?;
-    let port: u16 = port.parse().ok()?;
-    let ip: std::net::IpAddr = ip
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()?;
-    Some((ip.is_loopback(), ip.is_unspecified(), port))
-}
-
 /// Phases of a test or program, where a test's own servers are routine.
 pub fn runs_programs(phase: Phase) -> bool {
     matches!(
@@ -378,17 +365,6 @@ mod tests {
             (TmpDir, "/tmp"),
             (Sysroot, "/h/.rustup/toolchains/x"),
         ])
-    }
-
-    #[test]
-    fn inet_targets() {
-        use super::inet_target as t;
-        assert_eq!(t("127.0.0.1:8080"), Some((true, false, 8080)));
-        assert_eq!(t("[::1]:53"), Some((true, false, 53)));
-        assert_eq!(t("0.0.0.0:9"), Some((false, true, 9)));
-        assert_eq!(t("10.0.0.1:443"), Some((false, false, 443)));
-        assert_eq!(t("unix:/run/x.sock"), None);
-        assert_eq!(t("example.com"), None);
     }
 
     #[test]

@@ -66,13 +66,13 @@ impl SockAddr {
         }
     }
 
-    /// A socket's own address built from what the kernel's `sock` said.
     /// The peer the kernel's socket is connected to, when it is an IP socket with one.
     pub fn peer_of(s: &tracer_common::net::SockInfo) -> Option<Self> {
         (matches!(s.family, AF_INET | AF_INET6) && s.remote_port != 0)
             .then(|| Self::from_sock(s.family, s.remote_addr4, s.remote_addr6, s.remote_port))
     }
 
+    /// A socket's own address built from what the kernel's `sock` said.
     pub fn from_sock(family: u16, addr4: u32, addr6: [u8; 16], port: u16) -> Self {
         match family {
             AF_INET => Self::Inet {
@@ -103,9 +103,42 @@ impl SockAddr {
     }
 }
 
+impl SockAddr {
+    /// The IP address and port of an IPv4 or IPv6 address.
+    pub fn inet(&self) -> Option<(std::net::IpAddr, u16)> {
+        match self {
+            Self::Inet { ip, port } => Some((ip.parse().ok()?, *port)),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inet_addresses() {
+        let at = |ip: &str, port| {
+            SockAddr::Inet {
+                ip: ip.into(),
+                port,
+            }
+            .inet()
+        };
+        let t = |ip: &str, port| {
+            at(ip, port).map(|(ip, port)| (ip.is_loopback(), ip.is_unspecified(), port))
+        };
+        assert_eq!(t("127.0.0.1", 8080), Some((true, false, 8080)));
+        assert_eq!(t("::1", 53), Some((true, false, 53)));
+        assert_eq!(t("0.0.0.0", 9), Some((false, true, 9)));
+        assert_eq!(t("10.0.0.1", 443), Some((false, false, 443)));
+        let unix = SockAddr::Unix {
+            path: "/run/x.sock".into(),
+        };
+        assert_eq!(unix.inet(), None);
+        assert_eq!(SockAddr::Unspec.inet(), None);
+    }
 
     fn v4(ip: [u8; 4], port: u16) -> Vec<u8> {
         let mut b = AF_INET.to_ne_bytes().to_vec();

@@ -174,7 +174,7 @@ fn attach_new(
     for dir in requests.stack_dirs.drain(..) {
         // Not fatal: that directory's programs are then attributed to their package only.
         if let Err(e) = probes.stacks_in(std::path::Path::new(&dir)) {
-            out.failed.push(format!(
+            out.stack_dirs_failed.push(format!(
                 "stacks of programs in {dir}: {}",
                 crate::error_chain(&e)
             ));
