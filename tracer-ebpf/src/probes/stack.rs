@@ -16,8 +16,8 @@ use tracer_common::{
 
 use crate::{
     emit, kernel,
-    maps::{INFLIGHT, STACK_DIRS, STACKS, TRACED, conf, count},
-    probes::syscall::ARGS_OFFSET,
+    maps::{STACK_DIRS, STACKS, TRACED, conf, count},
+    probes::syscall,
     scope, user,
 };
 
@@ -28,14 +28,6 @@ const REGS_SP: u32 = 152;
 /// The stack is copied in chunks of this many bytes.
 const CHUNK: u64 = 2048;
 const CHUNKS: u64 = STACK_LEN as u64 / CHUNK;
-
-/// True when the process's stacks are copied.
-#[inline(always)]
-pub fn wanted(tgid: u32) -> bool {
-    TRACED
-        .get_ptr(&tgid)
-        .is_some_and(|v| unsafe { *v } & TRACED_STACKS != 0)
-}
 
 /// `sched_process_exec(task, old_pid, bprm)`, beside the exec record's program: whether the
 /// new program is one whose processes get stacks (it is in a directory where cargo puts test
@@ -140,30 +132,26 @@ fn copy(sp: u64, top: u64, dst: &mut [u8; STACK_LEN]) -> u32 {
     done as u32
 }
 
-/// Whether `sys_enter` should remember an `mmap`: only an executable file mapping, only in a
-/// process whose stacks are copied.
+/// Whether `sys_enter` should remember an `mmap` of a process whose stacks are copied: only an
+/// executable file mapping.
 #[inline(always)]
-pub fn mmap_wanted(tgid: u32, args: &[u64; 6]) -> bool {
+pub fn mmap_wanted(args: &[u64; 6]) -> bool {
     const PROT_EXEC: u64 = 4;
-    args[2] & PROT_EXEC != 0 && (args[4] as i32) >= 0 && wanted(tgid)
+    args[2] & PROT_EXEC != 0 && (args[4] as i32) >= 0
 }
 
 /// Exit of `mmap`: a successful executable file mapping becomes a [`MapEvent`]. Nothing
 /// remembered is not a loss here: `sys_enter` skips every other mapping.
 #[tracepoint]
 pub fn sys_exit_mmap(ctx: TracePointContext) -> u32 {
-    let id = aya_ebpf::helpers::bpf_get_current_pid_tgid();
-    let Some(p) = INFLIGHT.get_ptr(&id) else {
-        return 0;
-    };
-    // SAFETY: value pointer from a successful lookup; copied before the delete.
-    let a = unsafe { *p };
-    let _ = INFLIGHT.remove(&id);
-    if a.nr as u32 != nr::MMAP || !scope::is_traced((id >> 32) as u32) {
+    // An entry exists only for a traced process's executable mapping.
+    if !syscall::remembered() {
         return 0;
     }
-    let ret: i64 = unsafe { ctx.read_at(ARGS_OFFSET) }.unwrap_or(-1);
-    if (-4095..0).contains(&ret) {
+    let Some((a, ret)) = syscall::take(&ctx) else {
+        return 0;
+    };
+    if a.nr as u32 != nr::MMAP || (-4095..0).contains(&ret) {
         return 0;
     }
     let Some(mut entry) = emit::reserve::<MapEvent>() else {

@@ -1,7 +1,7 @@
 //! The shared syscall-entry probe: remembers the arguments for the family's exit probe.
 
 use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
-use tracer_common::{counters, syscalls};
+use tracer_common::{counters, stack::TRACED_STACKS, syscalls};
 
 use crate::{
     maps::{INFLIGHT, Inflight, conf, count},
@@ -18,9 +18,10 @@ pub const ARGS_OFFSET: usize = 16;
 #[tracepoint]
 pub fn sys_enter(ctx: TracePointContext) -> u32 {
     let (tgid, _) = scope::current_ids();
-    if !scope::is_traced(tgid) {
+    let Some(traced) = scope::traced(tgid) else {
         return 0;
-    }
+    };
+    let stacks = traced & TRACED_STACKS != 0;
     // SAFETY: fixed layout of syscall tracepoints (see tracer_common::syscalls).
     let nr: i32 = unsafe { ctx.read_at(NR_OFFSET) }.unwrap_or(-1);
     let mut args = [0u64; 6];
@@ -28,7 +29,7 @@ pub fn sys_enter(ctx: TracePointContext) -> u32 {
         *a = unsafe { ctx.read_at(ARGS_OFFSET + i * 8) }.unwrap_or(0);
     }
     // Mappings matter only where stacks are unwound (see `stack`), and there only executable ones.
-    if nr as u32 == syscalls::MMAP && !stack::mmap_wanted(tgid, &args) {
+    if nr as u32 == syscalls::MMAP && !(stacks && stack::mmap_wanted(&args)) {
         return 0;
     }
     let id = aya_ebpf::helpers::bpf_get_current_pid_tgid();
@@ -39,7 +40,7 @@ pub fn sys_enter(ctx: TracePointContext) -> u32 {
     if INFLIGHT.insert(&id, &v, 0).is_err() {
         count(counters::LOST_INFLIGHT);
     }
-    if nr as u32 != syscalls::MMAP && stack::wanted(tgid) {
+    if nr as u32 != syscalls::MMAP && stacks {
         stack::capture(nr as u32);
     }
     0

@@ -61,6 +61,9 @@ pub struct Attributor<'a> {
     procs: HashMap<u32, Proc>,
     /// Units whose rustc we saw, by `(crate name, hash)`: names proc-macro libraries in `deps/`.
     units: HashMap<(String, String), usize>,
+    /// Whose code each stack is, by stack id: records share stacks (every call of a loop), and
+    /// walking one maps each of its frames to a package.
+    responsible: HashMap<u32, Option<runtime::Responsible>>,
 }
 
 impl<'a> Attributor<'a> {
@@ -84,6 +87,7 @@ impl<'a> Attributor<'a> {
             stacks: &NO_STACKS,
             procs,
             units: HashMap::new(),
+            responsible: HashMap::new(),
         }
     }
 
@@ -217,7 +221,7 @@ impl<'a> Attributor<'a> {
     /// Inside a test or binary, the crate whose code made the call (its stack), in phase
     /// `runtime` (or `constructor`) "within" the program's package; the program's own code
     /// keeps its phase. A call whose stack names no package stays the program's.
-    fn runtime_actor(&self, actor: Actor, rec: &EventRecord) -> Actor {
+    fn runtime_actor(&mut self, actor: Actor, rec: &EventRecord) -> Actor {
         let Actor::Crate {
             package: program,
             phase: phase @ (Phase::Test | Phase::Run),
@@ -226,10 +230,14 @@ impl<'a> Attributor<'a> {
         else {
             return actor;
         };
-        let Some(r) = rec
-            .stack_id
-            .and_then(|id| self.stacks.get(&id))
-            .and_then(|s| runtime::responsible(self.index, s))
+        let Some(id) = rec.stack_id else {
+            return actor;
+        };
+        let (index, stacks) = (self.index, self.stacks);
+        let Some(r) = self
+            .responsible
+            .entry(id)
+            .or_insert_with(|| stacks.get(&id).and_then(|s| runtime::responsible(index, s)))
         else {
             return actor;
         };
