@@ -336,15 +336,19 @@ pub fn decode(data: &[u8]) -> Result<Event, DecodeError> {
         }
         EventKind::MacroRun => Detail::MacroRun,
         EventKind::Stack => {
+            // Field by field (the size was checked above): reading the whole record would copy
+            // its 16 KiB of stack once more.
+            let u64_at = |at: usize| read::<u64>(&data[at..]);
             let at = std::mem::offset_of!(StackEvent, bytes);
-            let e: StackEvent = read(data);
-            let n = (e.len as usize).min(e.bytes.len());
+            let len = read::<u32>(&data[std::mem::offset_of!(StackEvent, len)..]);
+            let n = (len as usize).min(tracer_common::limits::STACK_LEN);
             Detail::Stack(UserStack {
                 nr: (h.syscall_nr != ev::NO_SYSCALL).then_some(h.syscall_nr),
-                ip: e.ip,
-                sp: e.sp,
-                bp: e.bp,
-                code: e.code_start..e.code_end,
+                ip: u64_at(std::mem::offset_of!(StackEvent, ip)),
+                sp: u64_at(std::mem::offset_of!(StackEvent, sp)),
+                bp: u64_at(std::mem::offset_of!(StackEvent, bp)),
+                code: u64_at(std::mem::offset_of!(StackEvent, code_start))
+                    ..u64_at(std::mem::offset_of!(StackEvent, code_end)),
                 bytes: data[at..at + n].to_vec(),
             })
         }
@@ -570,6 +574,35 @@ mod tests {
             nlink: 1,
             _pad: 0,
         }
+    }
+
+    #[test]
+    fn decodes_a_stack_with_the_bytes_it_copied() {
+        let mut e = Box::new(StackEvent {
+            header: header(EventKind::Stack, 0),
+            ip: 0x1111,
+            sp: 0x2222,
+            bp: 0x3333,
+            code_start: 0x4000,
+            code_end: 0x5000,
+            len: 3,
+            _pad: 0,
+            bytes: [0; tracer_common::limits::STACK_LEN],
+        });
+        e.bytes[..4].copy_from_slice(&[9, 8, 7, 6]);
+        let Detail::Stack(s) = decode(&bytes(&*e)).unwrap().detail else {
+            panic!("not a stack")
+        };
+        assert_eq!((s.ip, s.sp, s.bp), (0x1111, 0x2222, 0x3333));
+        assert_eq!(s.code, 0x4000..0x5000);
+        assert_eq!(s.nr, Some(257));
+        assert_eq!(s.bytes, [9, 8, 7]);
+        // A length past the buffer is cut to it.
+        e.len = u32::MAX;
+        let Detail::Stack(s) = decode(&bytes(&*e)).unwrap().detail else {
+            panic!("not a stack")
+        };
+        assert_eq!(s.bytes.len(), tracer_common::limits::STACK_LEN);
     }
 
     #[test]

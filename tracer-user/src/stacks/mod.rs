@@ -113,26 +113,35 @@ impl Stacks {
     /// Takes a raw record of the stacks' ring.
     pub fn take_raw(&mut self, raw: &[u8]) {
         match crate::events::decode(raw) {
-            Ok(e) if matches!(e.detail, Detail::Stack(_)) => {
-                self.consume(&e);
-            }
+            // Moved, not copied: a stack is up to 16 KiB and comes with most calls.
+            Ok(Event {
+                detail: Detail::Stack(s),
+                tid,
+                ktime_ns,
+                ..
+            }) => self.queue(tid, ktime_ns, s),
             _ => self.stats.undecodable += 1,
         }
+    }
+
+    /// A copied stack, waiting for the record of its call.
+    fn queue(&mut self, tid: u32, ktime_ns: u64, s: UserStack) {
+        self.stats.copied += 1;
+        let q = self.pending.entry(tid).or_default();
+        // Beyond what the ring can hold ahead of the events: calls that made no record (their
+        // stacks are dropped at the thread's next record anyway).
+        if q.len() >= PENDING_MAX {
+            q.pop_front();
+            self.stats.unmatched += 1;
+        }
+        q.push_back((ktime_ns, s));
     }
 
     /// Takes a record the stage consumes (a stack, a mapping): true when `e` was one.
     pub fn consume(&mut self, e: &Event) -> bool {
         match &e.detail {
             Detail::Stack(s) => {
-                self.stats.copied += 1;
-                let q = self.pending.entry(e.tid).or_default();
-                // Beyond what the ring can hold ahead of the events: calls that made no record
-                // (their stacks are dropped at the thread's next record anyway).
-                if q.len() >= PENDING_MAX {
-                    q.pop_front();
-                    self.stats.unmatched += 1;
-                }
-                q.push_back((e.ktime_ns, s.clone()));
+                self.queue(e.tid, e.ktime_ns, s.clone());
                 true
             }
             Detail::Map {
