@@ -2,8 +2,9 @@
 //! (`docs/github-actions.yml`), run step by step as GitHub's runner would
 //! ([`tracer_test_support::actions`]) on the policy fixture: the job fails on its violations
 //! after the SARIF upload and the artifact steps ran, the job summary holds the verdict, each
-//! violation is an annotation at a file of the repository, and `audit` lets the same job pass.
-//! The traced build needs root.
+//! violation is an annotation at a file of the repository, and `audit` lets the same job pass;
+//! a crate that forges the steps' outputs and the log does not pass it. The traced build needs
+//! root.
 
 use std::net::TcpListener;
 
@@ -13,10 +14,29 @@ const BIN: &str = env!("CARGO_BIN_EXE_cargo-tracer");
 /// A loopback address nothing listens on: the fixture's DNS query goes there and no further.
 const DNS_SINK: &str = "127.53.200.1";
 
+/// How a job is set up.
+#[derive(Default)]
+struct Setup<'a> {
+    /// The fixture (default: the policy fixture).
+    fixture: Option<&'a str>,
+    /// More inputs for the action.
+    with: &'a [(&'a str, &'a str)],
+    /// The repository is the sandbox's directory, the workspace its `ws/` (the action then
+    /// gets `working-directory: ws`).
+    in_subdirectory: bool,
+}
+
 /// The documented workflow's job on the policy fixture, with `with` for the action.
 fn run_job(extra: &[(&str, &str)]) -> (Sandbox, tracer_test_support::actions::JobRun) {
-    let sb = Sandbox::new("policy");
-    sb.home_files(&["sneaky-victim"]);
+    run(Setup {
+        with: extra,
+        ..Setup::default()
+    })
+}
+
+fn run(setup: Setup<'_>) -> (Sandbox, tracer_test_support::actions::JobRun) {
+    let sb = Sandbox::new(setup.fixture.unwrap_or("policy"));
+    sb.home_files(&["sneaky-victim", "forger-victim"]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     // cargo-tracer installed where the action looks first: on PATH, this action's version.
@@ -34,6 +54,11 @@ fn run_job(extra: &[(&str, &str)]) -> (Sandbox, tracer_test_support::actions::Jo
     env.extend([
         ("TRACER_FIXTURE_PORT".to_string(), port.to_string()),
         ("TRACER_FIXTURE_DNS_ADDR".to_string(), DNS_SINK.to_string()),
+        // Where the forgery fixture looks for the steps' file-command files.
+        (
+            "TRACER_FIXTURE_RUNNER_FILES".to_string(),
+            temp.display().to_string(),
+        ),
     ]);
     // The toolchain the tests were built with.
     env.extend(
@@ -43,14 +68,21 @@ fn run_job(extra: &[(&str, &str)]) -> (Sandbox, tracer_test_support::actions::Jo
     );
     let runner = Runner {
         action_repo: repo(),
-        workspace: sb.workspace.clone(),
+        workspace: if setup.in_subdirectory {
+            sb.dir.clone()
+        } else {
+            sb.workspace.clone()
+        },
         temp,
         env,
     };
     let scan_cache = sb.dir.join("scan-cache").display().to_string();
     let mut with: Vec<(&str, &str)> =
         vec![("args", "--locked --offline"), ("scan-cache", &scan_cache)];
-    with.extend_from_slice(extra);
+    if setup.in_subdirectory {
+        with.push(("working-directory", "ws"));
+    }
+    with.extend_from_slice(setup.with);
     let job = runner.run_workflow(&repo().join("docs/github-actions.yml"), "trace", &with);
     drop(listener);
     (sb, job)
@@ -142,9 +174,73 @@ fn with_audit_the_same_job_passes_and_still_annotates() {
     );
 }
 
+/// A crate that deletes a file in `$HOME`, then forges the steps' outputs (`exit-code=0`, a
+/// heredoc swallowing the step's own line) and prints workflow commands from its test
+/// (stop-commands, an annotation saying all is clear, a mask of its name): the job still fails,
+/// on the trace step itself, and only cargo-tracer's annotations are there.
+fn a_crate_forging_the_step_outputs_and_the_log_cannot_pass_the_job() {
+    let (_sb, job) = run(Setup {
+        fixture: Some("ci-forgery"),
+        ..Setup::default()
+    });
+    assert!(
+        job.log.contains("::stop-commands::forged"),
+        "the forgery did not run: {}",
+        job.log
+    );
+    assert!(!job.success, "{}", job.log);
+    assert_eq!(
+        step(&job, "Trace cargo test").outcome,
+        "failure",
+        "{}",
+        job.log
+    );
+    assert!(
+        !job.annotations
+            .iter()
+            .any(|a| a.message.contains("all clear") || a.file.as_deref() == Some("README.md")),
+        "{:#?}",
+        job.annotations
+    );
+    assert!(
+        job.annotations.iter().any(|a| a.level == "error"
+            && a.message
+                .contains("forger@0.1.0 (build-script) fs.delete $HOME/forger-victim")),
+        "{:#?}\n{}",
+        job.annotations,
+        job.log
+    );
+}
+
+/// A workspace in a subdirectory of the repository (`working-directory:`): annotations name
+/// files from the repository's root, as GitHub resolves them.
+fn a_workspace_in_a_subdirectory_is_annotated_from_the_repository_root() {
+    let (sb, job) = run(Setup {
+        in_subdirectory: true,
+        ..Setup::default()
+    });
+    assert!(!job.success, "{}", job.log);
+    let files: Vec<&str> = job
+        .annotations
+        .iter()
+        .filter_map(|a| a.file.as_deref())
+        .collect();
+    assert!(
+        files.contains(&"ws/sneaky-sys/Cargo.toml"),
+        "{files:?}\n{}",
+        job.log
+    );
+    assert!(files.contains(&"ws/gated/build.rs"), "{files:?}");
+    for f in files {
+        assert!(sb.dir.join(f).exists(), "{f}");
+    }
+}
+
 fn main() {
     tracer_test_support::harness::main(tracer_test_support::tests![
         root: the_documented_workflow_fails_the_job_on_violations_and_annotates_them,
-        with_audit_the_same_job_passes_and_still_annotates
+        with_audit_the_same_job_passes_and_still_annotates,
+        a_crate_forging_the_step_outputs_and_the_log_cannot_pass_the_job,
+        a_workspace_in_a_subdirectory_is_annotated_from_the_repository_root
     ]);
 }
