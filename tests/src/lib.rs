@@ -86,6 +86,7 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Traced {
         command: argv.iter().map(|s| s.to_string()).collect(),
         load: LoadOptions {
             system_wide: o.system_wide,
+            trace_cargo: false,
             ring_bytes: o.ring_bytes,
         },
         as_root: true,

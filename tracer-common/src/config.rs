@@ -76,7 +76,9 @@ pub struct Config {
     pub system_wide: u32,
     /// The tracer's own pid, never recorded (it would trace its own reads of the ring buffer).
     pub tracer_pid: u32,
-    pub _pad: u32,
+    /// Non-zero (the daemon): a process that execs a program named `cargo` joins the traced
+    /// set at that exec, and with it everything it starts.
+    pub trace_cargo: u32,
     pub offsets: KernelOffsets,
 }
 

@@ -20,7 +20,7 @@ pub mod syscalls;
 pub mod tamper;
 
 /// Version of the layouts in this crate. Bumped on any change of size, offset or meaning.
-pub const ABI_VERSION: u32 = 8;
+pub const ABI_VERSION: u32 = 9;
 
 /// Implements `aya::Pod` for the userspace build: the loader writes [`config::Config`] as a
 /// global and decodes events from the ring buffer.

@@ -28,7 +28,7 @@ pub static CONFIG: Config = Config {
     abi_version: 0,
     system_wide: 0,
     tracer_pid: 0,
-    _pad: 0,
+    trace_cargo: 0,
     offsets: KernelOffsets {
         task_pid: 0,
         task_tgid: 0,

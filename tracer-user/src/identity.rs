@@ -45,10 +45,17 @@ pub fn for_command(as_root: bool) -> Result<Option<Identity>, IdentityError> {
     if uid == 0 {
         return Ok(None);
     }
-    lookup(uid, gid).map(Some)
+    lookup(uid, Some(gid)).map(Some)
 }
 
-fn lookup(uid: u32, gid: u32) -> Result<Identity, IdentityError> {
+/// The user `uid` with their primary group and groups from the passwd and group files (the
+/// owner of a process the daemon saw, whose workspace it reads as them).
+pub fn of_uid(uid: u32) -> Result<Identity, IdentityError> {
+    lookup(uid, None)
+}
+
+/// `uid` with group `gid`, or with the user's primary group when `None`.
+fn lookup(uid: u32, gid: Option<u32>) -> Result<Identity, IdentityError> {
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
     // SAFETY: passwd is plain data; all-zero is a valid (empty) value.
     let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
@@ -65,6 +72,7 @@ fn lookup(uid: u32, gid: u32) -> Result<Identity, IdentityError> {
     // SAFETY: as above.
     // As trace text (`events::text`): a home with any bytes compares with the trace's paths.
     let home = crate::events::text::from_bytes(unsafe { CStr::from_ptr(pw.pw_dir) }.to_bytes());
+    let gid = gid.unwrap_or(pw.pw_gid);
     let cname = CString::new(name.clone()).map_err(|_| IdentityError::NoUser(uid))?;
     let mut groups = vec![0 as libc::gid_t; 256];
     let mut n = groups.len() as libc::c_int;
@@ -104,7 +112,8 @@ mod tests {
 
     #[test]
     fn root_user_resolves() {
-        let id = lookup(0, 0).unwrap();
+        let id = lookup(0, Some(0)).unwrap();
+        assert_eq!(of_uid(0).unwrap().gid, 0);
         assert_eq!(id.name, "root");
         assert!(id.groups.contains(&0));
     }

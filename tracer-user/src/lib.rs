@@ -14,6 +14,7 @@ pub mod attribution;
 pub mod cargo;
 pub mod check;
 pub mod cli;
+pub mod daemon;
 pub mod events;
 pub mod files;
 pub mod identity;

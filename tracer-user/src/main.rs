@@ -13,8 +13,8 @@ use tracer::{
     cargo::graph::Graph,
     check,
     cli::{
-        self, CheckCommand, Command, Format, Outputs, PolicyCheckCommand, ReportCommand,
-        ReportFormat, RunCommand, ScanCommand, ScanFormat,
+        self, CheckCommand, Command, DaemonCommand, Format, Outputs, PolicyCheckCommand,
+        ReportCommand, ReportFormat, RunCommand, ScanCommand, ScanFormat,
     },
     output::{self, Judgement, escape::human as h, json},
     policy::{self, lint, suggest},
@@ -75,7 +75,277 @@ fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::PolicyCheck(p) => policy_check(p),
         Command::PolicyDefaults { krate } => policy_defaults(krate.as_deref()),
         Command::Diff { old, new, format } => diff(&old, &new, format),
+        Command::Daemon(d) => daemon(d),
     }
+}
+
+fn daemon(d: DaemonCommand) -> anyhow::Result<ExitCode> {
+    use tracer::daemon::{self, control};
+    match d {
+        DaemonCommand::Start {
+            options,
+            detach: false,
+        } => {
+            let last = daemon::run(&options, &mut |s| {
+                eprintln!(
+                    "cargo-tracer daemon (pid {}): tracing every cargo run on this machine; traces in {}",
+                    s.pid,
+                    h(&s.dir.display().to_string())
+                );
+            })?;
+            eprintln!(
+                "cargo-tracer daemon: stopped after {} cargo invocation(s), {} events",
+                last.invocations.len(),
+                last.events
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        DaemonCommand::Start {
+            options,
+            detach: true,
+        } => daemon_start(&options),
+        DaemonCommand::Status { socket, format } => {
+            let status = match control::ask(&socket, control::Request::Status, DAEMON_ANSWER)? {
+                control::Response::Status(s) => s,
+                other => bail!("the daemon answered {other:?} to a status request"),
+            };
+            match format {
+                Format::Json => json::write(&mut std::io::stdout().lock(), &status)?,
+                Format::Human => print!("{}", daemon_status(&status)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DaemonCommand::Stop(s) => daemon_stop(&s),
+    }
+}
+
+/// How long a control request may take (a stop waits for every workspace to be read).
+const DAEMON_ANSWER: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Starts `daemon run` detached, and returns once it answers (its probes are attached).
+fn daemon_start(o: &tracer::daemon::DaemonOptions) -> anyhow::Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    use tracer::daemon::control;
+    if control::ask(&o.socket, control::Request::Status, DAEMON_ANSWER).is_ok() {
+        bail!(
+            "a cargo-tracer daemon is already running on {} (`cargo tracer daemon stop` ends it)",
+            o.socket.display()
+        );
+    }
+    tracer::files::create_dir_all(&o.dir)
+        .with_context(|| format!("creating {}", o.dir.display()))?;
+    let log_path = o.dir.join("daemon.log");
+    let log = tracer::files::create(&log_path)
+        .with_context(|| format!("creating {}", log_path.display()))?
+        .file;
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args(["tracer", "daemon", "run", "--socket"])
+        .arg(&o.socket)
+        .arg("--dir")
+        .arg(&o.dir)
+        .args([
+            "--ring-size".to_string(),
+            o.ring_bytes.to_string(),
+            "--linger-ms".to_string(),
+            o.linger.as_millis().to_string(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe: the daemon leaves the caller's session, so the
+    // job step's end (its process group killed) does not end it.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().context("starting the daemon")?;
+    let t0 = std::time::Instant::now();
+    loop {
+        if let Some(st) = child.try_wait()? {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            bail!(
+                "the daemon exited ({st}) before it was ready:\n{}",
+                log.trim_end()
+            );
+        }
+        if let Ok(control::Response::Status(s)) = control::ask(
+            &o.socket,
+            control::Request::Status,
+            std::time::Duration::from_secs(5),
+        ) {
+            eprintln!(
+                "cargo-tracer daemon started (pid {}): every cargo run on this machine is traced until `cargo tracer daemon stop`; traces in {}",
+                s.pid,
+                h(&s.dir.display().to_string())
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        if t0.elapsed() > std::time::Duration::from_secs(120) {
+            bail!(
+                "the daemon (pid {}) did not answer within 2 minutes; see {}",
+                child.id(),
+                log_path.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn daemon_status(s: &tracer::daemon::control::Status) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "cargo-tracer daemon {} (pid {}), up {} s: {} events, {} lost; traces in {}",
+        s.version,
+        s.pid,
+        s.uptime_ms / 1000,
+        s.events,
+        s.lost.total().saturating_add(s.decode_errors),
+        h(&s.dir.display().to_string())
+    );
+    for i in &s.invocations {
+        let _ = writeln!(
+            out,
+            "  #{:<3} pid {:<7} {:<9} {:>8} events  {} in {}",
+            i.id,
+            i.pid,
+            if i.running { "running" } else { "exited" },
+            i.events,
+            h(&i.command.join(" ")),
+            h(&i.cwd)
+        );
+    }
+    out
+}
+
+/// `name.ext` → `name.N.ext`: one file per invocation.
+fn numbered(p: &Path, n: usize) -> PathBuf {
+    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let name = match (stem, p.extension()) {
+        (Some(s), Some(e)) => format!("{s}.{n}.{}", e.to_string_lossy()),
+        (Some(s), None) => format!("{s}.{n}"),
+        (None, _) => format!("{n}"),
+    };
+    p.with_file_name(name)
+}
+
+fn daemon_stop(s: &tracer::cli::DaemonStopCommand) -> anyhow::Result<ExitCode> {
+    use tracer::daemon::control;
+    let status = match control::ask(&s.socket, control::Request::Stop, DAEMON_ANSWER)? {
+        control::Response::Stopped(st) => st,
+        control::Response::Error { message } => bail!("the daemon refused to stop: {message}"),
+        other => bail!("the daemon answered {other:?} to a stop request"),
+    };
+    let judged: Vec<_> = status.invocations.iter().filter(|i| i.judged).collect();
+    // The job's exit: 2 (incomplete) over 1 (violations) over 0, the largest seen.
+    let mut code = 0u8;
+    let skipped = status.invocations.len() - judged.len();
+    if skipped > 0 {
+        eprintln!(
+            "note: {skipped} cargo run(s) ran nothing but cargo (`cargo --version`, `cargo metadata`…): not judged"
+        );
+    }
+    let lost = status.lost.total().saturating_add(status.decode_errors);
+    if lost > 0 || status.unrouted > 0 {
+        eprintln!(
+            "error: INCOMPLETE: the daemon lost {lost} event(s) and could not place {} record(s): every invocation's trace may miss behaviour",
+            status.unrouted
+        );
+        code = code.max(TRACER_FAILURE);
+    }
+    let many = judged.len() > 1;
+    if many
+        && matches!(
+            s.outputs.stdout,
+            ReportFormat::Json | ReportFormat::Sarif | ReportFormat::Html
+        )
+    {
+        bail!(
+            "--format {:?} prints one document, and the daemon traced {} cargo invocations: write them with --output FORMAT=PATH (one numbered file each)",
+            s.outputs.stdout,
+            judged.len()
+        );
+    }
+    for (n, inv) in judged.iter().enumerate() {
+        eprintln!(
+            "== #{} `{}` (pid {}) in {}",
+            inv.id,
+            h(&inv.command.join(" ")),
+            inv.pid,
+            h(&inv.cwd)
+        );
+        if let Some(p) = &inv.problem {
+            eprintln!("error: INCOMPLETE: {}", h(p));
+            code = code.max(TRACER_FAILURE);
+        }
+        let Some(events) = &inv.trace else {
+            eprintln!("error: INCOMPLETE: its trace was not finished");
+            code = code.max(TRACER_FAILURE);
+            continue;
+        };
+        let re = match check::recheck(&check::RecheckOptions {
+            events: events.clone(),
+            policy: s.policy.clone(),
+            manifest_path: inv.workspace.as_ref().map(|w| w.join("Cargo.toml")),
+            levels: s.levels.clone(),
+            audit: s.audit,
+            verbose: s.verbose,
+            rescan: s.scan,
+        }) {
+            Ok(re) => re,
+            Err(e) => {
+                eprintln!(
+                    "error: INCOMPLETE: {}",
+                    h(&format!("{:#}", anyhow::Error::from(e)))
+                );
+                code = code.max(TRACER_FAILURE);
+                continue;
+            }
+        };
+        if inv.sha256.as_deref() != Some(re.sha256.as_str()) {
+            eprintln!(
+                "error: INCOMPLETE: {} is not the trace the daemon wrote (it was changed or replaced since): not judged",
+                h(&events.display().to_string())
+            );
+            code = code.max(TRACER_FAILURE);
+            continue;
+        }
+        for note in &re.notes {
+            eprintln!("note: {}", h(note));
+        }
+        let outputs = cli::Outputs {
+            files: s
+                .outputs
+                .files
+                .iter()
+                .map(|(f, p)| (*f, if many { numbered(p, n + 1) } else { p.clone() }))
+                .collect(),
+            ..s.outputs.clone()
+        };
+        let j = Judgement::new(
+            &re.judged.report,
+            &re.judged.verdict,
+            &re.policy_sources,
+            re.judged.exit,
+            re.trace.graph.as_ref(),
+        )
+        .with_events(Some(output::EventsFile {
+            path: events.display().to_string(),
+            sha256: re.sha256.clone(),
+        }));
+        emit(j, &outputs)?;
+        code = code.max(match re.judged.exit {
+            check::Exit::Incomplete => TRACER_FAILURE,
+            check::Exit::Violations => VIOLATIONS,
+            check::Exit::Command(_) => 0,
+        });
+    }
+    Ok(ExitCode::from(code))
 }
 
 /// Writes a judged build to stdout and to every `--output` file, and the job summary to

@@ -81,7 +81,7 @@ pub fn sched_process_fork(ctx: RawTracePointContext) -> i32 {
 #[raw_tracepoint(tracepoint = "sched_process_exec")]
 pub fn sched_process_exec(ctx: RawTracePointContext) -> i32 {
     let (tgid, _) = scope::current_ids();
-    if !scope::is_traced(tgid) {
+    if !scope::is_traced(tgid) && !adopt_cargo(tgid) {
         return 0;
     }
     let task: u64 = ctx.arg(0);
@@ -140,6 +140,40 @@ pub fn sched_process_exec(ctx: RawTracePointContext) -> i32 {
     e.header.flags = f;
     entry.submit(0);
     0
+}
+
+/// In daemon mode (`trace_cargo`), a process not traced yet that has just exec'd a program
+/// named `cargo` joins the traced set here, before it runs an instruction of cargo: it starts a
+/// tree of its own, which the fork probe then follows like any other. `comm` is already the new
+/// program's file name at this tracepoint.
+#[inline(always)]
+fn adopt_cargo(tgid: u32) -> bool {
+    // SAFETY: a plain read of a static the loader leaves alone.
+    let abi = unsafe { core::ptr::read_volatile(&crate::maps::TRACER_ABI_VERSION) };
+    if conf!(trace_cargo) == 0 || conf!(abi_version) != abi || tgid == conf!(tracer_pid) {
+        return false;
+    }
+    let Ok(comm) = aya_ebpf::helpers::bpf_get_current_comm() else {
+        return false;
+    };
+    if comm[..6] != *b"cargo\0" {
+        return false;
+    }
+    if TRACED.insert(&tgid, &TRACED_PLAIN, 0).is_err() {
+        count(counters::LOST_TRACKING);
+        return false;
+    }
+    // The exec's own syscall exit follows, and its entry was not remembered (the process was
+    // not traced then): remember one, so that exit is not counted as an unmatched one.
+    let id = aya_ebpf::helpers::bpf_get_current_pid_tgid();
+    let v = crate::maps::Inflight {
+        nr: nr::EXECVE as u64,
+        args: [0; 6],
+    };
+    if INFLIGHT.insert(&id, &v, 0).is_err() {
+        count(counters::LOST_INFLIGHT);
+    }
+    true
 }
 
 /// Exit of execve/execveat: only failures are recorded here (a success was recorded by

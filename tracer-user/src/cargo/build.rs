@@ -87,27 +87,18 @@ pub fn trace(
         .map(|i| PathBuf::from(text::to_os(&i.home)))
         .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
         .unwrap_or_default();
-    let var_or =
-        |name: &str, default: PathBuf| std::env::var_os(name).map(PathBuf::from).unwrap_or(default);
-    let mut context = BuildContext {
-        repo_root: repo_root(&graph.workspace_root),
-        workspace_root: path(&graph.workspace_root),
-        target_dir: inv
-            .target_dir
+    let context = context(
+        graph,
+        &home,
+        &|name| std::env::var_os(name),
+        inv.target_dir
             .clone()
-            .or_else(|| inv.user_target_dir().map(|d| absolute(&d)))
-            .unwrap_or_else(|| path(&graph.target_dir)),
-        cargo_home: path(&var_or("CARGO_HOME", home.join(".cargo"))),
-        tmpdir: path(&var_or("TMPDIR", "/tmp".into())),
-        rustup_home: path(&var_or("RUSTUP_HOME", home.join(".rustup"))),
-        home: path(&home),
-        cwd: std::env::current_dir()
+            .or_else(|| inv.user_target_dir().map(|d| absolute(&d))),
+        std::env::current_dir()
             .map(|d| path(&d))
             .unwrap_or_default(),
-        fresh: s.fresh,
-        aliases: Vec::new(),
-    };
-    context.learn_aliases(real_path);
+        s.fresh,
+    );
     let target_dir = PathBuf::from(text::to_os(&context.target_dir));
     let mut command = inv.command();
     // The same cargo `cargo metadata` ran.
@@ -140,6 +131,35 @@ pub fn trace(
         trace: collect.finish()?,
         summary,
     })
+}
+
+/// The directories of a build of `graph` that become placeholders: `var` reads the environment
+/// cargo ran with, `target_dir` is the one asked for on the command line (absolute).
+pub fn context(
+    graph: &Graph,
+    home: &Path,
+    var: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    target_dir: Option<String>,
+    cwd: String,
+    fresh: bool,
+) -> BuildContext {
+    // Paths as trace text (`events::text`), so they compare with the trace's paths.
+    let path = |p: &Path| text::from_os(p.as_os_str());
+    let var_or = |name: &str, default: PathBuf| var(name).map(PathBuf::from).unwrap_or(default);
+    let mut context = BuildContext {
+        repo_root: repo_root(&graph.workspace_root),
+        workspace_root: path(&graph.workspace_root),
+        target_dir: target_dir.unwrap_or_else(|| path(&graph.target_dir)),
+        cargo_home: path(&var_or("CARGO_HOME", home.join(".cargo"))),
+        tmpdir: path(&var_or("TMPDIR", "/tmp".into())),
+        rustup_home: path(&var_or("RUSTUP_HOME", home.join(".rustup"))),
+        home: path(home),
+        cwd,
+        fresh,
+        aliases: Vec::new(),
+    };
+    context.learn_aliases(real_path);
+    context
 }
 
 /// The nearest directory at or above `dir` holding `.git` (a directory, or a file for linked

@@ -32,16 +32,51 @@ pub enum GraphError {
     NoSuchPackage(String),
 }
 
+/// Pids of the daemon's own `cargo metadata` runs. The lock is held across each spawn: the
+/// daemon sees the exec (and takes the lock to look) before `spawn` returns the pid.
+pub type OwnRuns = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<u32>>>;
+
+/// Where and how `cargo metadata` runs: by default here, with our environment and `$CARGO`.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    pub cwd: Option<PathBuf>,
+    /// The whole environment (replacing ours).
+    pub env: Option<Vec<(std::ffi::OsString, std::ffi::OsString)>>,
+    pub cargo: Option<std::ffi::OsString>,
+    /// The daemon's record of its own cargo runs (which its probes would trace as a job's).
+    pub own: Option<OwnRuns>,
+}
+
 impl Graph {
     /// Runs `cargo metadata` with `args` (`--manifest-path`, `--locked`, `--offline`…), as
     /// `who` when given (the sudo caller: cargo must not write root-owned files in their tree).
     pub fn load(args: &[String], who: Option<&Identity>) -> Result<Self, GraphError> {
+        Self::load_as(args, who, &Place::default())
+    }
+
+    /// [`Graph::load`] for a cargo run elsewhere (one the daemon saw): in its directory, with
+    /// its environment and its cargo.
+    pub fn load_as(
+        args: &[String],
+        who: Option<&Identity>,
+        place: &Place,
+    ) -> Result<Self, GraphError> {
         let mut m = MetadataCommand::new();
-        if let Some(cargo) = super::invocation::cargo_program() {
+        if let Some(cargo) = place
+            .cargo
+            .clone()
+            .or_else(super::invocation::cargo_program)
+        {
             m.cargo_path(cargo);
         }
         m.other_options(args.to_vec());
+        if let Some(dir) = &place.cwd {
+            m.current_dir(dir);
+        }
         let mut cmd = m.cargo_command();
+        if let Some(env) = &place.env {
+            cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+        }
         // Its errors are quoted in ours: no colour codes in them.
         cmd.env("CARGO_TERM_COLOR", "never");
         let command = format!("cargo metadata --format-version 1 {}", args.join(" "));
@@ -51,10 +86,23 @@ impl Graph {
             // SAFETY: only set*id calls between fork and exec.
             unsafe { cmd.pre_exec(move || identity::switch_to(&id)) };
         }
-        let out = cmd.output().map_err(|source| GraphError::Spawn {
+        let spawn_error = |source| GraphError::Spawn {
             command: command.clone(),
             source,
-        })?;
+        };
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = match &place.own {
+            Some(own) => {
+                // Held across the spawn: the daemon looks here when it sees this cargo start.
+                let mut own = own.lock().unwrap_or_else(|p| p.into_inner());
+                let child = cmd.spawn().map_err(spawn_error)?;
+                own.insert(child.id());
+                child
+            }
+            None => cmd.spawn().map_err(spawn_error)?,
+        };
+        let out = child.wait_with_output().map_err(spawn_error)?;
         if !out.status.success() {
             return Err(GraphError::Failed {
                 command,

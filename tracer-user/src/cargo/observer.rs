@@ -121,7 +121,7 @@ fn is_cargo_message(line: &str) -> bool {
 }
 
 /// `…/deps/lib<name>-<hash>.so`: where rustc writes proc-macro libraries.
-fn is_dylib_in_deps(path: &str) -> bool {
+pub(crate) fn is_dylib_in_deps(path: &str) -> bool {
     let (dir, base) = path.rsplit_once('/').unwrap_or(("", path));
     dir.ends_with("/deps") && base.starts_with("lib") && base.ends_with(".so")
 }

@@ -77,6 +77,84 @@ pub enum Cmd {
         after_help = "Example:\n  cargo tracer diff before.jsonl.zst after.jsonl.zst --format json"
     )]
     Diff(DiffArgs),
+    /// Trace every cargo run on the machine for a whole CI job: `start`, build and test as
+    /// usual, `stop` for the verdict.
+    #[command(subcommand)]
+    Daemon(DaemonCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DaemonCmd {
+    /// Start the daemon in the background: from now on every cargo run on this machine —
+    /// started by any step, script or tool — is traced, with all it starts, until `stop`.
+    /// Returns once the probes are attached.
+    #[command(
+        after_help = "Example (a CI job):\n  sudo cargo tracer daemon start --dir \"$RUNNER_TEMP/tracer\"\n  cargo build --locked && cargo test --locked\n  sudo cargo tracer daemon stop --output sarif=tracer.sarif"
+    )]
+    Start(DaemonArgs),
+    /// Run the daemon in the foreground (under systemd, or to watch it); Ctrl-C stops it like
+    /// `stop`, without the verdict.
+    Run(DaemonArgs),
+    /// Show what the daemon has traced so far: each cargo invocation, events, losses.
+    Status {
+        #[command(flatten)]
+        socket: SocketArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Stop tracing, finish every invocation's trace and judge each with its workspace's
+    /// policy, as `cargo tracer report` would. Exits 1 if the policy is violated, 2 if any
+    /// trace is incomplete (events lost, a process still running, the daemon gone), else 0.
+    #[command(
+        after_help = "With several invocations, each --output file is written once per invocation, \nnumbered: tracer.sarif becomes tracer.1.sarif, tracer.2.sarif, …"
+    )]
+    Stop(DaemonStopArgs),
+}
+
+/// The control socket.
+#[derive(Debug, Args)]
+pub struct SocketArg {
+    /// The daemon's control socket.
+    #[arg(long, value_name = "PATH", default_value = crate::daemon::control::DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    #[command(flatten)]
+    pub socket: SocketArg,
+
+    /// Where each invocation's trace is written [default: $RUNNER_TEMP/cargo-tracer/daemon in
+    /// GitHub Actions, else /var/lib/cargo-tracer/daemon-<time>].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Ring buffer size in bytes (a power of two, at least 4096).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::loader::DEFAULT_RING_BYTES)]
+    pub ring_size: u32,
+
+    /// After an invocation's cargo exits, keep tracing what it left running this long (ms);
+    /// any still running then make its verdict incomplete.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub linger_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonStopArgs {
+    #[command(flatten)]
+    pub socket: SocketArg,
+
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+
+    /// Judge without the static scan of the graph's sources.
+    #[arg(long)]
+    pub no_scan: bool,
+
+    /// List routine behaviour too, and full targets.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -113,9 +113,38 @@ pub struct PolicyCheckCommand {
     pub color: ColorChoice,
 }
 
+/// `cargo tracer daemon stop`, resolved.
+#[derive(Debug)]
+pub struct DaemonStopCommand {
+    pub socket: PathBuf,
+    /// The judging options of each invocation (its `events` is set per invocation).
+    pub policy: Option<PathBuf>,
+    pub levels: Levels,
+    pub audit: bool,
+    pub verbose: bool,
+    pub scan: bool,
+    pub outputs: Outputs,
+}
+
+/// `cargo tracer daemon …`, resolved.
+#[derive(Debug)]
+pub enum DaemonCommand {
+    /// Start in the background (`detach`) or run in the foreground.
+    Start {
+        options: crate::daemon::DaemonOptions,
+        detach: bool,
+    },
+    Status {
+        socket: PathBuf,
+        format: Format,
+    },
+    Stop(DaemonStopCommand),
+}
+
 /// What to do.
 #[derive(Debug)]
 pub enum Command {
+    Daemon(DaemonCommand),
     Run(RunCommand),
     Check(CheckCommand),
     Report(ReportCommand),
@@ -205,6 +234,7 @@ fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
             settings: Settings {
                 load: LoadOptions {
                     system_wide: false,
+                    trace_cargo: false,
                     ring_bytes: a.trace.ring_size,
                 },
                 as_root: a.trace.as_root,
@@ -262,6 +292,7 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
                 command: a.command,
                 load: LoadOptions {
                     system_wide: a.system_wide,
+                    trace_cargo: false,
                     ring_bytes: a.trace.ring_size,
                 },
                 as_root: a.trace.as_root,
@@ -310,11 +341,67 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
             color: color(None),
         }),
         args::Cmd::Policy(args::PolicyCmd::Defaults { krate }) => Command::PolicyDefaults { krate },
+        args::Cmd::Daemon(d) => Command::Daemon(daemon(d)?),
         args::Cmd::Diff(a) => Command::Diff {
             old: a.old,
             new: a.new,
             format: a.format,
         },
+    })
+}
+
+/// Where the daemon writes traces when not told.
+fn daemon_dir() -> PathBuf {
+    match std::env::var_os("RUNNER_TEMP") {
+        Some(t) => PathBuf::from(t).join("cargo-tracer").join("daemon"),
+        None => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            // Root's: a directory others can write to could be a link planted to steer
+            // where root writes.
+            PathBuf::from(format!("/var/lib/cargo-tracer/daemon-{now}"))
+        }
+    }
+}
+
+fn daemon(d: args::DaemonCmd) -> Result<DaemonCommand, OptionsError> {
+    let options = |a: args::DaemonArgs| -> Result<_, OptionsError> {
+        let dir = a.dir.unwrap_or_else(daemon_dir);
+        // Relative to where `start` ran, not to where the detached daemon runs.
+        let dir = std::path::absolute(&dir).map_err(|source| OptionsError::Path {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        Ok(crate::daemon::DaemonOptions {
+            dir,
+            socket: std::path::absolute(&a.socket.socket).unwrap_or(a.socket.socket),
+            ring_bytes: a.ring_size,
+            linger: Duration::from_millis(a.linger_ms),
+        })
+    };
+    Ok(match d {
+        args::DaemonCmd::Start(a) => DaemonCommand::Start {
+            options: options(a)?,
+            detach: true,
+        },
+        args::DaemonCmd::Run(a) => DaemonCommand::Start {
+            options: options(a)?,
+            detach: false,
+        },
+        args::DaemonCmd::Status { socket, format } => DaemonCommand::Status {
+            socket: socket.socket,
+            format,
+        },
+        args::DaemonCmd::Stop(a) => DaemonCommand::Stop(DaemonStopCommand {
+            socket: a.socket.socket,
+            policy: a.judge.policy.clone(),
+            levels: levels(&a.judge)?,
+            audit: a.judge.audit,
+            verbose: a.verbose,
+            scan: !a.no_scan,
+            outputs: outputs(&a.judge, a.verbose)?,
+        }),
     })
 }
 

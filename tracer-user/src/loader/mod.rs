@@ -71,6 +71,9 @@ pub enum LoadError {
 pub struct LoadOptions {
     /// Record every process, not only the traced tree.
     pub system_wide: bool,
+    /// Trace every process that execs a program named `cargo`, and what it starts (the
+    /// daemon), instead of only the tree the tracer started.
+    pub trace_cargo: bool,
     /// Ring buffer size in bytes (power of two, multiple of the page size).
     pub ring_bytes: u32,
 }
@@ -79,6 +82,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         Self {
             system_wide: false,
+            trace_cargo: false,
             ring_bytes: DEFAULT_RING_BYTES,
         }
     }
@@ -150,7 +154,7 @@ impl Probes {
             abi_version: ABI_VERSION,
             system_wide: u32::from(opts.system_wide),
             tracer_pid: std::process::id(),
-            _pad: 0,
+            trace_cargo: u32::from(opts.trace_cargo),
             offsets: offsets::kernel_offsets(&kbtf)?,
         };
         let mut ebpf = EbpfLoader::new()

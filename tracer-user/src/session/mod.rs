@@ -156,16 +156,16 @@ fn drain(
 /// Proc-macro libraries probed, and those that could not be (with why); directories of
 /// programs whose stacks could not be asked for.
 #[derive(Default)]
-struct Macros {
-    probed: Vec<String>,
-    failed: Vec<String>,
-    stack_dirs_failed: Vec<String>,
+pub(crate) struct Macros {
+    pub(crate) probed: Vec<String>,
+    pub(crate) failed: Vec<String>,
+    pub(crate) stack_dirs_failed: Vec<String>,
 }
 
 /// Queues the proc-macro probes for libraries not probed yet (the attacher's thread does the
 /// slow part) and collects the attachments that finished. A library that cannot be probed (not
 /// a proc macro, stripped) is noted, not fatal: its activity stays with the compiler.
-fn attach_new(
+pub(crate) fn attach_new(
     probes: &mut Probes,
     pipe: &mut Pipeline,
     requests: &mut ProbeRequests,
@@ -202,7 +202,7 @@ fn attach_new(
 }
 
 /// This process's peak RSS (KiB) and CPU time (ms), for the summary and the benchmarks.
-fn self_usage() -> (u64, u64) {
+pub(crate) fn self_usage() -> (u64, u64) {
     // SAFETY: getrusage fills the struct we pass.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
@@ -213,7 +213,7 @@ fn self_usage() -> (u64, u64) {
     (ru.ru_maxrss as u64, ms(ru.ru_utime) + ms(ru.ru_stime))
 }
 
-fn kernel_release() -> String {
+pub(crate) fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
@@ -232,10 +232,10 @@ extern "C" fn on_stop(sig: libc::c_int) {
 /// While alive, SIGTERM and SIGHUP are noted instead of killing the tracer, so it can stop
 /// cleanly: what was traced is written out, and the trace, which has no `end` line, reads as
 /// incomplete. (Handlers do not survive exec: the command gets the default dispositions.)
-struct StopOnSignal(Vec<(libc::c_int, libc::sighandler_t)>);
+pub(crate) struct StopOnSignal(Vec<(libc::c_int, libc::sighandler_t)>);
 
 impl StopOnSignal {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         STOP.store(0, std::sync::atomic::Ordering::Relaxed);
         let handler = on_stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
         Self(
@@ -247,7 +247,7 @@ impl StopOnSignal {
         )
     }
 
-    fn received() -> Option<i32> {
+    pub(crate) fn received() -> Option<i32> {
         match STOP.load(std::sync::atomic::Ordering::Relaxed) {
             0 => None,
             s => Some(s),

@@ -1,0 +1,279 @@
+//! `cargo tracer daemon`: the probes loaded once for a whole CI job, and every cargo invocation
+//! on the machine traced from `start` to `stop` — ones other tools and scripts start too, and
+//! whatever they leave running. The probes adopt any process that execs a program named
+//! `cargo` (`trace_cargo`); `jobs` gives each invocation a trace of its own, and `stop` has
+//! them judged as `report` judges a recorded build.
+//!
+//! One event loop polls the ring buffer and the control socket (`control`), with SIGTERM,
+//! SIGINT and SIGHUP noted as a stop. Only one daemon runs on a machine (a lock in
+//! `/run/cargo-tracer`), whatever its socket.
+//! What the daemon cannot do that `cargo tracer build` does: it starts none of the processes,
+//! so it cannot install the seccomp filter (32-bit system calls and io_uring are not refused:
+//! a ring set up still makes the verdict incomplete), nor set `NO_NEW_PRIVS`.
+
+pub mod control;
+pub mod jobs;
+
+use std::{
+    os::{
+        fd::AsRawFd,
+        unix::{fs::PermissionsExt, net::UnixListener},
+    },
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use control::{Request, Response, Status};
+use jobs::Jobs;
+
+use crate::{
+    cargo::graph::OwnRuns,
+    loader::{LoadError, LoadOptions, Probes},
+    session::{self, Macros, ProbeRequests, StopOnSignal, pipeline::Pipeline},
+    trace,
+};
+
+/// How the daemon runs.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Where each invocation's trace is written.
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+    pub ring_bytes: u32,
+    /// How long an invocation's processes are traced after its cargo exited.
+    pub linger: Duration,
+}
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(
+        "a cargo-tracer daemon is already running on this machine (one traces every cargo run; \
+         `cargo tracer daemon status` shows it)"
+    )]
+    Running,
+    #[error("setting up the control socket {path}")]
+    Socket {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("creating the directory for the traces, {path}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("polling: {0}")]
+    Poll(std::io::Error),
+    #[error("writing a trace: {0}")]
+    Trace(std::io::Error),
+}
+
+/// Holds the lock that makes this the only daemon for its socket.
+struct Lock(#[allow(dead_code)] std::fs::File);
+
+/// The lock held by the one daemon of the machine, whatever its socket: two would each trace
+/// the other's `cargo metadata` runs as a job's, without end.
+const HOST_LOCK: &str = "/run/cargo-tracer/daemon.lock";
+
+/// A root-only directory for `path` to live in.
+fn private_dir_for(path: &Path) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)?;
+        // Only root enters: the socket stops the tracer.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+fn lock(socket: &Path) -> Result<Lock, DaemonError> {
+    let err = |source| DaemonError::Socket {
+        path: socket.display().to_string(),
+        source,
+    };
+    private_dir_for(socket).map_err(err)?;
+    let path = Path::new(HOST_LOCK);
+    private_dir_for(path).map_err(err)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(err)?;
+    // A daemon that has just answered a stop may still be letting go of its probes.
+    let t0 = Instant::now();
+    // SAFETY: flock on a descriptor we own.
+    while unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        if t0.elapsed() > Duration::from_secs(10) {
+            return Err(DaemonError::Running);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(Lock(f))
+}
+
+/// A control connection waiting for the traces to be finished.
+type Waiting = Vec<std::os::unix::net::UnixStream>;
+
+/// Runs the daemon until it is asked to stop (or signalled); `ready` is called once the probes
+/// are attached and the socket listens. Returns the final status.
+pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, DaemonError> {
+    let _lock = lock(&o.socket)?;
+    let t0 = Instant::now();
+    let mut probes = Probes::load(&LoadOptions {
+        system_wide: false,
+        trace_cargo: true,
+        ring_bytes: o.ring_bytes,
+    })?;
+    crate::files::create_dir_all(&o.dir).map_err(|source| DaemonError::Dir {
+        path: o.dir.display().to_string(),
+        source,
+    })?;
+    let sock_err = |source| DaemonError::Socket {
+        path: o.socket.display().to_string(),
+        source,
+    };
+    // The lock is ours: a socket file left there is a dead daemon's.
+    let _ = std::fs::remove_file(&o.socket);
+    let listener = UnixListener::bind(&o.socket).map_err(sock_err)?;
+    std::fs::set_permissions(&o.socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(sock_err)?;
+    listener.set_nonblocking(true).map_err(sock_err)?;
+    let _stop = StopOnSignal::new();
+    let _int = IntAsStop::new();
+    let start = trace::Start {
+        schema_version: trace::SCHEMA_VERSION,
+        tracer_version: env!("CARGO_PKG_VERSION").into(),
+        command: Vec::new(),
+        cwd: String::new(),
+        system_wide: false,
+        root_pid: 0,
+        tracer_pid: Some(std::process::id()),
+        kernel: session::kernel_release(),
+        probes_attached: probes.attached,
+        proc_macro_probes: probes.uprobes_unavailable.is_none(),
+    };
+    let own = OwnRuns::default();
+    let mut jobs = Jobs::new(o.dir.clone(), start, o.linger, own);
+    let mut pipe = Pipeline::default();
+    let mut requests = ProbeRequests::default();
+    let mut macros = Macros::default();
+    let status = |jobs: &Jobs, pipe: &Pipeline, probes: &Probes| Status {
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        dir: o.dir.clone(),
+        uptime_ms: t0.elapsed().as_millis() as u64,
+        events: pipe.events,
+        lost: probes.losses().unwrap_or_default(),
+        decode_errors: pipe.decode_errors,
+        unrouted: jobs.unrouted,
+        invocations: jobs.status(),
+        max_rss_kib: session::self_usage().0,
+    };
+    ready(&status(&jobs, &pipe, &probes));
+    let ring_fd = probes.ring().as_raw_fd();
+    let mut waiting: Waiting = Vec::new();
+    let mut stopping = false;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: ring_fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: listener.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: two valid pollfds.
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, 100) };
+        if rc < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(DaemonError::Poll(err));
+            }
+        }
+        drain(&mut probes, &mut pipe, &mut jobs, &mut requests).map_err(DaemonError::Trace)?;
+        session::attach_new(&mut probes, &mut pipe, &mut requests, &mut macros);
+        while let Ok((conn, _)) = listener.accept() {
+            match control::peer(&conn) {
+                Ok((0, _)) => {}
+                // Not root: a traced build must not stop or question the tracer.
+                _ => continue,
+            }
+            match control::read_request(&conn) {
+                Ok(Request::Status) => {
+                    let _ =
+                        control::answer(&conn, &Response::Status(status(&jobs, &pipe, &probes)));
+                }
+                Ok(Request::Stop) => {
+                    stopping = true;
+                    waiting.push(conn);
+                }
+                Err(message) => {
+                    let _ = control::answer(&conn, &Response::Error { message });
+                }
+            }
+        }
+        if StopOnSignal::received().is_some() {
+            stopping = true;
+        }
+        let lost = probes.losses()?;
+        if jobs.tick(stopping, &lost, pipe.decode_errors) && stopping {
+            break;
+        }
+    }
+    let last = status(&jobs, &pipe, &probes);
+    for conn in waiting {
+        let _ = control::answer(&conn, &Response::Stopped(last.clone()));
+    }
+    let _ = std::fs::remove_file(&o.socket);
+    Ok(last)
+}
+
+/// Drains the rings into the pipeline and each record into its invocation's trace.
+fn drain(
+    probes: &mut Probes,
+    pipe: &mut Pipeline,
+    jobs: &mut Jobs,
+    requests: &mut ProbeRequests,
+) -> std::io::Result<()> {
+    let (ring, stacks) = probes.rings();
+    let mut more_stacks = |st: &mut crate::stacks::Stacks| {
+        while let Some(item) = stacks.next() {
+            st.take_raw(&item);
+        }
+    };
+    while let Some(item) = ring.next() {
+        if let Some(rec) = pipe.handle(&item, &mut more_stacks) {
+            let new = pipe.stacks.take_new().collect();
+            jobs.record(rec, new, requests)?;
+        }
+    }
+    Ok(())
+}
+
+/// Ctrl-C on a daemon run in the foreground stops it like SIGTERM: the traces are finished.
+struct IntAsStop(libc::sighandler_t);
+
+impl IntAsStop {
+    fn new() -> Self {
+        // SAFETY: reads SIGTERM's handler (StopOnSignal's) and installs it for SIGINT too.
+        unsafe {
+            let term = libc::signal(libc::SIGTERM, libc::SIG_IGN);
+            libc::signal(libc::SIGTERM, term);
+            Self(libc::signal(libc::SIGINT, term))
+        }
+    }
+}
+
+impl Drop for IntAsStop {
+    fn drop(&mut self) {
+        // SAFETY: restores the disposition we replaced.
+        unsafe { libc::signal(libc::SIGINT, self.0) };
+    }
+}
