@@ -18,7 +18,7 @@ pub struct Sandbox {
     pub target: PathBuf,
 }
 
-/// Copies a directory tree, without any `target/`.
+/// Copies a directory tree, without any `target/`; symbolic links stay links.
 pub fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap_or_else(|e| panic!("creating {}: {e}", dst.display()));
     let entries =
@@ -26,7 +26,11 @@ pub fn copy_dir(src: &Path, dst: &Path) {
     for e in entries {
         let e = e.unwrap();
         let to = dst.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
+        let kind = e.file_type().unwrap();
+        if kind.is_symlink() {
+            // Kept a link (`tracer-user/policies` → `../policies`), as git keeps it.
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &to).unwrap();
+        } else if kind.is_dir() {
             if e.file_name() != "target" {
                 copy_dir(&e.path(), &to);
             }

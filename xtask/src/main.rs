@@ -1,6 +1,8 @@
 //! Developer tasks: `cargo xtask <task>`.
 
 mod bench;
+#[path = "../../tracer-user/build/probes.rs"]
+mod probes;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -26,6 +28,10 @@ enum Task {
     ///
     /// Needed when the probes, the event schema or the fixtures change.
     Golden,
+    /// Build the eBPF probes and put the object, with the digests of it and of its sources,
+    /// in `tracer-user/prebuilt/`: the release step before `cargo package`, so that
+    /// `cargo install cargo-tracer` works with stable Rust alone. Needs the probes' toolchain.
+    Probes,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,7 +43,35 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Bench(a) => bench::run(&a)?,
         Task::Golden => golden()?,
+        Task::Probes => prebuilt_probes()?,
     }
+    Ok(())
+}
+
+fn prebuilt_probes() -> anyhow::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask has no parent directory")?;
+    let toolchain = probes::pinned_toolchain(&root.join("tracer-ebpf/rust-toolchain.toml"))?;
+    anyhow::ensure!(
+        probes::toolchain_present(&toolchain),
+        "the probes' toolchain ({toolchain} and bpf-linker) is not installed: run scripts/setup.sh"
+    );
+    let obj = probes::build(root, &toolchain, &root.join("target/ebpf"))?;
+    let bytes = std::fs::read(&obj).with_context(|| format!("reading {}", obj.display()))?;
+    let dir = root.join("tracer-user").join(probes::PREBUILT_DIR);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(probes::PREBUILT_OBJ), &bytes)?;
+    let sources = probes::sources_digest(root)?;
+    std::fs::write(
+        dir.join(probes::PREBUILT_SUMS),
+        probes::sums(&sources, &bytes),
+    )?;
+    println!(
+        "{}: {} bytes, built from sources {sources}",
+        dir.join(probes::PREBUILT_OBJ).display(),
+        bytes.len()
+    );
     Ok(())
 }
 

@@ -43,85 +43,73 @@ pub const MECHANISMS: &[&str] = &[
 
 /// `(crate, policy text)`.
 pub const DEFAULTS: &[(&str, &str)] = &[
-    ("autocfg", include_str!("../../../policies/autocfg.toml")),
-    ("bindgen", include_str!("../../../policies/bindgen.toml")),
-    ("built", include_str!("../../../policies/built.toml")),
-    ("cc", include_str!("../../../policies/cc.toml")),
-    (
-        "clang-sys",
-        include_str!("../../../policies/clang-sys.toml"),
-    ),
-    ("cmake", include_str!("../../../policies/cmake.toml")),
-    (
-        "cxx-build",
-        include_str!("../../../policies/cxx-build.toml"),
-    ),
+    ("autocfg", include_str!("../../policies/autocfg.toml")),
+    ("bindgen", include_str!("../../policies/bindgen.toml")),
+    ("built", include_str!("../../policies/built.toml")),
+    ("cc", include_str!("../../policies/cc.toml")),
+    ("clang-sys", include_str!("../../policies/clang-sys.toml")),
+    ("cmake", include_str!("../../policies/cmake.toml")),
+    ("cxx-build", include_str!("../../policies/cxx-build.toml")),
     (
         "git-version-macro",
-        include_str!("../../../policies/git-version-macro.toml"),
+        include_str!("../../policies/git-version-macro.toml"),
     ),
     (
         "libgit2-sys",
-        include_str!("../../../policies/libgit2-sys.toml"),
+        include_str!("../../policies/libgit2-sys.toml"),
     ),
-    ("libz-sys", include_str!("../../../policies/libz-sys.toml")),
+    ("libz-sys", include_str!("../../policies/libz-sys.toml")),
     (
         "openssl-src",
-        include_str!("../../../policies/openssl-src.toml"),
+        include_str!("../../policies/openssl-src.toml"),
     ),
     (
         "openssl-sys",
-        include_str!("../../../policies/openssl-sys.toml"),
+        include_str!("../../policies/openssl-sys.toml"),
     ),
-    (
-        "pkg-config",
-        include_str!("../../../policies/pkg-config.toml"),
-    ),
+    ("pkg-config", include_str!("../../policies/pkg-config.toml")),
     (
         "prost-build",
-        include_str!("../../../policies/prost-build.toml"),
+        include_str!("../../policies/prost-build.toml"),
     ),
     (
         "protoc-bin-vendored",
-        include_str!("../../../policies/protoc-bin-vendored.toml"),
+        include_str!("../../policies/protoc-bin-vendored.toml"),
     ),
     (
         "pyo3-build-config",
-        include_str!("../../../policies/pyo3-build-config.toml"),
+        include_str!("../../policies/pyo3-build-config.toml"),
     ),
-    ("ring", include_str!("../../../policies/ring.toml")),
+    ("ring", include_str!("../../policies/ring.toml")),
     (
         "rust-embed-impl",
-        include_str!("../../../policies/rust-embed-impl.toml"),
+        include_str!("../../policies/rust-embed-impl.toml"),
     ),
     (
         "rustversion",
-        include_str!("../../../policies/rustversion.toml"),
+        include_str!("../../policies/rustversion.toml"),
     ),
-    (
-        "shadow-rs",
-        include_str!("../../../policies/shadow-rs.toml"),
-    ),
+    ("shadow-rs", include_str!("../../policies/shadow-rs.toml")),
     (
         "sqlx-macros",
-        include_str!("../../../policies/sqlx-macros.toml"),
+        include_str!("../../policies/sqlx-macros.toml"),
     ),
     (
         "tikv-jemalloc-sys",
-        include_str!("../../../policies/tikv-jemalloc-sys.toml"),
+        include_str!("../../policies/tikv-jemalloc-sys.toml"),
     ),
     (
         "tonic-build",
-        include_str!("../../../policies/tonic-build.toml"),
+        include_str!("../../policies/tonic-build.toml"),
     ),
-    ("vergen", include_str!("../../../policies/vergen.toml")),
+    ("vergen", include_str!("../../policies/vergen.toml")),
     (
         "vergen-gitcl",
-        include_str!("../../../policies/vergen-gitcl.toml"),
+        include_str!("../../policies/vergen-gitcl.toml"),
     ),
     (
         "version_check",
-        include_str!("../../../policies/version_check.toml"),
+        include_str!("../../policies/version_check.toml"),
     ),
 ];
 
