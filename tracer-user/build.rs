@@ -17,7 +17,6 @@ use anyhow::{Context, bail};
 
 fn main() -> anyhow::Result<()> {
     println!("cargo:rerun-if-env-changed=TRACER_PROBES_OBJ");
-    println!("cargo:rerun-if-env-changed=PATH");
     if let Ok(prebuilt) = env::var("TRACER_PROBES_OBJ") {
         println!("cargo:rustc-env=TRACER_PROBES_OBJ={prebuilt}");
         return Ok(());
