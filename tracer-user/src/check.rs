@@ -467,6 +467,9 @@ pub struct RecheckOptions {
     pub verbose: bool,
     /// Scan the graph's sources again instead of using the scan recorded in the trace.
     pub rescan: bool,
+    /// The project's policy files as they were before the build ran (the daemon's), used
+    /// instead of the workspace's files now unless `policy` is given.
+    pub snapshot: Option<policy::Snapshot>,
 }
 
 /// A recorded build, judged again.
@@ -513,7 +516,7 @@ pub fn recheck(o: &RecheckOptions) -> Result<Rechecked, RecheckError> {
     drop(bytes);
     let mut notes = Vec::new();
     // The policy is the judge's: from the command line or the workspace the judge is in.
-    let (root, manifests) = if o.policy.is_some() {
+    let (root, manifests) = if o.policy.is_some() || o.snapshot.is_some() {
         (PathBuf::new(), Vec::new())
     } else {
         let mut args = vec!["--no-deps".to_string()];
@@ -543,7 +546,10 @@ pub fn recheck(o: &RecheckOptions) -> Result<Rechecked, RecheckError> {
             }
         }
     };
-    let policy = policy::load(&root, &manifests, o.policy.as_deref())?;
+    let policy = match (&o.policy, &o.snapshot) {
+        (None, Some(snap)) => snap.load()?,
+        _ => policy::load(&root, &manifests, o.policy.as_deref())?,
+    };
     let rescanned = if o.rescan {
         let g = trace
             .graph

@@ -242,6 +242,15 @@ fn daemon_stop(s: &tracer::cli::DaemonStopCommand) -> anyhow::Result<ExitCode> {
         other => bail!("the daemon answered {other:?} to a stop request"),
     };
     let judged: Vec<_> = status.invocations.iter().filter(|i| i.judged).collect();
+    if judged.is_empty() {
+        // A daemon that saw no build is not a passed job: the builds ran where it could not
+        // see them (before it started, a cargo named otherwise, another machine).
+        eprintln!(
+            "error: INCOMPLETE: the daemon traced no cargo run that built or ran anything ({} in all)",
+            status.invocations.len()
+        );
+        return Ok(ExitCode::from(TRACER_FAILURE));
+    }
     // The job's exit: 2 (incomplete) over 1 (violations) over 0, the largest seen.
     let mut code = 0u8;
     let skipped = status.invocations.len() - judged.len();
@@ -288,6 +297,24 @@ fn daemon_stop(s: &tracer::cli::DaemonStopCommand) -> anyhow::Result<ExitCode> {
             code = code.max(TRACER_FAILURE);
             continue;
         };
+        // The policy as it was before the build ran (its code could have rewritten it since).
+        if s.policy.is_none() && inv.policy.is_none() {
+            eprintln!(
+                "error: INCOMPLETE: its policy could not be read when it started ({}): not judged (give --policy FILE to judge it with that)",
+                h(inv.policy_error.as_deref().unwrap_or("unknown"))
+            );
+            code = code.max(TRACER_FAILURE);
+            continue;
+        }
+        // Read only as a file: a build that can write there could leave a FIFO or a link.
+        if !std::fs::symlink_metadata(events).is_ok_and(|m| m.is_file()) {
+            eprintln!(
+                "error: INCOMPLETE: {} is no longer a plain file: not judged",
+                h(&events.display().to_string())
+            );
+            code = code.max(TRACER_FAILURE);
+            continue;
+        }
         let re = match check::recheck(&check::RecheckOptions {
             events: events.clone(),
             policy: s.policy.clone(),
@@ -296,6 +323,7 @@ fn daemon_stop(s: &tracer::cli::DaemonStopCommand) -> anyhow::Result<ExitCode> {
             audit: s.audit,
             verbose: s.verbose,
             rescan: s.scan,
+            snapshot: inv.policy.clone(),
         }) {
             Ok(re) => re,
             Err(e) => {

@@ -190,6 +190,14 @@ fn a_job_of_cargo_runs_it_did_not_start_is_judged_run_by_run() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     daemon.status();
 
+    // What a build could do after it ran (or a later step's build): allow itself everything.
+    // The verdict is reached with the policy as it was when the build started.
+    std::fs::write(
+        policy.workspace.join("tracer.toml"),
+        "[[allow]]\ncrate = \"sneaky-sys\"\nreason = \"planted\"\n\
+         delete = [\"/**\"]\nhosts = [\"0.0.0.0/0:*\"]\nread = [\"/**\"]\nwrite = [\"/**\"]\n",
+    )
+    .unwrap();
     let report = job.path().join("report.json").display().to_string();
     let out = daemon.stop(&["--output", &format!("json={report}"), "-q"]);
     assert_eq!(
@@ -237,6 +245,14 @@ fn a_job_of_cargo_runs_it_did_not_start_is_judged_run_by_run() {
         (deleted["outcome"].as_str(), deleted["phase"].as_str()),
         (Some("unexpected"), Some("build-script"))
     );
+    // …which the planted file would have allowed, judged with the files as they are now.
+    let now = run(tracer(&["report", "--format", "json", "--manifest-path"])
+        .arg(policy.workspace.join("Cargo.toml"))
+        .arg(p["events_file"]["path"].as_str().unwrap()));
+    let now: Value =
+        serde_json::from_str(&now.stdout).unwrap_or_else(|e| panic!("{e}: {}", now.stderr));
+    let planted = verdict(&now, "sneaky-sys", "fs.delete", "$HOME/sneaky-victim");
+    assert_eq!(planted["outcome"], "allowed", "{planted:#}");
     assert!(
         p["verdict"]["findings"]
             .as_array()

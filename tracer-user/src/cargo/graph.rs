@@ -32,9 +32,10 @@ pub enum GraphError {
     NoSuchPackage(String),
 }
 
-/// Pids of the daemon's own `cargo metadata` runs. The lock is held across each spawn: the
-/// daemon sees the exec (and takes the lock to look) before `spawn` returns the pid.
-pub type OwnRuns = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<u32>>>;
+/// Pids of the daemon's own `cargo metadata` runs, with the invocation each is for. The lock
+/// is held across each spawn: the daemon sees the exec (and takes the lock to look) before
+/// `spawn` returns the pid.
+pub type OwnRuns = std::sync::Arc<std::sync::Mutex<HashMap<u32, usize>>>;
 
 /// Where and how `cargo metadata` runs: by default here, with our environment and `$CARGO`.
 #[derive(Debug, Clone, Default)]
@@ -43,8 +44,11 @@ pub struct Place {
     /// The whole environment (replacing ours).
     pub env: Option<Vec<(std::ffi::OsString, std::ffi::OsString)>>,
     pub cargo: Option<std::ffi::OsString>,
-    /// The daemon's record of its own cargo runs (which its probes would trace as a job's).
-    pub own: Option<OwnRuns>,
+    /// The daemon's record of its own cargo runs (which its probes would trace as a job's),
+    /// and the invocation this one is for.
+    pub own: Option<(OwnRuns, usize)>,
+    /// Kill it after this long.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Graph {
@@ -93,16 +97,35 @@ impl Graph {
         cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let child = match &place.own {
-            Some(own) => {
+            Some((own, index)) => {
                 // Held across the spawn: the daemon looks here when it sees this cargo start.
                 let mut own = own.lock().unwrap_or_else(|p| p.into_inner());
                 let child = cmd.spawn().map_err(spawn_error)?;
-                own.insert(child.id());
+                own.insert(child.id(), *index);
                 child
             }
             None => cmd.spawn().map_err(spawn_error)?,
         };
-        let out = child.wait_with_output().map_err(spawn_error)?;
+        let out = match place.timeout {
+            None => child.wait_with_output().map_err(spawn_error)?,
+            Some(t) => {
+                let pid = child.id();
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || tx.send(child.wait_with_output()));
+                match rx.recv_timeout(t) {
+                    Ok(out) => out.map_err(spawn_error)?,
+                    Err(_) => {
+                        // SAFETY: signalling the child we started, not yet reaped (its waiter
+                        // has not returned).
+                        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                        return Err(GraphError::Failed {
+                            command,
+                            stderr: format!("did not finish within {} s", t.as_secs()),
+                        });
+                    }
+                }
+            }
+        };
         if !out.status.success() {
             return Err(GraphError::Failed {
                 command,

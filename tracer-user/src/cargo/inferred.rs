@@ -38,7 +38,10 @@ struct Rustc<'a> {
     test: bool,
     /// `-<hash>`.
     extra: &'a str,
+    /// Empty for rustdoc, which writes nothing cargo names.
     out_dir: &'a str,
+    /// `--extern` libraries: `(crate name, path)`.
+    externs: Vec<(&'a str, &'a str)>,
 }
 
 /// rustc flags that take a value as the next argument (so it is not the crate root).
@@ -78,6 +81,7 @@ fn parse(argv: &[String]) -> Option<Rustc<'_>> {
         test: false,
         extra: "",
         out_dir: "",
+        externs: Vec::new(),
     };
     let mut it = argv.iter().skip(1).map(String::as_str);
     while let Some(a) = it.next() {
@@ -91,6 +95,14 @@ fn parse(argv: &[String]) -> Option<Rustc<'_>> {
                     r.extra = v;
                 }
             }
+            "--extern" => {
+                // `[opts:]name=path`, options such as `priv,noprelude`.
+                let v = it.next()?;
+                let v = v.rsplit_once(':').map_or(v, |(_, nv)| nv);
+                if let Some((name, path)) = v.split_once('=') {
+                    r.externs.push((name, path));
+                }
+            }
             f if VALUE_FLAGS.contains(&f) => {
                 it.next()?;
             }
@@ -98,7 +110,7 @@ fn parse(argv: &[String]) -> Option<Rustc<'_>> {
             _ => {}
         }
     }
-    (!r.crate_name.is_empty() && !r.src.is_empty() && !r.out_dir.is_empty()).then_some(r)
+    (!r.crate_name.is_empty() && !r.src.is_empty()).then_some(r)
 }
 
 /// Cargo's name for a target kind, as its messages write it.
@@ -155,6 +167,26 @@ fn unit(graph: &Graph, r: &Rustc<'_>) -> Option<Message> {
         .flat_map(|c| c.targets.iter().map(move |t| (c, t)))
         .find(|(_, t)| t.src_path == src && crate_name(t) == r.crate_name)?;
     let (name, out, extra) = (r.crate_name, r.out_dir, r.extra);
+    let hash = extra.strip_prefix('-').unwrap_or("");
+    let hex = !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    // Where cargo would have written it, and nowhere else: a command line that names another
+    // package's build directory is not cargo's.
+    let plausible = match t.kind {
+        TargetKind::BuildScript => {
+            hex && out.rsplit_once('/').is_some_and(|(parent, unit)| {
+                parent.ends_with("/build") && unit == format!("{}-{hash}", c.name)
+            })
+        }
+        _ if out.is_empty() => true,
+        _ => hex && (out.ends_with("/deps") || out.ends_with("/examples")),
+    };
+    if !plausible {
+        return None;
+    }
+    if out.is_empty() {
+        // rustdoc (doctests): the crate's name is what attribution needs; nothing compiled.
+        return artifact(c, t, r.test, &[], None, true);
+    }
     let (files, exe) = match t.kind {
         TargetKind::BuildScript => (
             vec![
@@ -243,14 +275,31 @@ fn out_dirs(build_dir: &Path, name: &str) -> Vec<String> {
     dirs
 }
 
+/// Programs cargo ran from a target directory (`dirs`) that none of `messages` names: code of
+/// some crate of the build, which attribution could only give to cargo.
+pub fn unnamed(seen: &Observed, messages: &[Message], dirs: &[&Path]) -> Vec<String> {
+    seen.programs
+        .iter()
+        .filter(|p| dirs.iter().any(|d| Path::new(p).starts_with(d)))
+        .filter(|p| {
+            !messages.iter().any(|m| match m {
+                Message::CompilerArtifact(a) => {
+                    a.filenames.iter().any(|f| f.as_str() == p.as_str())
+                        || a.executable
+                            .as_ref()
+                            .is_some_and(|e| e.as_str() == p.as_str())
+                }
+                _ => false,
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 /// The messages cargo would have printed for what `seen` shows it ran.
 pub fn messages(graph: &Graph, seen: &Observed) -> Vec<Message> {
-    let mut out: Vec<Message> = seen
-        .rustc
-        .iter()
-        .filter_map(|argv| parse(argv))
-        .filter_map(|r| unit(graph, &r))
-        .collect();
+    let lines: Vec<Rustc<'_>> = seen.rustc.iter().filter_map(|argv| parse(argv)).collect();
+    let mut out: Vec<Message> = lines.iter().filter_map(|r| unit(graph, r)).collect();
     let named = |m: &Message, exe: &str| match m {
         Message::CompilerArtifact(a) => {
             a.filenames.iter().any(|f| f.as_str() == exe)
@@ -258,6 +307,19 @@ pub fn messages(graph: &Graph, seen: &Observed) -> Vec<Message> {
         }
         _ => false,
     };
+    // Proc macros a compiler loaded that no rustc of this job built (a cached target dir).
+    for (krate, lib) in lines.iter().flat_map(|r| r.externs.iter()) {
+        if lib.ends_with(".so")
+            && lib.contains("/deps/")
+            && !out.iter().any(|m| named(m, lib))
+            && let Some((c, t)) = only(graph, |_, t| {
+                t.kind == TargetKind::ProcMacro && crate_name(t) == *krate
+            })
+            && let Some(m) = artifact(c, t, false, &[lib.to_string()], None, true)
+        {
+            out.push(m);
+        }
+    }
     let mut ran_scripts: Vec<(String, String)> = Vec::new();
     for exe in &seen.programs {
         if !out.iter().any(|m| named(m, exe))
@@ -393,11 +455,25 @@ mod tests {
                 argv(&format!(
                     "rustc --crate-name evil /tmp/evil.rs --crate-type lib --out-dir {t}/deps"
                 )),
+                // `sys`'s build script, said to be built where `my-app`'s would be.
+                argv(&format!(
+                    "rustc --crate-name build_script_build /reg/sys-1.0.0/build.rs --crate-type \
+                     bin -C extra-filename=-4e5f --out-dir {t}/build/my-app-4e5f"
+                )),
+                // Doctests: rustdoc names the crate, and writes nothing cargo names.
+                argv(
+                    "rustdoc --edition=2021 --crate-type lib --color auto --crate-name my_app \
+                     --test app/src/lib.rs -L dependency=/t/deps",
+                ),
             ],
             programs: Vec::new(),
         };
         let got = units(&messages(&g, &seen));
-        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(
+            (got[3].0.as_str(), got[3].1, got[3].3.len()),
+            ("my-app", TargetKind::Library, 0)
+        );
         assert_eq!(
             got[0],
             (
@@ -459,6 +535,11 @@ mod tests {
                 (TargetKind::Binary, true),
                 (TargetKind::Binary, false)
             ]
+        );
+        // What no unit names, of the target directory: `other` (cc is not the build's).
+        assert_eq!(
+            unnamed(&seen, &ms, &[ws.path().join("target").as_path()]),
+            [format!("{t}/deps/other-1234")]
         );
         let runs: Vec<String> = ms
             .iter()

@@ -117,7 +117,8 @@ impl Invocation {
 
     /// The target directory the user asked for, if any.
     pub fn user_target_dir(&self) -> Option<String> {
-        let mut it = self.args.iter();
+        // After `--` the arguments are the program's (`cargo run -- --target-dir x`).
+        let mut it = self.args.iter().take_while(|a| *a != "--");
         while let Some(a) = it.next() {
             if a == "--target-dir" {
                 return it.next().cloned();
@@ -196,5 +197,8 @@ mod tests {
         );
         let inv = Invocation::new(Subcommand::Build, args(&["--target-dir=x"]), None).unwrap();
         assert_eq!(inv.user_target_dir().as_deref(), Some("x"));
+        let inv =
+            Invocation::new(Subcommand::Build, args(&["--", "--target-dir", "x"]), None).unwrap();
+        assert_eq!(inv.user_target_dir(), None);
     }
 }

@@ -317,6 +317,7 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
                 audit: a.judge.audit,
                 verbose: a.verbose,
                 rescan: a.rescan,
+                snapshot: None,
             },
             outputs: outputs(&a.judge, a.verbose)?,
         }),

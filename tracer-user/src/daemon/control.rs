@@ -46,6 +46,10 @@ pub struct InvocationStatus {
     pub judged: bool,
     /// Why its trace is not whole.
     pub problem: Option<String>,
+    /// Its project's policy files as they were when it started: what `stop` judges it with.
+    pub policy: Option<crate::policy::Snapshot>,
+    /// Why they could not be copied.
+    pub policy_error: Option<String>,
 }
 
 /// What the daemon is doing.
@@ -95,6 +99,8 @@ pub enum ControlError {
     },
     #[error("the daemon's answer is not one this version understands: {0}")]
     Answer(String),
+    #[error("{path} is served by uid {uid}, not root: not the cargo-tracer daemon")]
+    NotRoot { path: String, uid: u32 },
 }
 
 /// Sends `req` and waits for the answer (a stop waits for every trace to be finished).
@@ -108,6 +114,15 @@ pub fn ask(socket: &Path, req: Request, timeout: Duration) -> Result<Response, C
         path: path.clone(),
         source,
     })?;
+    // The daemon is root's: anything else listening there (a build that replaced the socket)
+    // is not asked.
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    match peer(&s).map_err(io)? {
+        (0, _) => {}
+        (uid, _) if uid == me => {}
+        (uid, _) => return Err(ControlError::NotRoot { path, uid }),
+    }
     s.set_read_timeout(Some(timeout)).map_err(io)?;
     let mut line = serde_json::to_string(&req).map_err(|e| ControlError::Answer(e.to_string()))?;
     line.push('\n');

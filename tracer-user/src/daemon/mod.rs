@@ -66,8 +66,11 @@ pub enum DaemonError {
     },
     #[error("polling: {0}")]
     Poll(std::io::Error),
-    #[error("writing a trace: {0}")]
-    Trace(std::io::Error),
+    #[error(
+        "the control socket's directory {0} is not root's alone (owned by another user, or \
+         others may write to it): a build could replace the socket"
+    )]
+    SocketDir(String),
 }
 
 /// Holds the lock that makes this the only daemon for its socket.
@@ -77,13 +80,25 @@ struct Lock(#[allow(dead_code)] std::fs::File);
 /// the other's `cargo metadata` runs as a job's, without end.
 const HOST_LOCK: &str = "/run/cargo-tracer/daemon.lock";
 
-/// A root-only directory for `path` to live in.
-fn private_dir_for(path: &Path) -> std::io::Result<()> {
+/// A root-only directory for `path` to live in: created so, or refused if others could write
+/// to it.
+fn private_dir_for(path: &Path) -> Result<(), DaemonError> {
+    use std::os::unix::fs::MetadataExt;
     let dir = path.parent().unwrap_or(Path::new("/"));
+    let err = |source| DaemonError::Socket {
+        path: path.display().to_string(),
+        source,
+    };
     if !dir.exists() {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(err)?;
         // Only root enters: the socket stops the tracer.
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    let meta = std::fs::symlink_metadata(dir).map_err(err)?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o022 != 0 {
+        return Err(DaemonError::SocketDir(dir.display().to_string()));
     }
     Ok(())
 }
@@ -93,9 +108,9 @@ fn lock(socket: &Path) -> Result<Lock, DaemonError> {
         path: socket.display().to_string(),
         source,
     };
-    private_dir_for(socket).map_err(err)?;
+    private_dir_for(socket)?;
     let path = Path::new(HOST_LOCK);
-    private_dir_for(path).map_err(err)?;
+    private_dir_for(path)?;
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -197,7 +212,7 @@ pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, 
                 return Err(DaemonError::Poll(err));
             }
         }
-        drain(&mut probes, &mut pipe, &mut jobs, &mut requests).map_err(DaemonError::Trace)?;
+        drain(&mut probes, &mut pipe, &mut jobs, &mut requests);
         session::attach_new(&mut probes, &mut pipe, &mut requests, &mut macros);
         while let Ok((conn, _)) = listener.accept() {
             match control::peer(&conn) {
@@ -236,12 +251,7 @@ pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, 
 }
 
 /// Drains the rings into the pipeline and each record into its invocation's trace.
-fn drain(
-    probes: &mut Probes,
-    pipe: &mut Pipeline,
-    jobs: &mut Jobs,
-    requests: &mut ProbeRequests,
-) -> std::io::Result<()> {
+fn drain(probes: &mut Probes, pipe: &mut Pipeline, jobs: &mut Jobs, requests: &mut ProbeRequests) {
     let (ring, stacks) = probes.rings();
     let mut more_stacks = |st: &mut crate::stacks::Stacks| {
         while let Some(item) = stacks.next() {
@@ -251,10 +261,9 @@ fn drain(
     while let Some(item) = ring.next() {
         if let Some(rec) = pipe.handle(&item, &mut more_stacks) {
             let new = pipe.stacks.take_new().collect();
-            jobs.record(rec, new, requests)?;
+            jobs.record(rec, new, requests);
         }
     }
-    Ok(())
 }
 
 /// Ctrl-C on a daemon run in the foreground stops it like SIGTERM: the traces are finished.

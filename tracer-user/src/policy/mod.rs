@@ -9,11 +9,13 @@ pub mod eval;
 pub mod levels;
 pub mod lint;
 pub mod pattern;
+pub mod snapshot;
 pub mod suggest;
 
 use std::path::{Path, PathBuf};
 
 pub use config::{Policy, Rule};
+pub use snapshot::Snapshot;
 
 /// A policy file that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,16 @@ pub fn load(
     workspace_root: &Path,
     member_manifests: &[PathBuf],
     explicit: Option<&Path>,
+) -> Result<Loaded, PolicyError> {
+    load_from(workspace_root, member_manifests, explicit, &read)
+}
+
+/// [`load`], with the files' contents from `read` (a [`Snapshot`] taken before a build ran).
+pub fn load_from(
+    workspace_root: &Path,
+    member_manifests: &[PathBuf],
+    explicit: Option<&Path>,
+    read: &dyn Fn(&Path) -> Result<Option<String>, PolicyError>,
 ) -> Result<Loaded, PolicyError> {
     const WORKSPACE: &[&str] = &["workspace", "metadata", "tracer"];
     const PACKAGE: &[&str] = &["package", "metadata", "tracer"];
