@@ -46,6 +46,10 @@ enum Which {
     /// copied, unwound and symbolized; report and verdict; scan cache kept), interleaved.
     /// Needs root.
     Test,
+    /// A long CI job under `cargo tracer daemon`: batches of small cargo builds started
+    /// independently, the daemon's peak RSS and events after each batch (its memory must not
+    /// grow with the job), then the time `stop` takes to judge them all. Needs root.
+    Daemon,
 }
 
 fn root() -> PathBuf {
@@ -113,6 +117,104 @@ fn timed_all(
     }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     Ok((wall, text(&out.stdout), text(&out.stderr)))
+}
+
+fn daemon_bench(bin: &Path, runs: usize) -> anyhow::Result<()> {
+    let dir = tempfile_dir("cargo-tracer-bench-daemon")?;
+    let ws = dir.join("ws");
+    std::fs::create_dir_all(ws.join("src"))?;
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )?;
+    let socket = dir.join("ctl/daemon.sock").display().to_string();
+    let b = bin.display().to_string();
+    let traces = dir.join("traces").display().to_string();
+    timed(
+        &[
+            b.clone(),
+            "tracer".into(),
+            "daemon".into(),
+            "start".into(),
+            "--dir".into(),
+            traces,
+            "--socket".into(),
+            socket.clone(),
+        ],
+        &dir,
+    )?;
+    let status = || -> anyhow::Result<serde_json::Value> {
+        let (_, out) = timed(
+            &[
+                b.clone(),
+                "tracer".into(),
+                "daemon".into(),
+                "status".into(),
+                "--format".into(),
+                "json".into(),
+                "--socket".into(),
+                socket.clone(),
+            ],
+            &dir,
+        )?;
+        Ok(serde_json::from_str(&out)?)
+    };
+    println!("| cargo runs | events | daemon peak RSS |");
+    println!("|---|---|---|");
+    let row = |s: &serde_json::Value| {
+        println!(
+            "| {} | {} | {:.0} MiB |",
+            s["invocations"].as_array().map_or(0, Vec::len),
+            s["events"],
+            s["max_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0
+        )
+    };
+    row(&status()?);
+    for batch in 0..runs.max(1) {
+        for i in 0..10 {
+            // A change each time, so every build compiles.
+            std::fs::write(
+                ws.join("src/lib.rs"),
+                format!("pub fn f() -> u32 {{ {batch}{i} }}\n"),
+            )?;
+            timed(
+                &[
+                    "cargo".into(),
+                    "build".into(),
+                    "--offline".into(),
+                    "--quiet".into(),
+                ],
+                &ws,
+            )?;
+        }
+        row(&status()?);
+    }
+    let (wall, _, _) = timed_all(
+        &[
+            b,
+            "tracer".into(),
+            "daemon".into(),
+            "stop".into(),
+            "--no-scan".into(),
+            "-q".into(),
+            "--audit".into(),
+            "--socket".into(),
+            socket,
+        ],
+        &dir,
+        &[],
+    )?;
+    println!("stop (judging every invocation, no scan): {wall:.2} s");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A fresh directory under the temp dir.
+fn tempfile_dir(name: &str) -> anyhow::Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
 }
 
 fn build_bench(bin: &Path, graph: &Path, runs: usize, only: &[String]) -> anyhow::Result<()> {
@@ -597,6 +699,7 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         Which::Test => test_bench(&bin, &graph, a.runs)?,
         Which::Throughput => throughput_bench(&bin, &root)?,
         Which::Attach => attach_bench(&bin, &root, a.runs)?,
+        Which::Daemon => daemon_bench(&bin, a.runs)?,
         Which::Scan => {
             let b = bin.to_str().context("path")?;
             let cold = [
