@@ -35,6 +35,7 @@ fn main() -> anyhow::Result<()> {
             "tracer-ebpf/Cargo.toml",
             "tracer-ebpf/rust-toolchain.toml",
             "tracer-common/src",
+            "tracer-common/Cargo.toml",
         ] {
             println!("cargo:rerun-if-changed={}", root.join(watched).display());
         }

@@ -18,13 +18,16 @@ pub const PREBUILT_DIR: &str = "prebuilt";
 pub const PREBUILT_OBJ: &str = "tracer-probes.o";
 pub const PREBUILT_SUMS: &str = "tracer-probes.sha256";
 
-/// What the object is built from, relative to the workspace root.
+/// What the object is built from, relative to the workspace root (the lock file and the
+/// workspace manifest too: they pick the versions of aya-ebpf and the build's settings).
 const SOURCES: &[&str] = &[
     "tracer-ebpf/src",
     "tracer-ebpf/Cargo.toml",
     "tracer-ebpf/rust-toolchain.toml",
     "tracer-common/src",
     "tracer-common/Cargo.toml",
+    "Cargo.toml",
+    "Cargo.lock",
 ];
 
 /// The `channel = "…"` of a rust-toolchain.toml.

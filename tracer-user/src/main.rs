@@ -132,6 +132,12 @@ fn daemon_start(o: &tracer::daemon::DaemonOptions) -> anyhow::Result<ExitCode> {
             o.socket.display()
         );
     }
+    // Directories above the traces' stay root's (the default is under /var/lib): only the
+    // job's own directory is the sudo caller's.
+    if let Some(parent) = o.dir.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
     tracer::files::create_dir_all(&o.dir)
         .with_context(|| format!("creating {}", o.dir.display()))?;
     let log_path = o.dir.join("daemon.log");
@@ -200,12 +206,13 @@ fn daemon_status(s: &tracer::daemon::control::Status) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "cargo-tracer daemon {} (pid {}), up {} s: {} events, {} lost; traces in {}",
+        "cargo-tracer daemon {} (pid {}), up {} s: {} events, {} lost, {} not placed; traces in {}",
         s.version,
         s.pid,
         s.uptime_ms / 1000,
         s.events,
         s.lost.total().saturating_add(s.decode_errors),
+        s.unrouted,
         h(&s.dir.display().to_string())
     );
     for i in &s.invocations {
@@ -235,7 +242,27 @@ fn numbered(p: &Path, n: usize) -> PathBuf {
 }
 
 fn daemon_stop(s: &tracer::cli::DaemonStopCommand) -> anyhow::Result<ExitCode> {
+    use clap::ValueEnum as _;
     use tracer::daemon::control;
+    // A document format holds one verdict: refused before the daemon is stopped, while the
+    // job's traces can still be judged some other way.
+    if matches!(
+        s.outputs.stdout,
+        ReportFormat::Json | ReportFormat::Sarif | ReportFormat::Html
+    ) && let control::Response::Status(now) =
+        control::ask(&s.socket, control::Request::Status, DAEMON_ANSWER)?
+        && now.invocations.iter().filter(|i| i.judged).count() > 1
+    {
+        let name = s
+            .outputs
+            .stdout
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        bail!(
+            "--format {name} prints one document, and the daemon has traced several cargo invocations: write them with --output {name}=PATH (a numbered file each); the daemon is still running"
+        );
+    }
     let status = match control::ask(&s.socket, control::Request::Stop, DAEMON_ANSWER)? {
         control::Response::Stopped(st) => st,
         control::Response::Error { message } => bail!("the daemon refused to stop: {message}"),
@@ -246,7 +273,9 @@ fn daemon_stop(s: &tracer::cli::DaemonStopCommand) -> anyhow::Result<ExitCode> {
         // A daemon that saw no build is not a passed job: the builds ran where it could not
         // see them (before it started, a cargo named otherwise, another machine).
         eprintln!(
-            "error: INCOMPLETE: the daemon traced no cargo run that built or ran anything ({} in all)",
+            "error: INCOMPLETE: the daemon traced no cargo run that built or ran anything ({} in all): \
+             were the builds started before `daemon start`, run through a program not named `cargo`, \
+             or on another machine?",
             status.invocations.len()
         );
         return Ok(ExitCode::from(TRACER_FAILURE));
@@ -267,20 +296,7 @@ fn daemon_stop(s: &tracer::cli::DaemonStopCommand) -> anyhow::Result<ExitCode> {
         );
         code = code.max(TRACER_FAILURE);
     }
-    let many = judged.len() > 1;
-    if many
-        && matches!(
-            s.outputs.stdout,
-            ReportFormat::Json | ReportFormat::Sarif | ReportFormat::Html
-        )
-    {
-        bail!(
-            "--format {:?} prints one document, and the daemon traced {} cargo invocations: write them with --output FORMAT=PATH (one numbered file each)",
-            s.outputs.stdout,
-            judged.len()
-        );
-    }
-    for (n, inv) in judged.iter().enumerate() {
+    for inv in &judged {
         eprintln!(
             "== #{} `{}` (pid {}) in {}",
             inv.id,
@@ -351,7 +367,7 @@ fn daemon_stop(s: &tracer::cli::DaemonStopCommand) -> anyhow::Result<ExitCode> {
                 .outputs
                 .files
                 .iter()
-                .map(|(f, p)| (*f, if many { numbered(p, n + 1) } else { p.clone() }))
+                .map(|(f, p)| (*f, numbered(p, inv.id)))
                 .collect(),
             ..s.outputs.clone()
         };

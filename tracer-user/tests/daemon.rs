@@ -188,6 +188,7 @@ fn a_job_of_cargo_runs_it_did_not_start_is_judged_run_by_run() {
     as_nobody.uid(65534).gid(65534);
     let refused = run(&mut as_nobody);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("needs root"), "{}", refused.stderr);
     daemon.status();
 
     // What a build could do after it ran (or a later step's build): allow itself everything.
@@ -391,6 +392,44 @@ fn a_trace_changed_after_the_daemon_wrote_it_is_not_judged() {
     );
 }
 
+fn each_invocation_gets_its_own_numbered_output_and_one_document_on_stdout_is_refused() {
+    let job = tempfile::tempdir().unwrap();
+    let mut daemon = Daemon::start(job.path());
+    let (a, b) = (job.path().join("a"), job.path().join("b"));
+    run_ok(&mut tiny(&a));
+    run_ok(&mut tiny(&b));
+    // Two verdicts do not fit one JSON document: refused while the daemon still runs.
+    let one = run(&mut tracer(&[
+        "daemon",
+        "stop",
+        "--socket",
+        &daemon.socket,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(one.code, 2, "{}", one.stderr);
+    assert!(
+        one.stderr.contains("--output json=PATH") && one.stderr.contains("still running"),
+        "{}",
+        one.stderr
+    );
+    assert_eq!(daemon.status()["invocations"].as_array().unwrap().len(), 2);
+    let report = job.path().join("r.json").display().to_string();
+    let out = daemon.stop(&["--no-scan", "-q", "--output", &format!("json={report}")]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for (n, ws) in [(1, &a), (2, &b)] {
+        let r: Value = serde_json::from_str(
+            &std::fs::read_to_string(job.path().join(format!("r.{n}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            r["context"]["workspace_root"],
+            ws.join("tiny").display().to_string()
+        );
+        assert_eq!(r["complete"], true, "{:#}", r["verdict"]["incomplete"]);
+    }
+}
+
 fn a_stop_with_no_daemon_listening_fails_closed() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("none.sock").display().to_string();
@@ -412,6 +451,10 @@ fn main() {
         tracer_test_support::harness::root(
             "a_trace_changed_after_the_daemon_wrote_it_is_not_judged",
             a_trace_changed_after_the_daemon_wrote_it_is_not_judged,
+        ),
+        tracer_test_support::harness::root(
+            "each_invocation_gets_its_own_numbered_output_and_one_document_on_stdout_is_refused",
+            each_invocation_gets_its_own_numbered_output_and_one_document_on_stdout_is_refused,
         ),
         tracer_test_support::harness::test(
             "a_stop_with_no_daemon_listening_fails_closed",

@@ -85,29 +85,34 @@ pub enum Cmd {
 
 #[derive(Debug, Subcommand)]
 pub enum DaemonCmd {
-    /// Start the daemon in the background: from now on every cargo run on this machine —
-    /// started by any step, script or tool — is traced, with all it starts, until `stop`.
-    /// Returns once the probes are attached.
+    /// Start the daemon in the background: from now on every process on this machine that
+    /// runs a program named `cargo` — started by any step, script or tool — is traced, with
+    /// all it starts, until `stop`. Returns once the probes are attached. A cargo already
+    /// running is not traced.
     #[command(
-        after_help = "Example (a CI job):\n  sudo cargo tracer daemon start --dir \"$RUNNER_TEMP/tracer\"\n  cargo build --locked && cargo test --locked\n  sudo cargo tracer daemon stop --output sarif=tracer.sarif"
+        after_help = "Example (a CI job; `env PATH=…` gets past sudo's secure_path, -E keeps $RUNNER_TEMP and $GITHUB_STEP_SUMMARY):\n  sudo -E env \"PATH=$PATH\" cargo tracer daemon start --dir \"$RUNNER_TEMP/tracer\"\n  cargo build --locked && cargo test --locked\n  sudo -E env \"PATH=$PATH\" cargo tracer daemon stop --output sarif=tracer.sarif\n\nRun the stop step even when a build failed (GitHub Actions: `if: always()`): until it\nruns, the daemon keeps tracing every cargo run of the machine.\nTraces: DIR/NNN-cargo-PID.jsonl.zst, one per cargo invocation; the daemon's log: DIR/daemon.log."
     )]
     Start(DaemonArgs),
-    /// Run the daemon in the foreground (under systemd, or to watch it); Ctrl-C stops it like
-    /// `stop`, without the verdict.
+    /// Run the daemon in the foreground (under systemd, or to watch it); Ctrl-C finishes every
+    /// trace and exits, without a verdict: judge each trace it leaves with `cargo tracer
+    /// report DIR/NNN-cargo-PID.jsonl.zst`.
     Run(DaemonArgs),
     /// Show what the daemon has traced so far: each cargo invocation, events, losses.
     Status {
         #[command(flatten)]
         socket: SocketArg,
-        /// Output format.
+        /// What to print: a line per cargo invocation for people, or the daemon's status as JSON.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
     /// Stop tracing, finish every invocation's trace and judge each with its workspace's
-    /// policy, as `cargo tracer report` would. Exits 1 if the policy is violated, 2 if any
-    /// trace is incomplete (events lost, a process still running, the daemon gone), else 0.
+    /// policy as it was when that invocation started, as `cargo tracer report` would. Exits 1
+    /// if the policy is violated; 2 if any trace is incomplete (events lost, a process still
+    /// running, a trace changed after the daemon wrote it, a workspace it could not read), if
+    /// no cargo run that built anything was traced, or if the daemon is gone; else 0. A cargo
+    /// run that failed is its own step's failure, not this one's.
     #[command(
-        after_help = "With several invocations, each --output file is written once per invocation, \nnumbered: tracer.sarif becomes tracer.1.sarif, tracer.2.sarif, …"
+        after_help = "Each --output file is written once per judged invocation, numbered by the #N the\ninvocation has in `status`: --output sarif=tracer.sarif writes tracer.1.sarif,\ntracer.2.sarif, … (upload them with a glob, each with its own SARIF category).\nThe verdicts go to stdout (human, markdown or github), and the Markdown summary of each to\n$GITHUB_STEP_SUMMARY when it is set."
     )]
     Stop(DaemonStopArgs),
 }
@@ -130,12 +135,13 @@ pub struct DaemonArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// Ring buffer size in bytes (a power of two, at least 4096).
+    /// Ring buffer size in bytes (a power of two, at least 4096): raise it if `status` shows
+    /// events lost while several builds run at once.
     #[arg(long, value_name = "BYTES", default_value_t = crate::loader::DEFAULT_RING_BYTES)]
     pub ring_size: u32,
 
     /// After an invocation's cargo exits, keep tracing what it left running this long (ms);
-    /// any still running then make its verdict incomplete.
+    /// a crate's process still running then makes its verdict incomplete.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub linger_ms: u64,
 }
@@ -145,6 +151,8 @@ pub struct DaemonStopArgs {
     #[command(flatten)]
     pub socket: SocketArg,
 
+    /// (`--policy FILE` judges every invocation with that one file, read now, instead of each
+    /// workspace's policy as it was when the invocation started.)
     #[command(flatten)]
     pub judge: JudgeArgs,
 

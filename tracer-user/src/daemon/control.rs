@@ -1,7 +1,7 @@
 //! The daemon's control socket: one JSON line asks, one JSON line answers. The socket lives in
-//! a directory only root (or the group given at start) can enter, and the daemon also checks
-//! each peer's credentials: a traced build runs as an ordinary user and must not be able to stop
-//! or question the tracer.
+//! a directory only root can enter, the daemon checks each peer's credentials (a traced build
+//! runs as an ordinary user and must not be able to stop or question the tracer), and the
+//! client checks that root serves the socket (a build must not answer in the daemon's place).
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -86,9 +86,16 @@ pub enum Response {
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
     #[error(
-        "no cargo-tracer daemon is listening on {path} (start one with `cargo tracer daemon start`)"
+        "no cargo-tracer daemon is listening on {path} (start one with `cargo tracer daemon start`; \
+         one that was started and is gone crashed or was killed: its log is DIR/daemon.log, and the \
+         traces it finished are beside it)"
     )]
     NotRunning {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is root's: `cargo tracer daemon` needs root (sudo)")]
+    NeedsRoot {
         path: String,
         source: std::io::Error,
     },
@@ -110,9 +117,18 @@ pub fn ask(socket: &Path, req: Request, timeout: Duration) -> Result<Response, C
         path: path.clone(),
         source,
     };
-    let mut s = UnixStream::connect(socket).map_err(|source| ControlError::NotRunning {
-        path: path.clone(),
-        source,
+    let mut s = UnixStream::connect(socket).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::PermissionDenied {
+            ControlError::NeedsRoot {
+                path: path.clone(),
+                source,
+            }
+        } else {
+            ControlError::NotRunning {
+                path: path.clone(),
+                source,
+            }
+        }
     })?;
     // The daemon is root's: anything else listening there (a build that replaced the socket)
     // is not asked.
