@@ -25,6 +25,8 @@ pub enum IdentityError {
     HalfSudo(&'static str, &'static str),
     #[error("no passwd entry for uid {0}")]
     NoUser(u32),
+    #[error("no group named `{0}`")]
+    NoGroup(String),
 }
 
 /// The identity to run the command as: the sudo caller, unless `as_root` or not under sudo.
@@ -46,6 +48,29 @@ pub fn for_command(as_root: bool) -> Result<Option<Identity>, IdentityError> {
         return Ok(None);
     }
     lookup(uid, Some(gid)).map(Some)
+}
+
+/// The id of the group named `name` (the daemon's `--group`).
+pub fn group_id(name: &str) -> Result<u32, IdentityError> {
+    let cname = CString::new(name).map_err(|_| IdentityError::NoGroup(name.into()))?;
+    let mut buf = vec![0 as libc::c_char; 64 * 1024];
+    // SAFETY: group is plain data; all-zero is a valid (empty) value.
+    let mut gr: libc::group = unsafe { std::mem::zeroed() };
+    let mut out: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: buffers are valid for the given sizes; `out` is set only on success.
+    let rc = unsafe {
+        libc::getgrnam_r(
+            cname.as_ptr(),
+            &mut gr,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut out,
+        )
+    };
+    if rc != 0 || out.is_null() {
+        return Err(IdentityError::NoGroup(name.into()));
+    }
+    Ok(gr.gr_gid)
 }
 
 /// The user `uid` with their primary group and groups from the passwd and group files (the
@@ -114,6 +139,8 @@ mod tests {
     fn root_user_resolves() {
         let id = lookup(0, Some(0)).unwrap();
         assert_eq!(of_uid(0).unwrap().gid, 0);
+        assert_eq!(group_id("root").unwrap(), 0);
+        assert!(group_id("no-such-group-here").is_err());
         assert_eq!(id.name, "root");
         assert!(id.groups.contains(&0));
     }

@@ -158,6 +158,9 @@ fn daemon_start(o: &tracer::daemon::DaemonOptions) -> anyhow::Result<ExitCode> {
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
+    if let Some((name, _)) = &o.group {
+        cmd.args(["--group", name]);
+    }
     // SAFETY: setsid is async-signal-safe: the daemon leaves the caller's session, so the
     // job step's end (its process group killed) does not end it.
     unsafe {

@@ -36,12 +36,14 @@ struct Daemon {
 
 impl Daemon {
     fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, args: &[&str]) -> Self {
         let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let socket = dir.join("ctl/daemon.sock").display().to_string();
         let traces = dir.join("traces").display().to_string();
-        run_ok(&mut tracer(&[
-            "daemon", "start", "--dir", &traces, "--socket", &socket,
-        ]));
+        run_ok(tracer(&["daemon", "start", "--dir", &traces, "--socket", &socket]).args(args));
         Self {
             socket,
             stopped: false,
@@ -430,6 +432,38 @@ fn each_invocation_gets_its_own_numbered_output_and_one_document_on_stdout_is_re
     }
 }
 
+fn a_group_given_at_start_may_use_the_socket_and_others_may_not() {
+    use std::os::unix::fs::PermissionsExt;
+    let job = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(job.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut daemon = Daemon::start_with(job.path(), &["--group", "nogroup"]);
+    let as_user = |uid: u32| {
+        let mut c = tracer(&["daemon", "status", "--format", "json", "--socket"]);
+        // std drops root's other groups when it sets the uid.
+        c.arg(&daemon.socket).uid(uid).gid(uid);
+        run(&mut c)
+    };
+    // nobody's group is nogroup (65534).
+    let member = as_user(65534);
+    assert_eq!(member.code, 0, "{}", member.stderr);
+    assert!(
+        member.stdout.contains("\"invocations\""),
+        "{}",
+        member.stdout
+    );
+    let stranger = as_user(65533);
+    assert_eq!(stranger.code, 2, "{}", stranger.stderr);
+    assert!(
+        stranger.stderr.contains("needs root"),
+        "{}",
+        stranger.stderr
+    );
+    // Nothing was built: the job is not a pass.
+    let out = daemon.stop(&["-q", "--no-scan"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("traced no cargo run"), "{}", out.stderr);
+}
+
 fn a_stop_with_no_daemon_listening_fails_closed() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("none.sock").display().to_string();
@@ -455,6 +489,10 @@ fn main() {
         tracer_test_support::harness::root(
             "each_invocation_gets_its_own_numbered_output_and_one_document_on_stdout_is_refused",
             each_invocation_gets_its_own_numbered_output_and_one_document_on_stdout_is_refused,
+        ),
+        tracer_test_support::harness::root(
+            "a_group_given_at_start_may_use_the_socket_and_others_may_not",
+            a_group_given_at_start_may_use_the_socket_and_others_may_not,
         ),
         tracer_test_support::harness::test(
             "a_stop_with_no_daemon_listening_fails_closed",

@@ -90,7 +90,7 @@ pub enum DaemonCmd {
     /// all it starts, until `stop`. Returns once the probes are attached. A cargo already
     /// running is not traced.
     #[command(
-        after_help = "Example (a CI job; `env PATH=…` gets past sudo's secure_path, -E keeps $RUNNER_TEMP and $GITHUB_STEP_SUMMARY):\n  sudo -E env \"PATH=$PATH\" cargo tracer daemon start --dir \"$RUNNER_TEMP/tracer\"\n  cargo build --locked && cargo test --locked\n  sudo -E env \"PATH=$PATH\" cargo tracer daemon stop --output sarif=tracer.sarif\n\nRun the stop step even when a build failed (GitHub Actions: `if: always()`): until it\nruns, the daemon keeps tracing every cargo run of the machine.\nTraces: DIR/NNN-cargo-PID.jsonl.zst, one per cargo invocation; the daemon's log: DIR/daemon.log."
+        after_help = "Example (a CI job; -E keeps $RUNNER_TEMP and $GITHUB_STEP_SUMMARY):\n  sudo install -o root -g root -m 755 \"$(command -v cargo-tracer)\" /usr/local/sbin/cargo-tracer\n  sudo -E /usr/local/sbin/cargo-tracer tracer daemon start --dir \"$RUNNER_TEMP/tracer\"\n  cargo build --locked && cargo test --locked\n  sudo -E /usr/local/sbin/cargo-tracer tracer daemon stop --output sarif=tracer.sarif\n\nThe builds run as your user and can replace what that user owns (~/.cargo/bin/cargo-tracer):\nstop with a root-owned copy, by its full path. Run the stop step even when a build failed\n(GitHub Actions: `if: always()`): until it runs, the daemon traces every cargo run of the\nmachine. Traces: DIR/NNN-cargo-PID.jsonl.zst, one per cargo invocation; the daemon's log:\nDIR/daemon.log."
     )]
     Start(DaemonArgs),
     /// Run the daemon in the foreground (under systemd, or to watch it); Ctrl-C finishes every
@@ -144,6 +144,12 @@ pub struct DaemonArgs {
     /// a crate's process still running then makes its verdict incomplete.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub linger_ms: u64,
+
+    /// Let the members of this group use the control socket too (`status`, `stop`) besides
+    /// root. The builds must not run as a member: they could stop the daemon early (which
+    /// fails the job closed) or read what it traced.
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Args)]

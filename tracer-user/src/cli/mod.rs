@@ -34,6 +34,8 @@ pub enum OptionsError {
     Level { flag: char, error: UnknownName },
     #[error(transparent)]
     Invocation(#[from] InvocationError),
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
     #[error("cannot write {path}")]
     Path {
         path: String,
@@ -374,11 +376,19 @@ fn daemon(d: args::DaemonCmd) -> Result<DaemonCommand, OptionsError> {
             path: dir.display().to_string(),
             source,
         })?;
+        let group = match a.group {
+            Some(name) => {
+                let gid = crate::identity::group_id(&name)?;
+                Some((name, gid))
+            }
+            None => None,
+        };
         Ok(crate::daemon::DaemonOptions {
             dir,
             socket: std::path::absolute(&a.socket.socket).unwrap_or(a.socket.socket),
             ring_bytes: a.ring_size,
             linger: Duration::from_millis(a.linger_ms),
+            group,
         })
     };
     Ok(match d {

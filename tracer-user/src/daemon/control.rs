@@ -1,5 +1,6 @@
 //! The daemon's control socket: one JSON line asks, one JSON line answers. The socket lives in
-//! a directory only root can enter, the daemon checks each peer's credentials (a traced build
+//! a directory only root (and the group given at start, if one is) can enter, the daemon
+//! checks each peer's credentials (a traced build
 //! runs as an ordinary user and must not be able to stop or question the tracer), and the
 //! client checks that root serves the socket (a build must not answer in the daemon's place).
 
@@ -134,10 +135,10 @@ pub fn ask(socket: &Path, req: Request, timeout: Duration) -> Result<Response, C
     // is not asked.
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
-    match peer(&s).map_err(io)? {
-        (0, _) => {}
-        (uid, _) if uid == me => {}
-        (uid, _) => return Err(ControlError::NotRoot { path, uid }),
+    match peer(&s).map_err(io)?.uid {
+        0 => {}
+        uid if uid == me => {}
+        uid => return Err(ControlError::NotRoot { path, uid }),
     }
     s.set_read_timeout(Some(timeout)).map_err(io)?;
     let mut line = serde_json::to_string(&req).map_err(|e| ControlError::Answer(e.to_string()))?;
@@ -148,8 +149,36 @@ pub fn ask(socket: &Path, req: Request, timeout: Duration) -> Result<Response, C
     serde_json::from_str(&answer).map_err(|e| ControlError::Answer(e.to_string()))
 }
 
-/// The uid and gid of the process at the other end of `s`.
-pub fn peer(s: &UnixStream) -> std::io::Result<(u32, u32)> {
+/// Who is at the other end of `s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    pub pid: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Peer {
+    /// Root, or a member of group `gid` (its primary group or one of its others, as the
+    /// kernel has them for the process now).
+    pub fn may_control(&self, gid: Option<u32>) -> bool {
+        if self.uid == 0 {
+            return true;
+        }
+        let Some(g) = gid else { return false };
+        if self.gid == g {
+            return true;
+        }
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid)).is_ok_and(|st| {
+            st.lines()
+                .filter_map(|l| l.strip_prefix("Groups:"))
+                .flat_map(str::split_whitespace)
+                .any(|x| x.parse() == Ok(g))
+        })
+    }
+}
+
+/// Who is at the other end of `s` (as the kernel recorded at connect).
+pub fn peer(s: &UnixStream) -> std::io::Result<Peer> {
     let mut cred = libc::ucred {
         pid: 0,
         uid: 0,
@@ -169,7 +198,11 @@ pub fn peer(s: &UnixStream) -> std::io::Result<(u32, u32)> {
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    Ok((cred.uid, cred.gid))
+    Ok(Peer {
+        pid: cred.pid as u32,
+        uid: cred.uid,
+        gid: cred.gid,
+    })
 }
 
 /// Reads one request from a connection (bounded: a peer cannot make the daemon wait or
@@ -202,8 +235,10 @@ mod tests {
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let server = std::thread::spawn(move || {
             let (s, _) = listener.accept().unwrap();
+            let p = peer(&s).unwrap();
             // SAFETY: geteuid has no preconditions.
-            assert_eq!(peer(&s).unwrap().0, unsafe { libc::geteuid() });
+            assert_eq!(p.uid, unsafe { libc::geteuid() });
+            assert!(p.may_control(Some(p.gid)));
             let req = read_request(&s).unwrap();
             assert_eq!(req, Request::Stop);
             answer(

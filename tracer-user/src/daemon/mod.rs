@@ -42,6 +42,8 @@ pub struct DaemonOptions {
     pub ring_bytes: u32,
     /// How long an invocation's processes are traced after its cargo exited.
     pub linger: Duration,
+    /// A group whose members may use the control socket too (`--group`).
+    pub group: Option<(String, u32)>,
 }
 
 /// Why the daemon could not run.
@@ -71,6 +73,11 @@ pub enum DaemonError {
          others may write to it): a build could replace the socket"
     )]
     SocketDir(String),
+    #[error(
+        "--group needs the control socket in a directory of its own: {0} exists and is not that \
+         group's (give --socket in a new directory, or remove {0})"
+    )]
+    GroupDir(String),
 }
 
 /// Holds the lock that makes this the only daemon for its socket.
@@ -80,9 +87,9 @@ struct Lock(#[allow(dead_code)] std::fs::File);
 /// the other's `cargo metadata` runs as a job's, without end.
 const HOST_LOCK: &str = "/run/cargo-tracer/daemon.lock";
 
-/// A root-only directory for `path` to live in: created so, or refused if others could write
-/// to it.
-fn private_dir_for(path: &Path) -> Result<(), DaemonError> {
+/// A root-only directory for `path` to live in (the group may enter it, when there is one):
+/// created so, or refused if anyone but root could write to it.
+fn private_dir_for(path: &Path, group: Option<u32>) -> Result<(), DaemonError> {
     use std::os::unix::fs::MetadataExt;
     let dir = path.parent().unwrap_or(Path::new("/"));
     let err = |source| DaemonError::Socket {
@@ -91,8 +98,12 @@ fn private_dir_for(path: &Path) -> Result<(), DaemonError> {
     };
     if !dir.exists() {
         std::fs::create_dir_all(dir).map_err(err)?;
-        // Only root enters: the socket stops the tracer.
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+        // Only root enters (and the group): the socket stops the tracer.
+        if let Some(g) = group {
+            std::os::unix::fs::chown(dir, None, Some(g)).map_err(err)?;
+        }
+        let mode = if group.is_some() { 0o750 } else { 0o700 };
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).map_err(err)?;
     }
     let meta = std::fs::symlink_metadata(dir).map_err(err)?;
     // SAFETY: geteuid has no preconditions.
@@ -100,17 +111,25 @@ fn private_dir_for(path: &Path) -> Result<(), DaemonError> {
     if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o022 != 0 {
         return Err(DaemonError::SocketDir(dir.display().to_string()));
     }
+    // A directory that was there is never changed (`--socket /run/x.sock` must not open /run
+    // to a group): for a group it must already be the group's.
+    if let Some(g) = group
+        && (meta.gid() != g || meta.mode() & 0o050 != 0o050)
+    {
+        return Err(DaemonError::GroupDir(dir.display().to_string()));
+    }
     Ok(())
 }
 
-fn lock(socket: &Path) -> Result<Lock, DaemonError> {
+fn lock(socket: &Path, group: Option<u32>) -> Result<Lock, DaemonError> {
     let err = |source| DaemonError::Socket {
         path: socket.display().to_string(),
         source,
     };
-    private_dir_for(socket)?;
+    // The socket's first: by default it is the lock's directory too, made the group's then.
+    private_dir_for(socket, group)?;
     let path = Path::new(HOST_LOCK);
-    private_dir_for(path)?;
+    private_dir_for(path, None)?;
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -135,7 +154,8 @@ type Waiting = Vec<std::os::unix::net::UnixStream>;
 /// Runs the daemon until it is asked to stop (or signalled); `ready` is called once the probes
 /// are attached and the socket listens. Returns the final status.
 pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, DaemonError> {
-    let _lock = lock(&o.socket)?;
+    let gid = o.group.as_ref().map(|(_, g)| *g);
+    let _lock = lock(&o.socket, gid)?;
     let t0 = Instant::now();
     let mut probes = Probes::load(&LoadOptions {
         system_wide: false,
@@ -153,8 +173,13 @@ pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, 
     // The lock is ours: a socket file left there is a dead daemon's.
     let _ = std::fs::remove_file(&o.socket);
     let listener = UnixListener::bind(&o.socket).map_err(sock_err)?;
-    std::fs::set_permissions(&o.socket, std::fs::Permissions::from_mode(0o600))
-        .map_err(sock_err)?;
+    match gid {
+        None => std::fs::set_permissions(&o.socket, std::fs::Permissions::from_mode(0o600)),
+        Some(g) => std::os::unix::fs::chown(&o.socket, None, Some(g)).and_then(|()| {
+            std::fs::set_permissions(&o.socket, std::fs::Permissions::from_mode(0o660))
+        }),
+    }
+    .map_err(sock_err)?;
     listener.set_nonblocking(true).map_err(sock_err)?;
     let _stop = StopOnSignal::new();
     let _int = IntAsStop::new();
@@ -216,8 +241,9 @@ pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, 
         session::attach_new(&mut probes, &mut pipe, &mut requests, &mut macros);
         while let Ok((conn, _)) = listener.accept() {
             match control::peer(&conn) {
-                Ok((0, _)) => {}
-                // Not root: a traced build must not stop or question the tracer.
+                Ok(p) if p.may_control(gid) => {}
+                // Not root (nor of the group): a traced build must not stop or question the
+                // tracer.
                 _ => continue,
             }
             match control::read_request(&conn) {
