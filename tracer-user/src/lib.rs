@@ -19,6 +19,7 @@ pub mod events;
 pub mod files;
 pub mod identity;
 pub mod loader;
+pub mod memory;
 pub mod model;
 pub mod output;
 pub mod policy;

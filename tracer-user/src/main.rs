@@ -738,6 +738,18 @@ fn build(c: CheckCommand) -> anyhow::Result<ExitCode> {
             s.unwind_us / 1000
         );
     }
+    if c.timings {
+        // The peak of the whole run: capture, report, scan and verdict.
+        let peak = tracer::memory::usage().max_rss_kib;
+        let rings = checked.summary.ring_mappings_kib;
+        eprintln!(
+            "cargo-tracer: memory: peak RSS {} MiB, of which the ring buffers' mappings {} MiB \
+             (the kernel maps each ring page twice: {} MiB of kernel memory)",
+            peak / 1024,
+            rings / 1024,
+            rings / 2048
+        );
+    }
     let events = c
         .check
         .events

@@ -159,14 +159,17 @@ fn daemon_bench(bin: &Path, runs: usize) -> anyhow::Result<()> {
         )?;
         Ok(serde_json::from_str(&out)?)
     };
-    println!("| cargo runs | events | daemon peak RSS |");
-    println!("|---|---|---|");
+    println!("| cargo runs | events | daemon peak RSS | without the ring mappings |");
+    println!("|---|---|---|---|");
     let row = |s: &serde_json::Value| {
+        let rss = s["max_rss_kib"].as_f64().unwrap_or(0.0);
+        let rings = s["ring_mappings_kib"].as_f64().unwrap_or(0.0);
         println!(
-            "| {} | {} | {:.0} MiB |",
+            "| {} | {} | {:.0} MiB | {:.0} MiB |",
             s["invocations"].as_array().map_or(0, Vec::len),
             s["events"],
-            s["max_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0
+            rss / 1024.0,
+            (rss - rings) / 1024.0
         )
     };
     row(&status()?);
@@ -354,13 +357,14 @@ fn build_bench(bin: &Path, graph: &Path, runs: usize, only: &[String]) -> anyhow
     }
     for s in &summaries {
         println!(
-            "traced run: {} events, {} lost, {} processes, attach {} ms, report {} ms after exit, tracer peak RSS {} MiB, tracer CPU {:.1} s",
+            "traced run: {} events, {} lost, {} processes, attach {} ms, report {} ms after exit, tracer peak RSS {} MiB ({} MiB of it the ring buffers, mapped twice), tracer CPU {:.1} s",
             s["events"],
             lost(s),
             s["processes"],
             s["attach_ms"],
             s["report_ms"],
             s["tracer_max_rss_kib"].as_u64().unwrap_or(0) / 1024,
+            s["ring_mappings_kib"].as_u64().unwrap_or(0) / 1024,
             s["tracer_cpu_ms"].as_u64().unwrap_or(0) as f64 / 1000.0
         );
     }
@@ -640,11 +644,15 @@ fn report_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
         v["crates"].as_array().map_or(0, Vec::len),
         v["processes"].as_array().map_or(0, Vec::len)
     );
-    println!("| output | size | `report` median wall ({runs} runs) |");
-    println!("|---|---|---|");
+    let n_events = v["events"].as_u64().unwrap_or(0).max(1);
     println!(
-        "| events file (zstd) | {:.1} MiB | – |",
-        size(&events) as f64 / 1048576.0
+        "| output | size | `report` median wall ({runs} runs) | `report` peak RSS | per event |"
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| events file (zstd) | {:.1} MiB | – | – | {:.0} bytes on disk |",
+        size(&events) as f64 / 1048576.0,
+        size(&events) as f64 / n_events as f64
     );
     for format in ["html", "json", "sarif", "markdown", "human"] {
         let argv: Vec<String> = [
@@ -666,10 +674,15 @@ fn report_bench(bin: &Path, graph: &Path, runs: usize) -> anyhow::Result<()> {
             walls.push(w);
             bytes = out.len();
         }
+        // Its memory, once more under GNU time: `report` holds the whole trace (issue 17).
+        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let (_, rss) = measure(&args, &dir)?;
         println!(
-            "| {format} | {:.0} KiB | {:.2} s |",
+            "| {format} | {:.0} KiB | {:.2} s | {} MiB | {:.0} bytes of RSS |",
             bytes as f64 / 1024.0,
-            median(&mut walls)
+            median(&mut walls),
+            rss / 1024,
+            (rss * 1024) as f64 / n_events as f64
         );
     }
     Ok(())

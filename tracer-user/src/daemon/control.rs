@@ -69,6 +69,9 @@ pub struct Status {
     pub invocations: Vec<InvocationStatus>,
     /// The daemon's own peak memory (KiB).
     pub max_rss_kib: u64,
+    /// How much of it the probes' ring buffers are, mapped twice (`crate::memory`).
+    #[serde(default)]
+    pub ring_mappings_kib: u64,
 }
 
 /// The daemon's answer.

@@ -162,6 +162,7 @@ pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, 
         trace_cargo: true,
         ring_bytes: o.ring_bytes,
     })?;
+    let ring_mappings_kib = crate::memory::ring_mappings_kib();
     crate::files::create_dir_all(&o.dir).map_err(|source| DaemonError::Dir {
         path: o.dir.display().to_string(),
         source,
@@ -210,7 +211,8 @@ pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, 
         decode_errors: pipe.decode_errors,
         unrouted: jobs.unrouted,
         invocations: jobs.status(),
-        max_rss_kib: session::self_usage().0,
+        max_rss_kib: crate::memory::usage().max_rss_kib,
+        ring_mappings_kib,
     };
     ready(&status(&jobs, &pipe, &probes));
     let ring_fd = probes.ring().as_raw_fd();

@@ -201,18 +201,6 @@ pub(crate) fn attach_new(
     }
 }
 
-/// This process's peak RSS (KiB) and CPU time (ms), for the summary and the benchmarks.
-pub(crate) fn self_usage() -> (u64, u64) {
-    // SAFETY: getrusage fills the struct we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return (0, 0);
-    }
-    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
-    (ru.ru_maxrss as u64, ms(ru.ru_utime) + ms(ru.ru_stime))
-}
-
 pub(crate) fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
@@ -296,6 +284,8 @@ pub fn run(
     let t0 = Instant::now();
     let mut probes = Probes::load(&opts.load)?;
     let attach_ms = t0.elapsed().as_millis() as u64;
+    // Now, while the rings are mapped: they stay so until the probes are dropped.
+    let ring_mappings_kib = crate::memory::ring_mappings_kib();
 
     let mut cmd = Command::new(program);
     cmd.args(&argv[1..]);
@@ -504,8 +494,9 @@ pub fn run(
             .unwrap_or(0),
         events_file: None,
         activity: pipe.digest.groups(),
-        tracer_max_rss_kib: self_usage().0,
-        tracer_cpu_ms: self_usage().1,
+        tracer_max_rss_kib: crate::memory::usage().max_rss_kib,
+        ring_mappings_kib,
+        tracer_cpu_ms: crate::memory::usage().cpu_ms,
         proc_macro_probes: probes.uprobes_unavailable.is_none(),
         proc_macros: macros.probed,
         proc_macro_failures: macros.failed,

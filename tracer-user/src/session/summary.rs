@@ -29,6 +29,10 @@ pub struct Summary {
     pub attach_ms: u64,
     /// The tracer's own peak resident memory (KiB) and CPU time (user + system, ms).
     pub tracer_max_rss_kib: u64,
+    /// How much of that peak the probes' ring buffers are (KiB): the kernel maps each of
+    /// their pages twice, so this is twice the memory they hold (`crate::memory`).
+    #[serde(default)]
+    pub ring_mappings_kib: u64,
     pub tracer_cpu_ms: u64,
     pub duration_ms: u64,
     pub report_ms: u64,
