@@ -88,6 +88,7 @@ pub fn trace_with(argv: &[&str], o: TraceOpts) -> Traced {
             system_wide: o.system_wide,
             trace_cargo: false,
             ring_bytes: o.ring_bytes,
+            stacks: false,
         },
         as_root: true,
         linger: o.linger,

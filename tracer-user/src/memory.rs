@@ -28,7 +28,9 @@ pub fn usage() -> Usage {
     }
 }
 
-/// What the BPF maps mapped into this process (the ring buffers) count in its RSS now, in KiB.
+/// What the BPF maps mapped into this process (the ring buffers) count in its RSS now, in KiB:
+/// the whole process's, so the rings of one session in a CLI run (tests that run sessions side by
+/// side in one process see their sum).
 pub fn ring_mappings_kib() -> u64 {
     std::fs::read_to_string("/proc/self/smaps")
         .map(|s| bpf_map_rss_kib(&s))

@@ -131,6 +131,37 @@ fn writes_json_lines_framed_by_start_and_end_and_a_json_summary() {
     );
 }
 
+/// The summary's `ring_mappings_kib` of `run --format json [--ring-size N] -- true` (each run
+/// its own process: the figure is of the whole process's mappings).
+fn ring_mappings_kib(ring_size: Option<&str>) -> u64 {
+    let mut args = vec!["run", "--format", "json"];
+    if let Some(n) = ring_size {
+        args.extend(["--ring-size", n]);
+    }
+    args.extend(["--", "true"]);
+    let out = run_ok(&mut tracer(&args));
+    let summary: Value = serde_json::from_str(&out.stdout).unwrap();
+    summary["ring_mappings_kib"].as_u64().unwrap()
+}
+
+fn the_summary_says_how_much_of_its_memory_the_ring_buffers_are() {
+    let default = ring_mappings_kib(None);
+    let small = ring_mappings_kib(Some("4096"));
+    // The kernel maps every ring page twice: the smaller event ring is the whole difference,
+    // twice over.
+    assert_eq!(
+        default - small,
+        2 * (u64::from(tracer::loader::DEFAULT_RING_BYTES) - 4096) / 1024,
+        "{default} KiB and {small} KiB"
+    );
+    // A plain run copies no stacks: their ring is a page, not 32 MiB (64 MiB of RSS).
+    let events_ring_kib = 2 * u64::from(tracer::loader::DEFAULT_RING_BYTES) / 1024;
+    assert!(
+        default <= events_ring_kib + 64,
+        "{default} KiB mapped for a {events_ring_kib} KiB event ring's two mappings"
+    );
+}
+
 fn under_sudo_the_command_runs_as_the_invoking_user() {
     let script = "echo \"$(id -u) $(id -g) $HOME\"";
     let out = tracer(&["run", "--", "sh", "-c", script])
@@ -367,7 +398,7 @@ fn report_rejects_a_file_that_is_not_a_trace_with_its_line_number() {
 
 fn main() {
     tracer_test_support::harness::main(tracer_test_support::tests![
-        root: exits_with_the_commands_code_or_128_plus_its_signal, a_tracer_told_to_stop_keeps_what_it_traced_and_the_trace_reads_incomplete, writes_json_lines_framed_by_start_and_end_and_a_json_summary, under_sudo_the_command_runs_as_the_invoking_user, under_sudo_what_it_writes_belongs_to_the_invoking_user, cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline;
+        root: exits_with_the_commands_code_or_128_plus_its_signal, a_tracer_told_to_stop_keeps_what_it_traced_and_the_trace_reads_incomplete, writes_json_lines_framed_by_start_and_end_and_a_json_summary, the_summary_says_how_much_of_its_memory_the_ring_buffers_are, under_sudo_the_command_runs_as_the_invoking_user, under_sudo_what_it_writes_belongs_to_the_invoking_user, cargo_tracer_test_reports_per_crate_json_and_report_re_renders_it_offline;
         plain: without_privileges_it_says_what_to_do_and_exits_2, a_missing_command_is_a_usage_error, report_rejects_a_file_that_is_not_a_trace_with_its_line_number
     ]);
 }

@@ -1247,7 +1247,7 @@ mod tests {
                 path: crate::proctable::paths::ResolvedPath {
                     raw: "full.rmeta".into(),
                     abs: Some(gone.into()),
-                    base: "dirfd".into(),
+                    base: crate::proctable::paths::PathBase::Dirfd,
                     truncated: false,
                     unresolved: None,
                 },

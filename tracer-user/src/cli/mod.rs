@@ -238,6 +238,8 @@ fn check(sub: Subcommand, a: args::CargoArgs) -> Result<Command, OptionsError> {
                     system_wide: false,
                     trace_cargo: false,
                     ring_bytes: a.trace.ring_size,
+                    // Only tests run what cargo built (cargo build runs none of it).
+                    stacks: sub == Subcommand::Test,
                 },
                 as_root: a.trace.as_root,
                 linger: Duration::from_millis(a.trace.linger_ms),
@@ -296,6 +298,8 @@ pub fn resolve(cli: Cli) -> Result<Command, OptionsError> {
                     system_wide: a.system_wide,
                     trace_cargo: false,
                     ring_bytes: a.trace.ring_size,
+                    // A plain command's stacks are never asked for.
+                    stacks: false,
                 },
                 as_root: a.trace.as_root,
                 linger: Duration::from_millis(a.trace.linger_ms),

@@ -161,6 +161,8 @@ pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, 
         system_wide: false,
         trace_cargo: true,
         ring_bytes: o.ring_bytes,
+        // The job's `cargo test` runs are attributed by their stacks.
+        stacks: true,
     })?;
     let ring_mappings_kib = crate::memory::ring_mappings_kib();
     crate::files::create_dir_all(&o.dir).map_err(|source| DaemonError::Dir {

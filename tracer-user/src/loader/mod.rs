@@ -76,6 +76,11 @@ pub struct LoadOptions {
     pub trace_cargo: bool,
     /// Ring buffer size in bytes (power of two, multiple of the page size).
     pub ring_bytes: u32,
+    /// Programs cargo built will run (tests, binaries): copy their call stacks, in a ring of
+    /// `STACK_RING_BYTES`. Without (`run`, `build`: attribution never reads a stack there),
+    /// that ring is one page and [`Probes::stacks_in`] marks nothing — 32 MiB of kernel
+    /// memory, and twice that of RSS, not spent.
+    pub stacks: bool,
 }
 
 impl Default for LoadOptions {
@@ -84,6 +89,7 @@ impl Default for LoadOptions {
             system_wide: false,
             trace_cargo: false,
             ring_bytes: DEFAULT_RING_BYTES,
+            stacks: true,
         }
     }
 }
@@ -102,6 +108,8 @@ pub struct Probes {
     counters: PerCpuArray<MapData, u64>,
     /// Number of (program, tracepoint) attachments made.
     pub attached: usize,
+    /// Loaded with [`LoadOptions::stacks`].
+    copies_stacks: bool,
     /// Why proc-macro uprobes are unavailable, if they are (then macros are not attributed).
     pub uprobes_unavailable: Option<String>,
 }
@@ -160,6 +168,14 @@ impl Probes {
         let mut ebpf = EbpfLoader::new()
             .override_global("CONFIG", &config, true)
             .map_max_entries("EVENTS", opts.ring_bytes)
+            .map_max_entries(
+                "STACKS",
+                if opts.stacks {
+                    tracer_common::limits::STACK_RING_BYTES
+                } else {
+                    page
+                },
+            )
             .load(PROBES)
             .map_err(|e| LoadError::Object(Box::new(e)))?;
         let attached = attach_all(&mut ebpf)?;
@@ -209,6 +225,7 @@ impl Probes {
             stack_dirs,
             counters,
             attached,
+            copies_stacks: opts.stacks,
         })
     }
 
@@ -226,6 +243,10 @@ impl Probes {
     /// `tracer_common::stack`).
     pub fn stacks_in(&mut self, dir: &std::path::Path) -> Result<(), LoadError> {
         use std::os::unix::fs::MetadataExt;
+        if !self.copies_stacks {
+            // Loaded without the stack ring: a copied stack would not fit in it.
+            return Ok(());
+        }
         let meta = std::fs::metadata(dir).map_err(LoadError::StackDir)?;
         let key = DirKey {
             dev: crate::proctable::paths::kernel_dev(meta.dev()),

@@ -23,14 +23,25 @@ pub struct ResolvedPath {
     /// Absolute path, when known for certain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abs: Option<String>,
-    /// `absolute`, `cwd`, `dirfd` or `unresolved`.
-    pub base: String,
+    /// What `raw` was taken relative to.
+    pub base: PathBase,
     /// The raw path was cut at the capture limit.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
     /// Why `abs` is missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unresolved: Option<String>,
+}
+
+/// What a path argument was taken relative to (`base` in the trace). An enum, not text: every
+/// file event has one, and a string each would be an allocation each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathBase {
+    Absolute,
+    Cwd,
+    Dirfd,
+    Unresolved,
 }
 
 impl ResolvedPath {
@@ -181,7 +192,7 @@ impl PathResolver {
         let mut out = ResolvedPath {
             raw,
             abs: None,
-            base: "unresolved".into(),
+            base: PathBase::Unresolved,
             truncated: arg.raw.truncated,
             unresolved: None,
         };
@@ -193,9 +204,9 @@ impl PathResolver {
         if arg.raw.truncated {
             // A cut path names no particular file: report the prefix, never a guess.
             out.base = if arg.base == Base::None {
-                "absolute".into()
+                PathBase::Absolute
             } else {
-                "unresolved".into()
+                PathBase::Unresolved
             };
             out.unresolved = Some("the path is longer than the capture limit and was cut".into());
             self.unresolved += 1;
@@ -206,14 +217,14 @@ impl PathResolver {
             && let Base::Dirfd(_, id) = arg.base
             && let Some(f) = self.files.get(&(id.dev, id.ino))
         {
-            out.base = "dirfd".into();
+            out.base = PathBase::Dirfd;
             out.abs = Some(f.clone());
             self.resolved += 1;
             return out;
         }
         let (base, dir) = match arg.base {
             Base::None => {
-                out.base = "absolute".into();
+                out.base = PathBase::Absolute;
                 out.abs = Some(out.raw.clone());
                 return out;
             }
@@ -223,22 +234,25 @@ impl PathResolver {
                 return out;
             }
             Base::Cwd(id) => (
-                "cwd",
+                PathBase::Cwd,
                 self.dir_for(
                     id,
                     &[format!("/proc/{tid}/cwd"), format!("/proc/{pid}/cwd")],
                 ),
             ),
-            Base::Dirfd(fd, id) => ("dirfd", self.dir_for(id, &[format!("/proc/{pid}/fd/{fd}")])),
+            Base::Dirfd(fd, id) => (
+                PathBase::Dirfd,
+                self.dir_for(id, &[format!("/proc/{pid}/fd/{fd}")]),
+            ),
         };
         match dir {
             Some(d) => {
-                out.base = base.into();
+                out.base = base;
                 out.abs = Some(join(&d, &out.raw));
                 self.resolved += 1;
             }
             None => {
-                out.unresolved = Some(if base == "cwd" {
+                out.unresolved = Some(if base == PathBase::Cwd {
                     "the process's cwd was gone or had changed before it could be verified".into()
                 } else {
                     "the directory fd was closed or reused before it could be verified".into()
@@ -295,7 +309,7 @@ mod tests {
         let mut r = PathResolver::default();
         let got = r.resolve(me, me, &arg("f.txt", Base::Dirfd(fd, id)));
         assert_eq!(got.abs.as_deref(), Some(format!("{d}/f.txt").as_str()));
-        assert_eq!(got.base, "dirfd");
+        assert_eq!(got.base, PathBase::Dirfd);
         // Once learned, the identity resolves a cwd-relative path of a process that is gone.
         drop(handle);
         let got = r.resolve(u32::MAX - 1, u32::MAX - 1, &arg("g", Base::Cwd(id)));

@@ -329,7 +329,7 @@ pub fn build(
             ResolvedPath {
                 raw: String::new(),
                 abs: None,
-                base: "unresolved".into(),
+                base: crate::proctable::paths::PathBase::Unresolved,
                 truncated: false,
                 unresolved: Some("missing".into()),
             }
@@ -553,7 +553,7 @@ pub mod fake {
         ResolvedPath {
             raw: p.into(),
             abs: Some(p.into()),
-            base: "absolute".into(),
+            base: crate::proctable::paths::PathBase::Absolute,
             truncated: false,
             unresolved: None,
         }
