@@ -159,7 +159,8 @@ fn daemon_start(o: &tracer::daemon::DaemonOptions) -> anyhow::Result<ExitCode> {
         .stdout(log.try_clone()?)
         .stderr(log);
     if let Some((name, _)) = &o.group {
-        cmd.args(["--group", name]);
+        // One argument: a name that starts with '-' stays a value.
+        cmd.arg(format!("--group={name}"));
     }
     // SAFETY: setsid is async-signal-safe: the daemon leaves the caller's session, so the
     // job step's end (its process group killed) does not end it.

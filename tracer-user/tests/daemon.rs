@@ -458,10 +458,52 @@ fn a_group_given_at_start_may_use_the_socket_and_others_may_not() {
         "{}",
         stranger.stderr
     );
-    // Nothing was built: the job is not a pass.
+    // The lock no member may hold (holding it keeps every later daemon from starting).
+    let lock = std::fs::metadata("/run/cargo-tracer/daemon.lock").unwrap();
+    assert_eq!(lock.permissions().mode() & 0o777, 0o600);
+    // A member's process inside a build is not let in: a program named cargo is traced, and
+    // so is what it runs.
+    let bin = job.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cargo = bin.join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh\nexec {BIN} tracer daemon status --format json --socket {}\n",
+            daemon.socket
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut c = Command::new(&cargo);
+    c.uid(65534).gid(65534);
+    let inside = run(&mut c);
+    assert_ne!(
+        inside.code, 0,
+        "a traced member was answered: {}",
+        inside.stdout
+    );
+    assert!(
+        !inside.stdout.contains("\"invocations\""),
+        "{}",
+        inside.stdout
+    );
+    // Whatever that fake cargo's run is judged, a job that built nothing is not a pass.
     let out = daemon.stop(&["-q", "--no-scan"]);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+}
+
+fn a_group_the_build_user_is_in_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("ctl/daemon.sock").display().to_string();
+    let mut c = tracer(&["daemon", "start", "--group", "nogroup", "--socket", &socket]);
+    // As sudo would start it for nobody, whose group nogroup is.
+    c.env("SUDO_UID", "65534").env("SUDO_GID", "65534");
+    let out = run(&mut c);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("traced no cargo run"), "{}", out.stderr);
+    assert!(out.stderr.contains("is a member of it"), "{}", out.stderr);
+    assert!(!dir.path().join("ctl").exists(), "nothing was set up");
 }
 
 fn a_stop_with_no_daemon_listening_fails_closed() {
@@ -493,6 +535,10 @@ fn main() {
         tracer_test_support::harness::root(
             "a_group_given_at_start_may_use_the_socket_and_others_may_not",
             a_group_given_at_start_may_use_the_socket_and_others_may_not,
+        ),
+        tracer_test_support::harness::test(
+            "a_group_the_build_user_is_in_is_refused_at_start",
+            a_group_the_build_user_is_in_is_refused_at_start,
         ),
         tracer_test_support::harness::test(
             "a_stop_with_no_daemon_listening_fails_closed",

@@ -36,6 +36,12 @@ pub enum OptionsError {
     Invocation(#[from] InvocationError),
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
+    #[error(
+        "--group {group}: {user}, who ran this through sudo and whose builds the daemon would \
+         trace, is a member of it; a build could then stop the daemon or read its status \
+         (give a group the build user is not in)"
+    )]
+    GroupHasBuilder { group: String, user: String },
     #[error("cannot write {path}")]
     Path {
         path: String,
@@ -383,6 +389,16 @@ fn daemon(d: args::DaemonCmd) -> Result<DaemonCommand, OptionsError> {
         let group = match a.group {
             Some(name) => {
                 let gid = crate::identity::group_id(&name)?;
+                // Under sudo the caller is who runs the builds: one of their processes could
+                // then stop the daemon early or read what it traced.
+                if let Some(id) = crate::identity::for_command(false)?
+                    && (id.gid == gid || id.groups.contains(&gid))
+                {
+                    return Err(OptionsError::GroupHasBuilder {
+                        group: name,
+                        user: id.name,
+                    });
+                }
                 Some((name, gid))
             }
             None => None,

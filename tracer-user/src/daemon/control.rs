@@ -211,7 +211,9 @@ pub fn peer(s: &UnixStream) -> std::io::Result<Peer> {
 /// Reads one request from a connection (bounded: a peer cannot make the daemon wait or
 /// buffer without end).
 pub fn read_request(s: &UnixStream) -> Result<Request, String> {
-    s.set_read_timeout(Some(Duration::from_secs(2)))
+    // A client writes its request as soon as it connects: a silent peer must not keep the
+    // daemon from draining the rings for long.
+    s.set_read_timeout(Some(Duration::from_millis(500)))
         .map_err(|e| e.to_string())?;
     let mut line = String::new();
     BufReader::new(std::io::Read::take(s, 4096))
@@ -222,6 +224,8 @@ pub fn read_request(s: &UnixStream) -> Result<Request, String> {
 
 /// Writes one answer.
 pub fn answer(mut s: &UnixStream, r: &Response) -> std::io::Result<()> {
+    // Nor one that does not read its answer.
+    s.set_write_timeout(Some(Duration::from_secs(2)))?;
     let mut line = serde_json::to_string(r).map_err(std::io::Error::other)?;
     line.push('\n');
     s.write_all(line.as_bytes())

@@ -88,27 +88,50 @@ struct Lock(#[allow(dead_code)] std::fs::File);
 const HOST_LOCK: &str = "/run/cargo-tracer/daemon.lock";
 
 /// A root-only directory for `path` to live in (the group may enter it, when there is one):
-/// created so, or refused if anyone but root could write to it.
+/// created so, or refused if anyone but root could write to it or to the directory above it
+/// (who can write there can swap ours for another).
 fn private_dir_for(path: &Path, group: Option<u32>) -> Result<(), DaemonError> {
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
     let dir = path.parent().unwrap_or(Path::new("/"));
     let err = |source| DaemonError::Socket {
         path: path.display().to_string(),
         source,
     };
-    if !dir.exists() {
-        std::fs::create_dir_all(dir).map_err(err)?;
-        // Only root enters (and the group): the socket stops the tracer.
-        if let Some(g) = group {
-            std::os::unix::fs::chown(dir, None, Some(g)).map_err(err)?;
-        }
-        let mode = if group.is_some() { 0o750 } else { 0o700 };
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).map_err(err)?;
-    }
-    let meta = std::fs::symlink_metadata(dir).map_err(err)?;
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
-    if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o022 != 0 {
+    let root_only = |m: &std::fs::Metadata| m.uid() == me && m.mode() & 0o022 == 0;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(err)?;
+        let pm = std::fs::metadata(parent).map_err(err)?;
+        // Root's, or a sticky directory like /tmp, where no one else can rename root's entry.
+        if !pm.is_dir() || !(root_only(&pm) || pm.mode() & 0o1000 != 0) {
+            return Err(DaemonError::SocketDir(parent.display().to_string()));
+        }
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {
+            if let Some(g) = group {
+                // Given to the group through a descriptor of the directory just made, never
+                // by path: a link put in its place would hand root's chown to its target.
+                let d = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY)
+                    .open(dir)
+                    .map_err(err)?;
+                let m = d.metadata().map_err(err)?;
+                if m.uid() != me || m.mode() & 0o7777 != 0o700 {
+                    return Err(DaemonError::SocketDir(dir.display().to_string()));
+                }
+                std::os::unix::fs::fchown(&d, None, Some(g)).map_err(err)?;
+                d.set_permissions(std::fs::Permissions::from_mode(0o750))
+                    .map_err(err)?;
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(err(e)),
+    }
+    let meta = std::fs::symlink_metadata(dir).map_err(err)?;
+    if !meta.is_dir() || !root_only(&meta) {
         return Err(DaemonError::SocketDir(dir.display().to_string()));
     }
     // A directory that was there is never changed (`--socket /run/x.sock` must not open /run
@@ -122,6 +145,7 @@ fn private_dir_for(path: &Path, group: Option<u32>) -> Result<(), DaemonError> {
 }
 
 fn lock(socket: &Path, group: Option<u32>) -> Result<Lock, DaemonError> {
+    use std::os::unix::fs::OpenOptionsExt;
     let err = |source| DaemonError::Socket {
         path: socket.display().to_string(),
         source,
@@ -134,7 +158,13 @@ fn lock(socket: &Path, group: Option<u32>) -> Result<Lock, DaemonError> {
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
+        .map_err(err)?;
+    // Root's alone (one made by an older version may be 0644): who can open it can hold the
+    // lock and keep every daemon from starting.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
         .map_err(err)?;
     // A daemon that has just answered a stop may still be letting go of its probes.
     let t0 = Instant::now();
@@ -245,7 +275,9 @@ pub fn run(o: &DaemonOptions, ready: &mut dyn FnMut(&Status)) -> Result<Status, 
         session::attach_new(&mut probes, &mut pipe, &mut requests, &mut macros);
         while let Ok((conn, _)) = listener.accept() {
             match control::peer(&conn) {
-                Ok(p) if p.may_control(gid) => {}
+                // A member of the group only from outside the builds: one of their processes
+                // (the build user may be a member by mistake) must not stop or question it.
+                Ok(p) if p.may_control(gid) && (p.uid == 0 || !probes.is_traced(p.pid)) => {}
                 // Not root (nor of the group): a traced build must not stop or question the
                 // tracer.
                 _ => continue,

@@ -261,6 +261,11 @@ impl Probes {
             })
     }
 
+    /// Whether process `pid` is in the traced set.
+    pub fn is_traced(&self, pid: u32) -> bool {
+        self.traced.get(&pid, 0).is_ok()
+    }
+
     /// The traced-set map's descriptor, for [`trace_self`] in a child about to exec. Valid as
     /// long as `self` lives.
     pub fn traced_map_fd(&self) -> RawFd {
