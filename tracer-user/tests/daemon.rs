@@ -519,30 +519,12 @@ fn a_stop_with_no_daemon_listening_fails_closed() {
 }
 
 fn main() {
-    tracer_test_support::harness::main(vec![
-        tracer_test_support::harness::root(
-            "a_job_of_cargo_runs_it_did_not_start_is_judged_run_by_run",
-            a_job_of_cargo_runs_it_did_not_start_is_judged_run_by_run,
-        ),
-        tracer_test_support::harness::root(
-            "a_trace_changed_after_the_daemon_wrote_it_is_not_judged",
+    tracer_test_support::harness::main(tracer_test_support::tests![
+        root: a_job_of_cargo_runs_it_did_not_start_is_judged_run_by_run,
             a_trace_changed_after_the_daemon_wrote_it_is_not_judged,
-        ),
-        tracer_test_support::harness::root(
-            "each_invocation_gets_its_own_numbered_output_and_one_document_on_stdout_is_refused",
             each_invocation_gets_its_own_numbered_output_and_one_document_on_stdout_is_refused,
-        ),
-        tracer_test_support::harness::root(
-            "a_group_given_at_start_may_use_the_socket_and_others_may_not",
-            a_group_given_at_start_may_use_the_socket_and_others_may_not,
-        ),
-        tracer_test_support::harness::test(
-            "a_group_the_build_user_is_in_is_refused_at_start",
-            a_group_the_build_user_is_in_is_refused_at_start,
-        ),
-        tracer_test_support::harness::test(
-            "a_stop_with_no_daemon_listening_fails_closed",
-            a_stop_with_no_daemon_listening_fails_closed,
-        ),
+            a_group_given_at_start_may_use_the_socket_and_others_may_not;
+        plain: a_group_the_build_user_is_in_is_refused_at_start,
+            a_stop_with_no_daemon_listening_fails_closed
     ]);
 }

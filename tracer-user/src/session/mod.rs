@@ -464,6 +464,7 @@ pub fn run(
             still_running: still_running.clone(),
         }),
     )?;
+    let usage = crate::memory::usage();
     Ok(Summary {
         schema_version: trace::SCHEMA_VERSION,
         command: argv.clone(),
@@ -494,9 +495,9 @@ pub fn run(
             .unwrap_or(0),
         events_file: None,
         activity: pipe.digest.groups(),
-        tracer_max_rss_kib: crate::memory::usage().max_rss_kib,
+        tracer_max_rss_kib: usage.max_rss_kib,
         ring_mappings_kib,
-        tracer_cpu_ms: crate::memory::usage().cpu_ms,
+        tracer_cpu_ms: usage.cpu_ms,
         proc_macro_probes: probes.uprobes_unavailable.is_none(),
         proc_macros: macros.probed,
         proc_macro_failures: macros.failed,
